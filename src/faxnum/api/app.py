@@ -1,0 +1,53 @@
+"""The application factory: one FastAPI app per process, built from Settings."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from faxnum import __version__
+from faxnum.api.access_log import install_redaction
+from faxnum.api.errors import install_error_handlers
+from faxnum.api.quota_headers import QuotaHeaders
+from faxnum.api.ratelimit import KeyRateLimiter
+from faxnum.api.responses import V2JSONResponse
+from faxnum.api.routes import didgroups, health, provisioning
+from faxnum.config import Settings
+from faxnum.store.database import Database
+
+V2_PREFIX = "/api/v2"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    settings = settings or Settings()
+    database = Database(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="faxnum",
+        version=__version__,
+        description="Fax number provisioning speaking the Fax.to v2 REST API.",
+        default_response_class=V2JSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    app.state.limiter = KeyRateLimiter(settings.rate_limit, settings.redis_url)
+    app.state.clock = clock
+    install_redaction("uvicorn.access", "uvicorn.error", "faxnum")
+    install_error_handlers(app)
+    app.add_middleware(QuotaHeaders)
+    app.include_router(provisioning.router, prefix=V2_PREFIX)
+    app.include_router(didgroups.router, prefix=V2_PREFIX)
+    app.include_router(health.router)
+    return app

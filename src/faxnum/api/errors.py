@@ -1,0 +1,74 @@
+"""The one place where domain errors become HTTP status codes and v2 failure bodies."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from faxnum.api.responses import failure
+from faxnum.domain.errors import (
+    Conflict,
+    DomainError,
+    Exhausted,
+    InsufficientBalance,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[DomainError], int] = {
+    Unauthorized: 401,
+    InsufficientBalance: 402,
+    RateLimited: 403,
+    NotFound: 404,
+    Exhausted: 409,
+    Conflict: 409,
+    Invalid: 422,
+}
+_HTTP_MESSAGES = {404: "Resource not found.", 405: "Method not allowed."}
+
+
+def _status(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 500
+
+
+async def on_domain_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    errors = error.errors if isinstance(error, Invalid) else None
+    return failure(_status(error), error.message, errors, headers)
+
+
+async def on_validation_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    errors: dict[str, list[str]] = {}
+    for problem in error.errors():
+        name = str(problem["loc"][-1]) if problem.get("loc") else "request"
+        errors.setdefault(name, []).append(str(problem.get("msg", "is invalid")))
+    return failure(422, "Invalid parameters: " + ", ".join(sorted(errors)) + ".", errors)
+
+
+async def on_http_error(_: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    message = _HTTP_MESSAGES.get(error.status_code, str(error.detail))
+    return failure(error.status_code, message, headers=error.headers)
+
+
+async def on_unexpected_error(_: Request, error: Exception) -> Response:
+    log.error("unhandled error: %s", type(error).__name__, exc_info=error)
+    return failure(500, "Internal server error.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected_error)

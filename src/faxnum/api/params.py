@@ -1,0 +1,76 @@
+"""Parsing of v2 parameters that FastAPI cannot declare on its own.
+
+Values may arrive in the path, the query or a form/JSON body, and the published SDKs
+send unfilled `{placeholder}` path segments.
+"""
+
+import json
+import re
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from faxnum.domain.errors import Invalid
+
+MAX_ID = 2**31 - 1
+_ID = re.compile(r"[0-9]{1,10}")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_ID_REASON = f"must be a whole number from 1 to {MAX_ID}"
+
+
+def parse_id(name: str, raw: str | None) -> int:
+    if raw is None or raw == "":
+        raise Invalid.field(name, "is required")
+    if not _ID.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
+        raise Invalid.field(name, _ID_REASON)
+    return int(raw)
+
+
+def parse_ids(name: str, raw: str, most: int = 500) -> tuple[int, ...]:
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) > most:
+        raise Invalid.field(name, f"takes at most {most} ids")
+    return tuple(dict.fromkeys(parse_id(name, part) for part in parts))
+
+
+def is_placeholder(segment: str, name: str) -> bool:
+    """An SDK left `{name}` unfilled in the path (it arrives URL-decoded)."""
+    return segment == "{" + name + "}"
+
+
+async def body_fields(request: Request) -> dict[str, str]:
+    """Scalar fields of a form or JSON-object body, as strings; cached per request."""
+    cached: dict[str, str] | None = getattr(request.state, "body_fields", None)
+    if cached is None:
+        cached = await _read_body_fields(request) if request.method in _BODY_METHODS else {}
+        request.state.body_fields = cached
+    return cached
+
+
+async def _read_body_fields(request: Request) -> dict[str, str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return _json_fields(await request.body())
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            form = await request.form()
+        except Exception as exc:  # malformed multipart: the parser's own exceptions vary
+            raise Invalid.field("body", "is not a readable form") from exc
+        return {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
+    return {}
+
+
+def _json_fields(raw: bytes) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid.field("body", "is not valid JSON") from exc
+    if not isinstance(data, dict):
+        return {}  # e.g. a bare JSON string: no named fields at all
+    return {
+        str(key): value if isinstance(value, str) else json.dumps(value)
+        for key, value in data.items()
+        if value is not None
+    }

@@ -1,0 +1,36 @@
+"""JSON responses in the v2 envelope, always declared as UTF-8."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from faxnum.api.schemas import Failure
+
+
+class V2JSONResponse(JSONResponse):
+    media_type = "application/json; charset=utf-8"
+
+
+def failure(
+    status_code: int,
+    message: str,
+    errors: dict[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> V2JSONResponse:
+    body = Failure(message=message, errors=errors).model_dump(exclude_none=True)
+    return V2JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def documented_failures(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the failure envelope under each status code."""
+    reasons = {
+        401: "Missing, unknown or disabled API key",
+        402: "Insufficient balance",
+        403: "Rate limit exceeded (see Retry-After)",
+        404: "Resource not found",
+        405: "Method not allowed",
+        409: "Conflict: nothing left to provision",
+        422: "Invalid parameters",
+    }
+    return {code: {"model": Failure, "description": reasons[code]} for code in codes}

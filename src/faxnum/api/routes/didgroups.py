@@ -1,0 +1,61 @@
+"""List DID groups of a country (or of all, for SDKs that leave {countryCode} unfilled)."""
+
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from faxnum.api.auth import CurrentCaller
+from faxnum.api.params import MAX_ID, is_placeholder, parse_ids
+from faxnum.api.responses import documented_failures
+from faxnum.api.schemas import DidGroupData, DidGroupsResponse
+from faxnum.domain.catalogue import CityPattern, DidGroupFilter, normalise_country
+from faxnum.domain.errors import Invalid
+from faxnum.services.catalogue import find_did_groups
+from faxnum.store.database import Database
+
+router = APIRouter(tags=["catalogue"])
+
+
+def _country(segment: str) -> str | None:
+    if is_placeholder(segment, "countryCode") or is_placeholder(segment, "COUNTRY_CODE"):
+        return None
+    try:
+        return normalise_country(segment)
+    except ValueError as exc:
+        raise Invalid.field("country_code", str(exc)) from exc
+
+
+@router.api_route(
+    "/countries/{country_code}/didgroups",
+    methods=["GET", "POST"],
+    response_model=DidGroupsResponse,
+    responses=documented_failures(401, 403, 404, 422),
+    summary="List DID groups",
+)
+async def list_did_groups(
+    request: Request,
+    country_code: str,
+    caller: CurrentCaller,
+    did_group_ids: Annotated[
+        str | None, Query(alias="didGroupIds", max_length=6000, description="Comma-separated ids.")
+    ] = None,
+    state_id: Annotated[int | None, Query(alias="stateId", ge=1, le=MAX_ID)] = None,
+    city_name_pattern: Annotated[
+        str | None,
+        Query(alias="cityNamePattern", max_length=100, description="Prefix; `%` matches any run."),
+    ] = None,
+    area_code: Annotated[
+        str | None, Query(alias="areaCode", pattern=r"^[0-9]{1,10}$", description="Digits.")
+    ] = None,
+) -> DidGroupsResponse:
+    wanted = DidGroupFilter(
+        country_code=_country(country_code),
+        group_ids=parse_ids("didGroupIds", did_group_ids) if did_group_ids else None,
+        state_id=state_id,
+        city=CityPattern(city_name_pattern) if city_name_pattern else None,
+        area_code=area_code,
+    )
+    database: Database = request.app.state.database
+    groups = await database.read(partial(find_did_groups, wanted=wanted))
+    return DidGroupsResponse(data=[DidGroupData.of(group) for group in groups])

@@ -1,0 +1,1 @@
+"""The `faxnum` command line."""

@@ -1,0 +1,51 @@
+"""Settings from the environment (FAXNUM_*), one typed object."""
+
+import os
+import secrets
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAXNUM_")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    secret_key: SecretStr | None = None
+    redis_url: str | None = None
+    # Per API key; `limits` notation, several separated by ';' ("20/second;600/minute").
+    rate_limit: str = "20/second;600/minute"
+    demo_email: str = "demo@faxnum.local"
+    demo_credit: Decimal = Decimal("100.00")
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The embedded default is an SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'faxnum.db'}"
+
+    @cached_property
+    def effective_secret(self) -> bytes:
+        """The key-encryption secret; generated once into the data dir when unset."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return _local_secret(self.data_dir / SECRET_FILE)
+
+
+def _local_secret(path: Path) -> bytes:
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32).encode()
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secret)
+    return secret

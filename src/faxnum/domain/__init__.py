@@ -1,0 +1,1 @@
+"""Plain-Python domain: value objects, entities and errors; no HTTP, no SQL."""

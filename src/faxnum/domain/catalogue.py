@@ -1,0 +1,40 @@
+"""Catalogue queries as plain values: what a client may filter DID groups by."""
+
+import re
+from dataclasses import dataclass
+
+_COUNTRY = re.compile(r"[A-Za-z]{3}")
+
+
+def normalise_country(code: str) -> str:
+    """ISO 3166-1 alpha-3, case-insensitive on input, upper-case inside."""
+    if not _COUNTRY.fullmatch(code):
+        raise ValueError("must be an ISO 3166-1 alpha-3 country code, e.g. CAN")
+    return code.upper()
+
+
+@dataclass(frozen=True)
+class CityPattern:
+    """`cityNamePattern`: anchored at the start; `%` is the only wildcard (any run)."""
+
+    pattern: str
+
+    @property
+    def parts(self) -> list[str]:
+        """Literal pieces between wildcards, upper-cased like stored city names."""
+        return self.pattern.upper().split("%")
+
+    def matches(self, city: str | None) -> bool:
+        if city is None:
+            return False
+        regex = ".*".join(re.escape(part) for part in self.parts)
+        return re.fullmatch(regex, city, flags=re.DOTALL) is not None
+
+
+@dataclass(frozen=True)
+class DidGroupFilter:
+    country_code: str | None = None
+    group_ids: tuple[int, ...] | None = None
+    state_id: int | None = None
+    city: CityPattern | None = None
+    area_code: str | None = None

@@ -1,0 +1,12 @@
+"""Calendar rules for billing periods."""
+
+import calendar
+from datetime import date
+
+
+def add_months(start: date, months: int = 1) -> date:
+    """Same day `months` later, clamped to the month's end (Jan 31 -> Feb 28/29)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)

@@ -1,0 +1,49 @@
+"""Domain errors: raised by services, mapped to HTTP status codes once, at the edge."""
+
+
+class DomainError(Exception):
+    """Base of every error a use case raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """The named resource does not exist (or is not the caller's)."""
+
+
+class Invalid(DomainError):
+    """A parameter failed validation; `errors` names each bad parameter."""
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "Invalid parameters.") -> None:
+        super().__init__(message)
+        self.errors = errors
+
+    @classmethod
+    def field(cls, name: str, reason: str) -> "Invalid":
+        return cls({name: [reason]}, f"Invalid parameter '{name}': {reason}")
+
+
+class Unauthorized(DomainError):
+    """Missing, unknown or disabled API key."""
+
+
+class RateLimited(DomainError):
+    """The key spent its request budget; retry after `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Rate limit exceeded. Retry later.")
+        self.retry_after = retry_after
+
+
+class Exhausted(DomainError):
+    """A DID group has no DID left to provision."""
+
+
+class InsufficientBalance(DomainError):
+    """The paying account cannot cover the charge."""
+
+
+class Conflict(DomainError):
+    """The request collides with existing state (e.g. a duplicate email)."""

@@ -1,0 +1,70 @@
+"""Entities a provisioning client sees: DID groups and provisioned numbers."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class NumberType(StrEnum):
+    GEOGRAPHIC = "GEOGRAPHIC"
+    NATIONAL = "NATIONAL"
+    TOLL_FREE = "TOLL_FREE"
+    MOBILE = "MOBILE"
+
+
+class DidState(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+    AGING = "aging"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class DidGroup:
+    id: int
+    country_code: str
+    state_id: int | None
+    area_code: str
+    city_name: str | None
+    type: NumberType
+    setup_price: Decimal
+    monthly_price: Decimal
+    stock: int = 0
+
+    @property
+    def first_charge(self) -> Decimal:
+        """What provisioning costs: setup plus the first month."""
+        return self.setup_price + self.monthly_price
+
+
+@dataclass(frozen=True)
+class Did:
+    id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class ProvisionedNumber:
+    id: int
+    did: Did
+    group: DidGroup
+    trunk_id: int
+
+
+@dataclass
+class GroupSpec:
+    """A DID group to load into inventory, with the numbers it should hold."""
+
+    country_code: str
+    state_code: str | None
+    area_code: str
+    city_name: str
+    type: NumberType
+    setup_price: Decimal
+    monthly_price: Decimal
+    numbers: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str, NumberType]:
+        return (self.country_code, self.area_code, self.city_name, self.type)

@@ -1,0 +1,1 @@
+"""Real numbering data: ISO countries, subdivisions, dial codes, geocoded cities."""

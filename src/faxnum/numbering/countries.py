@@ -1,0 +1,71 @@
+"""Countries and their subdivisions from pycountry, dial codes from phonenumbers."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+import pycountry
+
+
+@dataclass(frozen=True)
+class CountryInfo:
+    alpha3: str
+    alpha2: str
+    name: str
+    slug: str
+    dial_code: int
+
+
+@dataclass(frozen=True)
+class Subdivision:
+    country_alpha3: str
+    code: str  # the part after the hyphen: "MB" for CA-MB
+    name: str
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def all_countries() -> list[CountryInfo]:
+    """Every ISO country that has an international dial code."""
+    found = []
+    for country in pycountry.countries:
+        dial_code = phonenumbers.country_code_for_region(country.alpha_2)
+        if dial_code:
+            found.append(
+                CountryInfo(
+                    alpha3=country.alpha_3,
+                    alpha2=country.alpha_2,
+                    name=country.name.upper(),
+                    slug=slugify(country.name),
+                    dial_code=dial_code,
+                )
+            )
+    return sorted(found, key=lambda c: c.alpha3)
+
+
+def is_known_country(alpha3: str) -> bool:
+    return pycountry.countries.get(alpha_3=alpha3) is not None
+
+
+def alpha3_for_region(region: str) -> str:
+    country = pycountry.countries.get(alpha_2=region)
+    if country is None:
+        raise ValueError(f"unknown region {region!r}")
+    return str(country.alpha_3)
+
+
+def subdivisions(alpha3: str) -> list[Subdivision]:
+    """Top-level subdivisions (states, provinces) of a country."""
+    country = pycountry.countries.get(alpha_3=alpha3)
+    if country is None:
+        return []
+    found = [
+        Subdivision(alpha3, sub.code.split("-", 1)[1], sub.name)
+        for sub in pycountry.subdivisions.get(country_code=country.alpha_2) or []  # type: ignore[no-untyped-call]  # pycountry's get() is unannotated
+        if sub.parent_code is None
+    ]
+    return sorted(found, key=lambda s: s.code)

@@ -1,0 +1,42 @@
+"""Loading inventory: idempotent, reporting new and existing DIDs separately."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from faxnum.domain.numbers import GroupSpec
+from faxnum.numbering.countries import all_countries, subdivisions
+from faxnum.store.uow import SqlUnitOfWork
+
+
+@dataclass
+class LoadSummary:
+    groups_created: int = 0
+    dids_added: int = 0
+    dids_existing: int = 0
+
+
+def load_groups(uow: SqlUnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> LoadSummary:
+    """Create or match each group, add its DIDs not already in inventory; one commit."""
+    specs = list(specs)
+    summary = LoadSummary()
+    uow.catalogue.add_countries(all_countries())
+    for country in sorted({spec.country_code for spec in specs}):
+        uow.catalogue.add_states(subdivisions(country))
+    for spec in specs:
+        group_id = uow.catalogue.group_id(*spec.key)
+        if group_id is None:
+            state_id = uow.catalogue.state_id(spec.country_code, spec.state_code or "")
+            group_id = uow.catalogue.add_group(spec, state_id)
+            summary.groups_created += 1
+        existing = uow.dids.existing_numbers(spec.numbers)
+        fresh = [number for number in dict.fromkeys(spec.numbers) if number not in existing]
+        uow.dids.add_available(group_id, fresh, now)
+        summary.dids_added += len(fresh)
+        summary.dids_existing += len(spec.numbers) - len(fresh)
+    uow.commit()
+    return summary
+
+
+def inventory_is_empty(uow: SqlUnitOfWork) -> bool:
+    return uow.catalogue.group_count() == 0

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, engines, the unit of work and its queries."""

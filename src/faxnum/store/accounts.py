@@ -1,0 +1,105 @@
+"""Queries on accounts, their API keys and trunks; every one scoped by account id."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from faxnum.domain.accounts import Caller
+from faxnum.store.tables import accounts, api_keys, trunks
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """What a key digest resolves to, before the service decides to accept it."""
+
+    caller: Caller
+    digest: bytes
+    disabled: bool
+
+
+class AccountQueries:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def holder_of_key(self, digest: bytes) -> KeyHolder | None:
+        row = self._db.execute(
+            select(
+                api_keys.c.id,
+                api_keys.c.digest,
+                accounts.c.id.label("account_id"),
+                accounts.c.parent_id,
+                accounts.c.disabled,
+                trunks.c.id.label("trunk_id"),
+            )
+            .join(accounts, accounts.c.id == api_keys.c.account_id)
+            .join(trunks, and_(trunks.c.account_id == accounts.c.id, trunks.c.is_default))
+            .where(api_keys.c.digest == digest, api_keys.c.revoked_at.is_(None))
+        ).first()
+        if row is None:
+            return None
+        caller = Caller(row.account_id, row.parent_id, row.id, row.trunk_id)
+        return KeyHolder(caller, row.digest, row.disabled)
+
+    def create(
+        self, email: str, password_hash: str | None, parent_id: int | None, now: datetime
+    ) -> int:
+        return int(
+            self._db.execute(
+                insert(accounts)
+                .values(
+                    email=email, password_hash=password_hash, parent_id=parent_id, created_at=now
+                )
+                .returning(accounts.c.id)
+            ).scalar_one()
+        )
+
+    def id_by_email(self, email: str) -> int | None:
+        found = self._db.execute(select(accounts.c.id).where(accounts.c.email == email)).scalar()
+        return None if found is None else int(found)
+
+    def add_default_trunk(self, account_id: int) -> int:
+        return int(
+            self._db.execute(
+                insert(trunks)
+                .values(account_id=account_id, name="default", is_default=True)
+                .returning(trunks.c.id)
+            ).scalar_one()
+        )
+
+    def add_key(self, account_id: int, digest: bytes, encrypted: bytes, now: datetime) -> int:
+        return int(
+            self._db.execute(
+                insert(api_keys)
+                .values(account_id=account_id, digest=digest, encrypted=encrypted, created_at=now)
+                .returning(api_keys.c.id)
+            ).scalar_one()
+        )
+
+    def encrypted_key(self, account_id: int) -> bytes | None:
+        found = self._db.execute(
+            select(api_keys.c.encrypted)
+            .where(api_keys.c.account_id == account_id, api_keys.c.revoked_at.is_(None))
+            .order_by(api_keys.c.id.desc())
+            .limit(1)
+        ).scalar()
+        return None if found is None else bytes(found)
+
+    def balance_micros(self, account_id: int) -> int:
+        return int(
+            self._db.execute(
+                select(accounts.c.balance_micros).where(accounts.c.id == account_id)
+            ).scalar_one()
+        )
+
+    def change_balance(self, account_id: int, delta_micros: int) -> bool:
+        """Apply a balance change unless it would go below zero; False when refused."""
+        changed = self._db.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id, accounts.c.balance_micros + delta_micros >= 0)
+            .values(balance_micros=accounts.c.balance_micros + delta_micros)
+        )
+        return changed.rowcount == 1
+
+    def count(self) -> int:
+        return int(self._db.execute(select(func.count()).select_from(accounts)).scalar_one())

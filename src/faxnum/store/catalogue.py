@@ -1,0 +1,124 @@
+"""Catalogue queries: countries, states and DID groups with their stock."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, Row, and_, func, insert, select
+
+from faxnum.domain.catalogue import CityPattern, DidGroupFilter
+from faxnum.domain.money import from_micros, to_micros
+from faxnum.domain.numbers import DidGroup, DidState, GroupSpec, NumberType
+from faxnum.numbering.countries import CountryInfo, Subdivision
+from faxnum.store.tables import countries, did_groups, dids, states
+
+_stock = (
+    select(dids.c.did_group_id, func.count().label("stock"))
+    .where(dids.c.state == DidState.AVAILABLE.value)
+    .group_by(dids.c.did_group_id)
+    .subquery()
+)
+
+
+def like_pattern(city: CityPattern) -> str:
+    """LIKE text where `%` is the only wildcard: `_` and `\\` are escaped."""
+    escaped = [part.replace("\\", "\\\\").replace("_", "\\_") for part in city.parts]
+    return "%".join(escaped)
+
+
+def _group(row: Row[tuple[object, ...]]) -> DidGroup:
+    m = row._mapping
+    return DidGroup(
+        id=m["id"],
+        country_code=m["country_code"],
+        state_id=m["state_id"],
+        area_code=m["area_code"],
+        city_name=m["city_name"],
+        type=NumberType(m["type"]),
+        setup_price=from_micros(m["setup_price_micros"]),
+        monthly_price=from_micros(m["monthly_price_micros"]),
+        stock=m.get("stock") or 0,
+    )
+
+
+class CatalogueQueries:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def group(self, group_id: int) -> DidGroup | None:
+        row = self._db.execute(select(did_groups).where(did_groups.c.id == group_id)).first()
+        return None if row is None else _group(row)
+
+    def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:
+        query = (
+            select(did_groups, func.coalesce(_stock.c.stock, 0).label("stock"))
+            .outerjoin(_stock, _stock.c.did_group_id == did_groups.c.id)
+            .order_by(did_groups.c.country_code, did_groups.c.city_name, did_groups.c.id)
+        )
+        if wanted.country_code is not None:
+            query = query.where(did_groups.c.country_code == wanted.country_code)
+        if wanted.group_ids is not None:
+            query = query.where(did_groups.c.id.in_(wanted.group_ids))
+        if wanted.state_id is not None:
+            query = query.where(did_groups.c.state_id == wanted.state_id)
+        if wanted.area_code is not None:
+            query = query.where(did_groups.c.area_code == wanted.area_code)
+        if wanted.city is not None:
+            query = query.where(did_groups.c.city_name.like(like_pattern(wanted.city), escape="\\"))
+        return [_group(row) for row in self._db.execute(query)]
+
+    def add_countries(self, infos: Iterable[CountryInfo]) -> None:
+        known = set(self._db.execute(select(countries.c.code)).scalars())
+        rows = [vars(info) | {"code": info.alpha3} for info in infos if info.alpha3 not in known]
+        for row in rows:
+            del row["alpha3"]
+        if rows:
+            self._db.execute(insert(countries), rows)
+
+    def add_states(self, subs: Iterable[Subdivision]) -> None:
+        known = set(self._db.execute(select(states.c.country_code, states.c.code)))
+        rows = [
+            {"country_code": s.country_alpha3, "code": s.code, "name": s.name}
+            for s in subs
+            if (s.country_alpha3, s.code) not in known
+        ]
+        if rows:
+            self._db.execute(insert(states), rows)
+
+    def state_id(self, country_code: str, code: str) -> int | None:
+        found = self._db.execute(
+            select(states.c.id).where(
+                and_(states.c.country_code == country_code, states.c.code == code)
+            )
+        ).scalar()
+        return None if found is None else int(found)
+
+    def group_id(
+        self, country_code: str, area_code: str, city_name: str | None, type_: str
+    ) -> int | None:
+        found = self._db.execute(
+            select(did_groups.c.id).where(
+                did_groups.c.country_code == country_code,
+                did_groups.c.area_code == area_code,
+                did_groups.c.city_name == city_name,
+                did_groups.c.type == type_,
+            )
+        ).scalar()
+        return None if found is None else int(found)
+
+    def add_group(self, spec: GroupSpec, state_id: int | None) -> int:
+        values = {
+            "country_code": spec.country_code,
+            "state_id": state_id,
+            "area_code": spec.area_code,
+            "city_name": spec.city_name,
+            "type": spec.type.value,
+            "setup_price_micros": to_micros(spec.setup_price),
+            "monthly_price_micros": to_micros(spec.monthly_price),
+        }
+        return int(
+            self._db.execute(
+                insert(did_groups).values(**values).returning(did_groups.c.id)
+            ).scalar_one()
+        )
+
+    def group_count(self) -> int:
+        return int(self._db.execute(select(func.count()).select_from(did_groups)).scalar_one())

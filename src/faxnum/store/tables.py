@@ -1,0 +1,160 @@
+"""Table definitions. Money columns hold integer micro-units; ids stay below 2^31."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+countries = Table(
+    "countries",
+    metadata,
+    Column("code", String(3), primary_key=True),  # ISO 3166-1 alpha-3
+    Column("alpha2", String(2), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("dial_code", Integer, nullable=False),
+)
+
+states = Table(
+    "states",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("country_code", String(3), ForeignKey("countries.code"), nullable=False),
+    Column("code", String(10), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("country_code", "code"),
+)
+
+area_codes = Table(
+    "area_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("country_code", String(3), ForeignKey("countries.code"), nullable=False),
+    Column("state_id", Integer, ForeignKey("states.id"), nullable=True),
+    Column("area_code", String(10), nullable=False),
+    UniqueConstraint("country_code", "area_code"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("parent_id", Integer, ForeignKey("accounts.id"), nullable=True, index=True),
+    Column("balance_micros", Integer, nullable=False, server_default=text("0")),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+trunks = Table(
+    "trunks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Index(
+        "uq_trunks_default_per_account",
+        "account_id",
+        unique=True,
+        sqlite_where=text("is_default"),
+        postgresql_where=text("is_default"),
+    ),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("encrypted", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+did_groups = Table(
+    "did_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("country_code", String(3), ForeignKey("countries.code"), nullable=False),
+    Column("state_id", Integer, ForeignKey("states.id"), nullable=True),
+    Column("area_code", String(10), nullable=False),
+    Column("city_name", String(100), nullable=True),
+    Column("type", String(20), nullable=False),
+    Column("setup_price_micros", Integer, nullable=False),
+    Column("monthly_price_micros", Integer, nullable=False),
+    UniqueConstraint("country_code", "area_code", "city_name", "type"),
+    Index("ix_did_groups_country_city", "country_code", "city_name"),
+)
+
+dids = Table(
+    "dids",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("did_group_id", Integer, ForeignKey("did_groups.id"), nullable=False),
+    Column("number", String(16), nullable=False, unique=True),  # E.164
+    Column("state", String(10), nullable=False),
+    Column("state_changed_at", DateTime(timezone=True), nullable=False),
+    # Picking the next available DID of a group is an index range scan, whatever the size.
+    Index("ix_dids_group_state_id", "did_group_id", "state", "id"),
+)
+
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("did_id", Integer, ForeignKey("dids.id"), nullable=False),
+    Column("did_group_id", Integer, ForeignKey("did_groups.id"), nullable=False),
+    Column("trunk_id", Integer, ForeignKey("trunks.id"), nullable=False),
+    Column("order_reference", String(100), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("provisioned_at", DateTime(timezone=True), nullable=False),
+    Column("expiration_date", Date, nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=True),
+    Index("ix_numbers_account_id", "account_id", "id"),
+    # The last line of defence against double assignment: one live number per DID.
+    Index(
+        "uq_numbers_live_did",
+        "did_id",
+        unique=True,
+        sqlite_where=text("released_at IS NULL"),
+        postgresql_where=text("released_at IS NULL"),
+    ),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("amount_micros", Integer, nullable=False),  # credit > 0, charge < 0
+    Column("kind", String(20), nullable=False),
+    Column("number_id", Integer, ForeignKey("numbers.id"), nullable=True),
+    Column("description", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ledger_entries_account_id", "account_id", "id"),
+)
