@@ -8,6 +8,7 @@ from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from faxnum.api.ratelimit_memory import InProcessStorage
 from faxnum.domain.errors import RateLimited
 
 
@@ -36,7 +37,8 @@ class QuotaExceeded(RateLimited):
 class KeyRateLimiter:
     def __init__(self, spec: str, storage_uri: str | None = None) -> None:
         self._limits = parse_many(spec)
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri or "memory://"))
+        storage = storage_from_string(storage_uri) if storage_uri else InProcessStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
 
     def hit(self, key_id: int) -> Quota:
         """Count one request; the tightest limit is the one reported."""

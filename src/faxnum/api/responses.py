@@ -3,13 +3,24 @@
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from faxnum.api.schemas import Failure
 
 
 class V2JSONResponse(JSONResponse):
     media_type = "application/json; charset=utf-8"
+
+
+def success(body: BaseModel) -> Response:
+    """Serialise a wire model directly (pydantic's own encoder, no re-validation)."""
+    return Response(body.model_dump_json(), media_type=V2JSONResponse.media_type)
+
+
+def documented(model: type[BaseModel], *failure_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries: `model` under 200, the failure envelope under each code."""
+    return {200: {"model": model, "description": "Success"}, **documented_failures(*failure_codes)}
 
 
 def failure(

@@ -118,3 +118,7 @@ def accounts_create(
         database.dispose()
     console.print(f"Created account {created.account_id} with credit {amount:.2f}.")
     print(created.api_key)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,8 +1,8 @@
 """Geocoding of numbers: which city (and NANP state) a number belongs to."""
 
 from collections import defaultdict
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberType, geocoder

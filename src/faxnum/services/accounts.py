@@ -11,7 +11,7 @@ from faxnum.domain.errors import Conflict, Invalid, Unauthorized
 from faxnum.key_cipher import KeyCipher
 from faxnum.passwords import hash_password
 from faxnum.services.billing import credit
-from faxnum.store.uow import SqlUnitOfWork
+from faxnum.store.uow import UnitOfWork
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
@@ -29,7 +29,7 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
-def authenticate(uow: SqlUnitOfWork, api_key: str | None) -> Caller:
+def authenticate(uow: UnitOfWork, api_key: str | None) -> Caller:
     if not api_key:
         raise Unauthorized("Missing API key.")
     if not is_well_formed(api_key):
@@ -44,7 +44,7 @@ def authenticate(uow: SqlUnitOfWork, api_key: str | None) -> Caller:
 
 
 def create_account(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     cipher: KeyCipher,
     email: str,
     now: datetime,
@@ -67,7 +67,7 @@ def create_account(
     return NewAccount(account_id, api_key)
 
 
-def current_key(uow: SqlUnitOfWork, cipher: KeyCipher, email: str) -> NewAccount | None:
+def current_key(uow: UnitOfWork, cipher: KeyCipher, email: str) -> NewAccount | None:
     """The account's live API key, decrypted for its owner; None if no such account."""
     account_id = uow.accounts.id_by_email(normalise_email(email))
     if account_id is None:

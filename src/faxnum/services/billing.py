@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from faxnum.domain.errors import InsufficientBalance, Invalid
 from faxnum.domain.money import to_micros
-from faxnum.store.uow import SqlUnitOfWork
+from faxnum.store.uow import UnitOfWork
 
 
 def credit(
-    uow: SqlUnitOfWork, account_id: int, amount: Decimal, description: str, now: datetime
+    uow: UnitOfWork, account_id: int, amount: Decimal, description: str, now: datetime
 ) -> None:
     """Add money (the caller commits)."""
     if amount <= 0:
@@ -20,7 +20,7 @@ def credit(
 
 
 def charge(
-    uow: SqlUnitOfWork,
+    uow: UnitOfWork,
     account_id: int,
     amount: Decimal,
     description: str,

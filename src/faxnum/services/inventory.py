@@ -6,7 +6,7 @@ from datetime import datetime
 
 from faxnum.domain.numbers import GroupSpec
 from faxnum.numbering.countries import all_countries, subdivisions
-from faxnum.store.uow import SqlUnitOfWork
+from faxnum.store.uow import UnitOfWork
 
 
 @dataclass
@@ -16,7 +16,7 @@ class LoadSummary:
     dids_existing: int = 0
 
 
-def load_groups(uow: SqlUnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> LoadSummary:
+def load_groups(uow: UnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> LoadSummary:
     """Create or match each group, add its DIDs not already in inventory; one commit."""
     specs = list(specs)
     summary = LoadSummary()
@@ -38,5 +38,5 @@ def load_groups(uow: SqlUnitOfWork, specs: Iterable[GroupSpec], now: datetime) -
     return summary
 
 
-def inventory_is_empty(uow: SqlUnitOfWork) -> bool:
+def inventory_is_empty(uow: UnitOfWork) -> bool:
     return uow.catalogue.group_count() == 0

@@ -7,12 +7,10 @@ from faxnum.domain.dates import add_months
 from faxnum.domain.errors import Exhausted, NotFound
 from faxnum.domain.numbers import ProvisionedNumber
 from faxnum.services.billing import charge
-from faxnum.store.uow import SqlUnitOfWork
+from faxnum.store.uow import UnitOfWork
 
 
-def provision(
-    uow: SqlUnitOfWork, caller: Caller, group_id: int, now: datetime
-) -> ProvisionedNumber:
+def provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> ProvisionedNumber:
     """All or nothing: DID assigned, number created, balance debited, ledger written."""
     group = uow.catalogue.group(group_id)
     if group is None:

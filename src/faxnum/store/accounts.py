@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from faxnum.domain.accounts import Caller
 from faxnum.store.tables import accounts, api_keys, trunks
@@ -18,24 +18,36 @@ class KeyHolder:
     disabled: bool
 
 
+# Built once: statement construction costs more than SQLite's execution of it.
+_HOLDER_OF_KEY = (
+    select(
+        api_keys.c.id,
+        api_keys.c.digest,
+        accounts.c.id.label("account_id"),
+        accounts.c.parent_id,
+        accounts.c.disabled,
+        trunks.c.id.label("trunk_id"),
+    )
+    .join(accounts, accounts.c.id == api_keys.c.account_id)
+    .join(trunks, and_(trunks.c.account_id == accounts.c.id, trunks.c.is_default))
+    .where(api_keys.c.digest == bindparam("digest"), api_keys.c.revoked_at.is_(None))
+)
+_CHANGE_BALANCE = (
+    update(accounts)
+    .where(
+        accounts.c.id == bindparam("account_id"),
+        accounts.c.balance_micros + bindparam("delta") >= 0,
+    )
+    .values(balance_micros=accounts.c.balance_micros + bindparam("delta"))
+)
+
+
 class AccountQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     def holder_of_key(self, digest: bytes) -> KeyHolder | None:
-        row = self._db.execute(
-            select(
-                api_keys.c.id,
-                api_keys.c.digest,
-                accounts.c.id.label("account_id"),
-                accounts.c.parent_id,
-                accounts.c.disabled,
-                trunks.c.id.label("trunk_id"),
-            )
-            .join(accounts, accounts.c.id == api_keys.c.account_id)
-            .join(trunks, and_(trunks.c.account_id == accounts.c.id, trunks.c.is_default))
-            .where(api_keys.c.digest == digest, api_keys.c.revoked_at.is_(None))
-        ).first()
+        row = self._db.execute(_HOLDER_OF_KEY, {"digest": digest}).first()
         if row is None:
             return None
         caller = Caller(row.account_id, row.parent_id, row.id, row.trunk_id)
@@ -95,9 +107,7 @@ class AccountQueries:
     def change_balance(self, account_id: int, delta_micros: int) -> bool:
         """Apply a balance change unless it would go below zero; False when refused."""
         changed = self._db.execute(
-            update(accounts)
-            .where(accounts.c.id == account_id, accounts.c.balance_micros + delta_micros >= 0)
-            .values(balance_micros=accounts.c.balance_micros + delta_micros)
+            _CHANGE_BALANCE, {"account_id": account_id, "delta": delta_micros}
         )
         return changed.rowcount == 1
 

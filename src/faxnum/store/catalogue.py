@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Row, and_, func, insert, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select
 
 from faxnum.domain.catalogue import CityPattern, DidGroupFilter
 from faxnum.domain.money import from_micros, to_micros
@@ -16,6 +16,9 @@ _stock = (
     .group_by(dids.c.did_group_id)
     .subquery()
 )
+
+
+_GROUP_BY_ID = select(did_groups).where(did_groups.c.id == bindparam("group_id"))
 
 
 def like_pattern(city: CityPattern) -> str:
@@ -44,7 +47,7 @@ class CatalogueQueries:
         self._db = connection
 
     def group(self, group_id: int) -> DidGroup | None:
-        row = self._db.execute(select(did_groups).where(did_groups.c.id == group_id)).first()
+        row = self._db.execute(_GROUP_BY_ID, {"group_id": group_id}).first()
         return None if row is None else _group(row)
 
     def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:

@@ -1,33 +1,41 @@
-"""The process's database: engines plus how the async edge runs use cases on them.
+"""The process's database: engines, and how the async edge runs use cases on them.
 
-Writes on SQLite go through one writer thread per process: threads of one process
-never queue on the file lock (whose busy-wait backoff makes latency tails of seconds);
-processes still serialise on it, correctly, through BEGIN IMMEDIATE.
+SQLite is in-process and CPU-bound, so its reads run inline on the event loop (WAL
+readers never wait for a lock) and its writes are group-committed there too: hopping
+between threads per request costs more, under the GIL, than the work itself.
+PostgreSQL work waits on the network, so it goes to threads.
 """
 
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from starlette.concurrency import run_in_threadpool
 
+from faxnum.store.checkpointer import Checkpointer
 from faxnum.store.engine import is_sqlite, make_engine
-from faxnum.store.uow import SqlUnitOfWork
+from faxnum.store.group_commit import GroupCommitWriter
+from faxnum.store.uow import SqlUnitOfWork, UnitOfWork
 
 T = TypeVar("T")
 POSTGRES_WRITERS = 8
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, serving: bool = False) -> None:
+        """`serving`: a long-running server, which checkpoints SQLite in the background."""
         self.url = url
         self.sqlite = is_sqlite(url)
-        self.write_engine = make_engine(url, writer=True)
-        self.read_engine = make_engine(url) if self.sqlite else self.write_engine
-        writers = 1 if self.sqlite else POSTGRES_WRITERS
-        self._writers = ThreadPoolExecutor(writers, thread_name_prefix="faxnum-writer")
+        background = serving and self.sqlite
+        self.write_engine = make_engine(url, writer=True, auto_checkpoint=not background)
+        self.read_engine = (
+            make_engine(url, auto_checkpoint=not background) if self.sqlite else self.write_engine
+        )
+        self._checkpointer = Checkpointer(make_engine(url)) if background else None
+        self._group_writer: GroupCommitWriter | None = None
+        self._writers: ThreadPoolExecutor | None = None
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.write_engine)
@@ -36,21 +44,32 @@ class Database:
         """A unit of work for reads; never committed."""
         return SqlUnitOfWork(self.read_engine)
 
-    async def write(self, use_case: Callable[[SqlUnitOfWork], T]) -> T:
+    async def write(self, use_case: Callable[[UnitOfWork], T]) -> T:
+        if self.sqlite:
+            if self._group_writer is None:
+                self._group_writer = GroupCommitWriter(self.write_engine)
+            return cast(T, await self._group_writer.run(use_case))
+        if self._writers is None:
+            self._writers = ThreadPoolExecutor(POSTGRES_WRITERS, thread_name_prefix="faxnum-writer")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._writers, partial(self._run, use_case, self.unit_of_work)
+            self._writers, partial(_run, use_case, self.unit_of_work())
         )
 
-    async def read(self, query: Callable[[SqlUnitOfWork], T]) -> T:
-        return await run_in_threadpool(self._run, query, self.reader)
-
-    @staticmethod
-    def _run(use_case: Callable[[SqlUnitOfWork], T], make: Callable[[], SqlUnitOfWork]) -> T:
-        with make() as uow:
-            return use_case(uow)
+    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
+        if self.sqlite:
+            return _run(query, self.reader())
+        return await run_in_threadpool(_run, query, self.reader())
 
     def dispose(self) -> None:
-        self._writers.shutdown(wait=True)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+        if self._writers is not None:
+            self._writers.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+def _run(use_case: Callable[[UnitOfWork], T], unit_of_work: SqlUnitOfWork) -> T:
+    with unit_of_work as uow:
+        return use_case(uow)

@@ -3,12 +3,28 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from faxnum.domain.numbers import Did, DidState
 from faxnum.store.tables import dids
 
 _AVAILABLE = DidState.AVAILABLE.value
+# Built once: statement construction costs more than SQLite's execution of it.
+_TAKE_AVAILABLE = (
+    update(dids)
+    .where(
+        dids.c.id
+        == select(dids.c.id)
+        .where(dids.c.did_group_id == bindparam("group_id"), dids.c.state == _AVAILABLE)
+        .order_by(dids.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+        dids.c.state == _AVAILABLE,
+    )
+    .values(state=DidState.ASSIGNED.value, state_changed_at=bindparam("now"))
+    .returning(dids.c.id, dids.c.number)
+)
 
 
 class DidQueries:
@@ -22,20 +38,7 @@ class DidQueries:
         already hold the database write lock. Either way the `state = 'available'`
         guard means two transactions can never both win the same row.
         """
-        candidate = (
-            select(dids.c.id)
-            .where(dids.c.did_group_id == group_id, dids.c.state == _AVAILABLE)
-            .order_by(dids.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        row = self._db.execute(
-            update(dids)
-            .where(dids.c.id == candidate, dids.c.state == _AVAILABLE)
-            .values(state=DidState.ASSIGNED.value, state_changed_at=now)
-            .returning(dids.c.id, dids.c.number)
-        ).first()
+        row = self._db.execute(_TAKE_AVAILABLE, {"group_id": group_id, "now": now}).first()
         return None if row is None else Did(row.id, row.number)
 
     def existing_numbers(self, numbers: Sequence[str]) -> set[str]:

@@ -7,6 +7,8 @@ from sqlalchemy import Connection, insert
 from faxnum.store.tables import ledger_entries, numbers
 
 ACTIVE = "Active"
+_ADD_NUMBER = insert(numbers).returning(numbers.c.id)
+_ADD_ENTRY = insert(ledger_entries)
 
 
 class NumberQueries:
@@ -22,21 +24,16 @@ class NumberQueries:
         now: datetime,
         expires: date,
     ) -> int:
-        return int(
-            self._db.execute(
-                insert(numbers)
-                .values(
-                    account_id=account_id,
-                    did_id=did_id,
-                    did_group_id=group_id,
-                    trunk_id=trunk_id,
-                    status=ACTIVE,
-                    provisioned_at=now,
-                    expiration_date=expires,
-                )
-                .returning(numbers.c.id)
-            ).scalar_one()
-        )
+        values = {
+            "account_id": account_id,
+            "did_id": did_id,
+            "did_group_id": group_id,
+            "trunk_id": trunk_id,
+            "status": ACTIVE,
+            "provisioned_at": now,
+            "expiration_date": expires,
+        }
+        return int(self._db.execute(_ADD_NUMBER, values).scalar_one())
 
 
 class LedgerQueries:
@@ -53,12 +50,13 @@ class LedgerQueries:
         number_id: int | None = None,
     ) -> None:
         self._db.execute(
-            insert(ledger_entries).values(
-                account_id=account_id,
-                amount_micros=amount_micros,
-                kind=kind,
-                description=description,
-                number_id=number_id,
-                created_at=now,
-            )
+            _ADD_ENTRY,
+            {
+                "account_id": account_id,
+                "amount_micros": amount_micros,
+                "kind": kind,
+                "description": description,
+                "number_id": number_id,
+                "created_at": now,
+            },
         )

@@ -1,9 +1,15 @@
-"""Unit of work: one connection, one transaction, rolled back unless committed."""
+"""Units of work: one transaction each, rolled back unless the use case commits.
+
+`SqlUnitOfWork` owns a connection and its transaction. `SavepointUnitOfWork` is one
+use case inside a larger transaction (the SQLite group commit): its commit releases
+its savepoint, and nothing is visible to anyone until the enclosing transaction commits.
+"""
 
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import NestedTransaction, RootTransaction
 
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
@@ -11,26 +17,40 @@ from faxnum.store.inventory import DidQueries
 from faxnum.store.numbers import LedgerQueries, NumberQueries
 
 
-class SqlUnitOfWork:
+class UnitOfWork:
     accounts: AccountQueries
     catalogue: CatalogueQueries
     dids: DidQueries
     numbers: NumberQueries
     ledger: LedgerQueries
+    _transaction: RootTransaction | NestedTransaction | None = None
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._connection: Connection | None = None
-
-    def __enter__(self) -> Self:
-        connection = self._engine.connect()
-        connection.begin()
-        self._connection = connection
+    def _bind(self, connection: Connection) -> None:
         self.accounts = AccountQueries(connection)
         self.catalogue = CatalogueQueries(connection)
         self.dids = DidQueries(connection)
         self.numbers = NumberQueries(connection)
         self.ledger = LedgerQueries(connection)
+
+    def commit(self) -> None:
+        assert self._transaction is not None, "commit() outside a `with` block"
+        self._transaction.commit()
+
+    def _rollback_unless_committed(self) -> None:
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
+        self._transaction = None
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        self._connection = self._engine.connect()
+        self._transaction = self._connection.begin()
+        self._bind(self._connection)
         return self
 
     def __exit__(
@@ -39,13 +59,27 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._connection is not None
         try:
-            self._connection.rollback()  # a no-op after commit()
+            self._rollback_unless_committed()
         finally:
-            self._connection.close()
+            if self._connection is not None:
+                self._connection.close()
             self._connection = None
 
-    def commit(self) -> None:
-        assert self._connection is not None
-        self._connection.commit()
+
+class SavepointUnitOfWork(UnitOfWork):
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def __enter__(self) -> Self:
+        self._transaction = self._connection.begin_nested()
+        self._bind(self._connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._rollback_unless_committed()

@@ -3,11 +3,12 @@
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import MAX_ID, is_placeholder, parse_ids
-from faxnum.api.responses import documented_failures
+from faxnum.api.responses import documented, success
 from faxnum.api.schemas import DidGroupData, DidGroupsResponse
 from faxnum.domain.catalogue import CityPattern, DidGroupFilter, normalise_country
 from faxnum.domain.errors import Invalid
@@ -29,8 +30,9 @@ def _country(segment: str) -> str | None:
 @router.api_route(
     "/countries/{country_code}/didgroups",
     methods=["GET", "POST"],
-    response_model=DidGroupsResponse,
-    responses=documented_failures(401, 403, 404, 422),
+    response_model=None,
+    responses=documented(DidGroupsResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
     summary="List DID groups",
 )
 async def list_did_groups(
@@ -48,7 +50,7 @@ async def list_did_groups(
     area_code: Annotated[
         str | None, Query(alias="areaCode", pattern=r"^[0-9]{1,10}$", description="Digits.")
     ] = None,
-) -> DidGroupsResponse:
+) -> Response:
     wanted = DidGroupFilter(
         country_code=_country(country_code),
         group_ids=parse_ids("didGroupIds", did_group_ids) if did_group_ids else None,
@@ -58,4 +60,4 @@ async def list_did_groups(
     )
     database: Database = request.app.state.database
     groups = await database.read(partial(find_did_groups, wanted=wanted))
-    return DidGroupsResponse(data=[DidGroupData.of(group) for group in groups])
+    return success(DidGroupsResponse(data=[DidGroupData.of(group) for group in groups]))

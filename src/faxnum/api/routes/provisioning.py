@@ -4,18 +4,19 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import body_fields, is_placeholder, parse_id
-from faxnum.api.responses import documented_failures
+from faxnum.api.responses import documented, success
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
 from faxnum.domain.accounts import Caller
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
 
 router = APIRouter(tags=["provisioning"])
-_FAILURES = documented_failures(401, 402, 403, 404, 409, 422)
+_RESPONSES = documented(ProvisionResponse, 401, 402, 403, 404, 409, 422)
 GroupIdQuery = Annotated[
     str | None,
     Query(
@@ -25,28 +26,27 @@ GroupIdQuery = Annotated[
 ]
 
 
-async def _provision(
-    request: Request, caller: Caller, raw_group_id: str | None
-) -> ProvisionResponse:
+async def _provision(request: Request, caller: Caller, raw_group_id: str | None) -> Response:
     group_id = parse_id("did_group_id", raw_group_id)
     database: Database = request.app.state.database
     now: datetime = request.app.state.clock()
     provisioned = await database.write(
         partial(provision, caller=caller, group_id=group_id, now=now)
     )
-    return ProvisionResponse(data=ProvisionedNumberData.of(provisioned))
+    return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
 
 
 @router.api_route(
     "/countries/didgroups/{did_group_id}/provision",
     methods=["GET", "POST"],
-    response_model=ProvisionResponse,
-    responses=_FAILURES,
+    response_model=None,
+    responses=_RESPONSES,
+    openapi_extra=AUTHENTICATED,
     summary="Provision a number from a DID group",
 )
 async def provision_from_group(
     request: Request, did_group_id: str, caller: CurrentCaller, query_group_id: GroupIdQuery = None
-) -> ProvisionResponse:
+) -> Response:
     raw: str | None = did_group_id
     if is_placeholder(did_group_id, "did_group_id"):
         raw = query_group_id or (await body_fields(request)).get("did_group_id")
@@ -56,12 +56,13 @@ async def provision_from_group(
 @router.api_route(
     "/provision-numbers",
     methods=["GET", "POST"],
-    response_model=ProvisionResponse,
-    responses=_FAILURES,
+    response_model=None,
+    responses=_RESPONSES,
+    openapi_extra=AUTHENTICATED,
     summary="Provision a number (alias taking did_group_id as a parameter)",
 )
 async def provision_numbers(
     request: Request, caller: CurrentCaller, query_group_id: GroupIdQuery = None
-) -> ProvisionResponse:
+) -> Response:
     raw = query_group_id or (await body_fields(request)).get("did_group_id")
     return await _provision(request, caller, raw)

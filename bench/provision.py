@@ -1,0 +1,157 @@
+"""Provisioning throughput and latency next to the same server's bare /healthz.
+
+Runs a real `faxnum serve` on a fresh SQLite file holding one large DID group, drives
+both endpoints with wrk (32 connections) in the same run and prints the ratios:
+targets are provisioning throughput >= 0.7x /healthz and provisioning p99 <= 3x p50.
+
+    python bench/provision.py [--seconds 10] [--connections 32]
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import phonenumbers
+
+from faxnum.domain.numbers import GroupSpec, NumberType
+from faxnum.key_cipher import KeyCipher
+from faxnum.services.accounts import create_account
+from faxnum.services.inventory import load_groups
+from faxnum.store.database import Database
+from faxnum.store.migrate import upgrade
+
+SECRET = "bench-secret"
+# Winnipeg exchanges: every number below is validated and geocoded before it is loaded.
+WINNIPEG_EXCHANGES = ("1204284", "1204949", "1204943", "1204944", "1204947", "1204989")
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def winnipeg_numbers(count: int) -> list[str]:
+    found = []
+    for exchange in WINNIPEG_EXCHANGES:
+        for line in range(10_000):
+            number = phonenumbers.parse(f"+{exchange}{line:04d}")
+            if phonenumbers.is_valid_number(number):
+                found.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+            if len(found) == count:
+                return found
+    raise SystemExit(f"only {len(found)} numbers available")
+
+
+def prepare(url: str, dids: int) -> str:
+    upgrade(url)
+    database = Database(url)
+    now = datetime.now(UTC)
+    spec = GroupSpec("CAN", "MB", "204", "WINNIPEG", NumberType.GEOGRAPHIC, Decimal("0.01"),
+                     Decimal("0.01"), winnipeg_numbers(dids))
+    with database.unit_of_work() as uow:
+        load_groups(uow, [spec], now)
+    with database.unit_of_work() as uow:
+        key = create_account(uow, KeyCipher(SECRET.encode()), "bench@example.com", now,
+                             opening_credit=Decimal("1000000")).api_key
+    database.dispose()
+    return key
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> WrkResult:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return WrkResult(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_latency(out, "50%"),
+        p99_ms=_latency(out, "99%"),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+def _latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--dids", type=int, default=60_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        url = f"sqlite:///{Path(data_dir) / 'faxnum.db'}"
+        key = prepare(url, args.dids)
+        port = free_port()
+        env = os.environ | {
+            "FAXNUM_DATABASE_URL": url, "FAXNUM_DATA_DIR": data_dir, "FAXNUM_SECRET_KEY": SECRET,
+            "FAXNUM_RATE_LIMIT": "1000000/second",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "faxnum.cli.main", "serve", "--port", str(port), "--no-access-log"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_until_up(f"{base}/healthz")
+            wrk(f"{base}/healthz", 2, args.connections, {})  # warm-up
+            health = wrk(f"{base}/healthz", args.seconds, args.connections, {})
+            provision = wrk(
+                f"{base}/api/v2/countries/didgroups/1/provision",
+                args.seconds, args.connections, {"X-API-Key": key},
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report(health, provision)
+
+
+def _wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def report(health: WrkResult, provision: WrkResult) -> None:
+    print(f"{'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, result in (("/healthz", health), ("provision", provision)):
+        print(f"{name:<12}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
+              f"{result.p99_ms:>10.2f}{result.non_2xx:>10}")
+    throughput = provision.requests_per_second / health.requests_per_second
+    tail = provision.p99_ms / provision.p50_ms
+    print(f"throughput ratio provision/healthz: {throughput:.2f}x (target >= 0.70)")
+    print(f"provision p99/p50: {tail:.2f}x (target <= 3.00)")
+    if provision.non_2xx:
+        print(f"WARNING: {provision.non_2xx} provisioning requests failed; the figures are not valid")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The OpenAPI document: FastAPI's, plus the four places a key may be sent."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "ApiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "Recommended: stays out of URLs and logs.",
+    },
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer KEY."},
+    "ApiKeyQuery": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "api_key",
+        "description": "The v2 way; also accepted as a form or JSON body field.",
+    },
+    "SdkApiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "api_key",
+        "description": "What the published v2 SDKs send.",
+    },
+}
+# Any one of the schemes is enough.
+AUTHENTICATED: dict[str, Any] = {"security": [{name: []} for name in SECURITY_SCHEMES]}
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
