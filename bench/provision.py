@@ -49,7 +49,9 @@ def winnipeg_numbers(count: int) -> list[str]:
         for line in range(10_000):
             number = phonenumbers.parse(f"+{exchange}{line:04d}")
             if phonenumbers.is_valid_number(number):
-                found.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+                found.append(
+                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                )
             if len(found) == count:
                 return found
     raise SystemExit(f"only {len(found)} numbers available")
@@ -59,13 +61,26 @@ def prepare(url: str, dids: int) -> str:
     upgrade(url)
     database = Database(url)
     now = datetime.now(UTC)
-    spec = GroupSpec("CAN", "MB", "204", "WINNIPEG", NumberType.GEOGRAPHIC, Decimal("0.01"),
-                     Decimal("0.01"), winnipeg_numbers(dids))
+    spec = GroupSpec(
+        "CAN",
+        "MB",
+        "204",
+        "WINNIPEG",
+        NumberType.GEOGRAPHIC,
+        Decimal("0.01"),
+        Decimal("0.01"),
+        winnipeg_numbers(dids),
+    )
     with database.unit_of_work() as uow:
         load_groups(uow, [spec], now)
     with database.unit_of_work() as uow:
-        key = create_account(uow, KeyCipher(SECRET.encode()), "bench@example.com", now,
-                             opening_credit=Decimal("1000000")).api_key
+        key = create_account(
+            uow,
+            KeyCipher(SECRET.encode()),
+            "bench@example.com",
+            now,
+            opening_credit=Decimal("1000000"),
+        ).api_key
     database.dispose()
     return key
 
@@ -107,12 +122,24 @@ def main() -> None:
         key = prepare(url, args.dids)
         port = free_port()
         env = os.environ | {
-            "FAXNUM_DATABASE_URL": url, "FAXNUM_DATA_DIR": data_dir, "FAXNUM_SECRET_KEY": SECRET,
+            "FAXNUM_DATABASE_URL": url,
+            "FAXNUM_DATA_DIR": data_dir,
+            "FAXNUM_SECRET_KEY": SECRET,
             "FAXNUM_RATE_LIMIT": "1000000/second",
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "faxnum.cli.main", "serve", "--port", str(port), "--no-access-log"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "faxnum.cli.main",
+                "serve",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -121,7 +148,9 @@ def main() -> None:
             health = wrk(f"{base}/healthz", args.seconds, args.connections, {})
             provision = wrk(
                 f"{base}/api/v2/countries/didgroups/1/provision",
-                args.seconds, args.connections, {"X-API-Key": key},
+                args.seconds,
+                args.connections,
+                {"X-API-Key": key},
             )
         finally:
             server.terminate()
@@ -143,14 +172,18 @@ def _wait_until_up(url: str) -> None:
 def report(health: WrkResult, provision: WrkResult) -> None:
     print(f"{'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, result in (("/healthz", health), ("provision", provision)):
-        print(f"{name:<12}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
-              f"{result.p99_ms:>10.2f}{result.non_2xx:>10}")
+        print(
+            f"{name:<12}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
+            f"{result.p99_ms:>10.2f}{result.non_2xx:>10}"
+        )
     throughput = provision.requests_per_second / health.requests_per_second
     tail = provision.p99_ms / provision.p50_ms
     print(f"throughput ratio provision/healthz: {throughput:.2f}x (target >= 0.70)")
     print(f"provision p99/p50: {tail:.2f}x (target <= 3.00)")
     if provision.non_2xx:
-        print(f"WARNING: {provision.non_2xx} provisioning requests failed; the figures are not valid")
+        print(
+            f"WARNING: {provision.non_2xx} provisioning requests failed; the figures are not valid"
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from faxnum.api.errors import install_error_handlers
 from faxnum.api.openapi import install_openapi
 from faxnum.api.quota_headers import QuotaHeaders
 from faxnum.api.ratelimit import KeyRateLimiter
-from faxnum.api.responses import V2JSONResponse
 from faxnum.api.routes import didgroups, health, provisioning
 from faxnum.config import Settings
 from faxnum.store.database import Database
@@ -44,7 +43,6 @@ def create_app(
         title="faxnum",
         version=__version__,
         description="Fax number provisioning speaking the Fax.to v2 REST API.",
-        default_response_class=V2JSONResponse,
         lifespan=lifespan,
     )
     app.state.database = database

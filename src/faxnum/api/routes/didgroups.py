@@ -9,6 +9,7 @@ from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import MAX_ID, is_placeholder, parse_ids
 from faxnum.api.responses import documented, success
+from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import DidGroupData, DidGroupsResponse
 from faxnum.domain.catalogue import CityPattern, DidGroupFilter, normalise_country
 from faxnum.domain.errors import Invalid
@@ -27,9 +28,9 @@ def _country(segment: str) -> str | None:
         raise Invalid.field("country_code", str(exc)) from exc
 
 
-@router.api_route(
+@get_and_post(
+    router,
     "/countries/{country_code}/didgroups",
-    methods=["GET", "POST"],
     response_model=None,
     responses=documented(DidGroupsResponse, 401, 403, 404, 422),
     openapi_extra=AUTHENTICATED,

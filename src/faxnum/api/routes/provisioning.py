@@ -10,6 +10,7 @@ from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import body_fields, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
+from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
 from faxnum.domain.accounts import Caller
 from faxnum.services.provisioning import provision
@@ -36,9 +37,9 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
 
 
-@router.api_route(
+@get_and_post(
+    router,
     "/countries/didgroups/{did_group_id}/provision",
-    methods=["GET", "POST"],
     response_model=None,
     responses=_RESPONSES,
     openapi_extra=AUTHENTICATED,
@@ -53,9 +54,9 @@ async def provision_from_group(
     return await _provision(request, caller, raw)
 
 
-@router.api_route(
+@get_and_post(
+    router,
     "/provision-numbers",
-    methods=["GET", "POST"],
     response_model=None,
     responses=_RESPONSES,
     openapi_extra=AUTHENTICATED,

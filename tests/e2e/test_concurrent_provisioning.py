@@ -1,0 +1,79 @@
+"""Many OS processes provisioning from one small group through a multi-worker server:
+no DID is handed out twice, and every success is charged exactly once."""
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from faxnum.store.database import Database
+from faxnum.store.migrate import upgrade
+from faxnum.store.tables import accounts, dids, numbers
+from tests.dbstate import assignment_is_consistent, balances_match_ledger
+from tests.e2e.conftest import RunningServer
+from tests.factories import add_account, add_group
+
+CLIENTS = 8
+REQUESTS_PER_CLIENT = 25
+GROUP_SIZE = 50
+CREDIT = Decimal("100.00")
+PRICE = Decimal("3.00")  # setup 1.00 + first month 2.00
+
+
+def hammer(
+    base_url: str, key: str, group_id: int, start: Any
+) -> list[tuple[int, dict[str, object]]]:
+    """One client process: wait for the others, then provision as fast as it can."""
+    outcomes = []
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=60) as client:
+        start.wait()
+        for _ in range(REQUESTS_PER_CLIENT):
+            response = client.post(f"/api/v2/countries/didgroups/{group_id}/provision")
+            outcomes.append((response.status_code, response.json()))
+    return outcomes
+
+
+def test_eight_processes_race_for_fifty_dids(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    url = server_env["FAXNUM_DATABASE_URL"]
+    upgrade(url)
+    database = Database(url)
+    group_id = add_group(database, count=GROUP_SIZE, setup="1.00", monthly="2.00")
+    keys = [add_account(database, f"client{i}@example.com", str(CREDIT)) for i in range(CLIENTS)]
+    server = start_server("--workers", "2", "--no-access-log")
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(CLIENTS) as pool:
+        start = manager.Barrier(CLIENTS)
+        per_client = pool.starmap(
+            hammer, [(server.base_url, k.api_key, group_id, start) for k in keys]
+        )
+
+    statuses = Counter(status for outcomes in per_client for status, _ in outcomes)
+    assert statuses == {200: GROUP_SIZE, 409: CLIENTS * REQUESTS_PER_CLIENT - GROUP_SIZE}
+    won = [body["data"] for outcomes in per_client for status, body in outcomes if status == 200]
+    assert len({d["didid"] for d in won}) == GROUP_SIZE  # type: ignore[index]
+    assert len({d["number"] for d in won}) == GROUP_SIZE  # type: ignore[index]
+
+    engine = database.write_engine
+    with engine.connect() as connection:
+        assert (
+            connection.execute(select(dids.c.state).where(dids.c.did_group_id == group_id))
+            .scalars()
+            .all()
+            == ["assigned"] * GROUP_SIZE
+        )
+        holders = Counter(connection.execute(select(numbers.c.account_id)).scalars())
+        balances = dict(connection.execute(select(accounts.c.id, accounts.c.balance_micros)).all())
+    for account, outcomes in zip(keys, per_client, strict=True):
+        successes = sum(status == 200 for status, _ in outcomes)
+        assert holders.get(account.account_id, 0) == successes
+        assert Decimal(balances[account.account_id]) / 1_000_000 == CREDIT - PRICE * successes
+    assert assignment_is_consistent(engine)
+    assert balances_match_ledger(engine)
+    database.dispose()

@@ -1,0 +1,72 @@
+"""The README path on real processes: CLI, `serve`, and requests as curl sends them."""
+
+import re
+from collections.abc import Callable
+
+import httpx
+
+from tests.e2e.conftest import RunningServer, faxnum
+
+SEED_KEYS = [
+    "id",
+    "didid",
+    "did_id",
+    "did_group_id",
+    "country_code",
+    "city_name",
+    "area_code",
+    "number",
+    "type",
+    "trunk_id",
+]
+
+
+def test_cli_account_key_provisions_a_real_number_over_http(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    assert "DID groups created" in faxnum(server_env, "seed-demo")
+    key = (
+        faxnum(server_env, "accounts", "create", "buyer@example.com", "--credit", "50")
+        .strip()
+        .splitlines()[-1]
+    )
+    assert re.fullmatch(r"fxn_[0-9a-f]{32}", key)
+    server = start_server()
+
+    groups = httpx.get(
+        f"{server.base_url}/api/v2/countries/CAN/didgroups", params={"api_key": key}
+    ).json()["data"]
+    group = groups[0]
+    response = httpx.post(
+        f"{server.base_url}/api/v2/countries/didgroups/{group['did_group_id']}/provision?api_key={key}"
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "success" and body["message"] == "Number has been provisioned."
+    assert list(body["data"]) == SEED_KEYS
+    assert body["data"]["did_group_id"] == group["did_group_id"]
+    assert body["data"]["city_name"] == group["city_name"]
+    assert body["data"]["number"].startswith("+1" + group["area_code"])
+    server.process.terminate()
+    server.process.wait(timeout=30)
+    log = server.log()
+    assert "/provision?api_key=[REDACTED]" in log
+    assert key not in log and key[4:] not in log
+
+
+def test_serve_demo_prints_a_working_key_and_the_base_url(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    server = start_server("--demo")
+    printed = server.log()
+    key = re.search(r"API key: (fxn_[0-9a-f]{32})", printed)
+    assert key, printed
+    assert f"{server.base_url}/api/v2" in printed
+    balance_groups = httpx.get(
+        f"{server.base_url}/api/v2/countries/%7BcountryCode%7D/didgroups",
+        headers={"api_key": key.group(1)},
+    )
+    assert balance_groups.status_code == 200
+    assert {g["country_code"] for g in balance_groups.json()["data"]} == {"USA", "CAN", "GBR"}
+    assert len(balance_groups.json()["data"]) >= 200

@@ -1,0 +1,83 @@
+"""Group commit: many use cases in one transaction, each all-or-nothing on its own."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from faxnum.domain.errors import NotFound
+from faxnum.store.database import Database
+from faxnum.store.group_commit import GroupCommitWriter
+from faxnum.store.tables import ledger_entries
+from faxnum.store.uow import UnitOfWork
+from tests.dbstate import balances_match_ledger
+from tests.factories import add_account
+
+
+def pay_in(account_id: int, micros: int, fail: bool = False) -> Callable[[UnitOfWork], int]:
+    """Credit an account; optionally fail after both writes, before committing."""
+
+    def use_case(uow: UnitOfWork) -> int:
+        uow.accounts.change_balance(account_id, micros)
+        uow.ledger.add(account_id, micros, "credit", "test", datetime.now(UTC))
+        if fail:
+            raise NotFound("deliberate failure after the writes")
+        uow.commit()
+        return micros
+
+    return use_case
+
+
+def ledger_amounts(database: Database, account_id: int) -> list[int]:
+    with database.write_engine.connect() as connection:
+        query = select(ledger_entries.c.amount_micros).where(
+            ledger_entries.c.account_id == account_id
+        )
+        return sorted(connection.execute(query.order_by(ledger_entries.c.id)).scalars())
+
+
+def test_a_failing_use_case_leaves_the_others_of_its_batch_committed(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+
+    async def run_together() -> list[object]:
+        return await asyncio.gather(
+            writer.run(pay_in(account, 1)),
+            writer.run(pay_in(account, 20, fail=True)),
+            writer.run(pay_in(account, 300)),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(run_together())
+
+    assert results[0] == 1 and results[2] == 300
+    assert isinstance(results[1], NotFound)
+    assert ledger_amounts(database, account) == [1, 300]
+    assert balances_match_ledger(database.write_engine)
+
+
+def test_many_use_cases_share_one_batch_and_all_land(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine, max_batch=7)
+
+    async def run_many() -> list[int]:
+        return list(await asyncio.gather(*(writer.run(pay_in(account, n)) for n in range(1, 51))))
+
+    assert asyncio.run(run_many()) == list(range(1, 51))
+    assert ledger_amounts(database, account) == list(range(1, 51))
+    assert balances_match_ledger(database.write_engine)
+
+
+def test_a_use_case_that_never_commits_changes_nothing(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+
+    def forgetful(uow: UnitOfWork) -> None:
+        uow.ledger.add(account, 5, "credit", "never committed", datetime.now(UTC))
+
+    asyncio.run(writer.run(forgetful))
+    with database.write_engine.connect() as connection:
+        assert (
+            connection.execute(select(func.count()).select_from(ledger_entries)).scalar_one() == 0
+        )

@@ -1,0 +1,71 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from faxnum.api.params import MAX_ID, is_placeholder, parse_id, parse_ids
+from faxnum.domain.catalogue import CityPattern, normalise_country
+from faxnum.domain.errors import Invalid
+from faxnum.store.catalogue import like_pattern
+
+
+@pytest.mark.parametrize("raw", ["1", "42", str(MAX_ID)])
+def test_ids_in_range_parse(raw: str) -> None:
+    assert parse_id("id", raw) == int(raw)
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "", "0", "-1", str(MAX_ID + 1), "1e3", " 1", "１", "٣", "1.0", "0x1"]
+)
+def test_other_ids_are_invalid_and_named(raw: str | None) -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_id("did_group_id", raw)
+    assert list(caught.value.errors) == ["did_group_id"]
+
+
+def test_id_lists_are_deduplicated_and_bounded() -> None:
+    assert parse_ids("ids", "3, 1,3") == (3, 1)
+    with pytest.raises(Invalid):
+        parse_ids("ids", ",".join(["1"] * 501))
+
+
+def test_placeholders_are_only_the_literal_braces() -> None:
+    assert is_placeholder("{did_group_id}", "did_group_id")
+    assert not is_placeholder("did_group_id", "did_group_id")
+    assert not is_placeholder("{did_group_id", "did_group_id")
+
+
+@pytest.mark.parametrize(("raw", "code"), [("can", "CAN"), ("Usa", "USA"), ("GBR", "GBR")])
+def test_countries_are_upper_cased(raw: str, code: str) -> None:
+    assert normalise_country(raw) == code
+
+
+@pytest.mark.parametrize("raw", ["US", "USAA", "C1N", "ÇAN", ""])
+def test_non_alpha3_countries_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalise_country(raw)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "city", "matches"),
+    [
+        ("New York%", "NEW YORK", True),
+        ("New York%", "NEW YORK MILLS", True),
+        ("w York%", "NEW YORK", False),
+        ("new york", "NEW YORK", True),
+        ("new york", "NEW YORK MILLS", False),
+        ("N%K", "NEW YORK", True),
+        ("N_W%", "NEW YORK", False),
+        ("%", "ANYWHERE", True),
+        ("MONTRÉAL%", "MONTRÉAL", True),
+    ],
+)
+def test_city_patterns(pattern: str, city: str, matches: bool) -> None:
+    assert CityPattern(pattern).matches(city) is matches
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_like_translation_escapes_everything_but_percent(pattern: str) -> None:
+    translated = like_pattern(CityPattern(pattern))
+    unescaped = translated.replace("\\\\", "").replace("\\_", "")
+    assert "_" not in unescaped
+    assert translated.count("%") == pattern.count("%")
