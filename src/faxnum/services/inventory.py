@@ -28,6 +28,7 @@ def load_groups(uow: UnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> L
         if group_id is None:
             state_id = uow.catalogue.state_id(spec.country_code, spec.state_code or "")
             group_id = uow.catalogue.add_group(spec, state_id)
+            uow.catalogue.ensure_area_code(spec.country_code, spec.area_code, state_id)
             summary.groups_created += 1
         existing = uow.dids.existing_numbers(spec.numbers)
         fresh = [number for number in dict.fromkeys(spec.numbers) if number not in existing]

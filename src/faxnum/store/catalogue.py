@@ -8,7 +8,7 @@ from faxnum.domain.catalogue import CityPattern, DidGroupFilter
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import DidGroup, DidState, GroupSpec, NumberType
 from faxnum.numbering.countries import CountryInfo, Subdivision
-from faxnum.store.tables import countries, did_groups, dids, states
+from faxnum.store.tables import area_codes, countries, did_groups, dids, states
 
 _stock = (
     select(dids.c.did_group_id, func.count().label("stock"))
@@ -122,6 +122,19 @@ class CatalogueQueries:
                 insert(did_groups).values(**values).returning(did_groups.c.id)
             ).scalar_one()
         )
+
+    def ensure_area_code(self, country_code: str, area_code: str, state_id: int | None) -> None:
+        known = self._db.execute(
+            select(area_codes.c.id).where(
+                area_codes.c.country_code == country_code, area_codes.c.area_code == area_code
+            )
+        ).first()
+        if known is None:
+            self._db.execute(
+                insert(area_codes).values(
+                    country_code=country_code, area_code=area_code, state_id=state_id
+                )
+            )
 
     def group_count(self) -> int:
         return int(self._db.execute(select(func.count()).select_from(did_groups)).scalar_one())
