@@ -16,6 +16,7 @@ GROUP_TYPES = {
     "stock": int,
     "setup_price": float,
     "monthly_price": float,
+    "features": list,
 }
 
 

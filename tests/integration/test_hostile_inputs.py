@@ -15,6 +15,8 @@ from tests.dbstate import snapshot
 from tests.factories import add_account, add_group
 
 HOSTILE_IDS = [
+    "{}",
+    "{1}",
     "-1",
     "0",
     "1e9",
@@ -61,7 +63,8 @@ HOSTILE_COUNTRIES = [
     "x" * 10_000,
     "%",
     "{}",
-    "{COUNTRY}",
+    "{1}",
+    "{a-b}",
     "😀😀😀",
 ]
 HOSTILE_FILTERS = [

@@ -28,10 +28,14 @@ def test_id_lists_are_deduplicated_and_bounded() -> None:
         parse_ids("ids", ",".join(["1"] * 501))
 
 
-def test_placeholders_are_only_the_literal_braces() -> None:
-    assert is_placeholder("{did_group_id}", "did_group_id")
-    assert not is_placeholder("did_group_id", "did_group_id")
-    assert not is_placeholder("{did_group_id", "did_group_id")
+@pytest.mark.parametrize("segment", ["{did_group_id}", "{countryCode}", "{COUNTRY_CODE}"])
+def test_unfilled_placeholders_are_recognised(segment: str) -> None:
+    assert is_placeholder(segment)
+
+
+@pytest.mark.parametrize("segment", ["did_group_id", "{did_group_id", "{}", "{1}", "{a-b}", "{x}y"])
+def test_anything_else_is_not_a_placeholder(segment: str) -> None:
+    assert not is_placeholder(segment)
 
 
 @pytest.mark.parametrize(("raw", "code"), [("can", "CAN"), ("Usa", "USA"), ("GBR", "GBR")])

@@ -13,7 +13,7 @@ from faxnum.api.errors import install_error_handlers
 from faxnum.api.openapi import install_openapi
 from faxnum.api.quota_headers import QuotaHeaders
 from faxnum.api.ratelimit import KeyRateLimiter
-from faxnum.api.routes import didgroups, health, provisioning
+from faxnum.api.routes import catalogue, didgroups, health, numbers, provisioning
 from faxnum.config import Settings
 from faxnum.store.database import Database
 
@@ -54,5 +54,7 @@ def create_app(
     app.add_middleware(QuotaHeaders)
     app.include_router(provisioning.router, prefix=V2_PREFIX)
     app.include_router(didgroups.router, prefix=V2_PREFIX)
+    app.include_router(catalogue.router, prefix=V2_PREFIX)
+    app.include_router(numbers.router, prefix=V2_PREFIX)
     app.include_router(health.router)
     return app

@@ -10,6 +10,7 @@ import re
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from faxnum.domain.catalogue import normalise_country
 from faxnum.domain.errors import Invalid
 
 MAX_ID = 2**31 - 1
@@ -33,9 +34,22 @@ def parse_ids(name: str, raw: str, most: int = 500) -> tuple[int, ...]:
     return tuple(dict.fromkeys(parse_id(name, part) for part in parts))
 
 
-def is_placeholder(segment: str, name: str) -> bool:
-    """An SDK left `{name}` unfilled in the path (it arrives URL-decoded)."""
-    return segment == "{" + name + "}"
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
+
+
+def is_placeholder(segment: str) -> bool:
+    """An SDK left a `{name}` path segment unfilled (it arrives URL-decoded)."""
+    return _PLACEHOLDER.fullmatch(segment) is not None
+
+
+def country_segment(segment: str) -> str | None:
+    """An alpha-3 country from the path; None for an unfilled placeholder (all countries)."""
+    if is_placeholder(segment):
+        return None
+    try:
+        return normalise_country(segment)
+    except ValueError as exc:
+        raise Invalid.field("country_code", str(exc)) from exc
 
 
 async def body_fields(request: Request) -> dict[str, str]:

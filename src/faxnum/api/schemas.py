@@ -4,7 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from faxnum.domain.numbers import DidGroup, NumberType, ProvisionedNumber
+from faxnum.domain.catalogue import AreaCode, Country, State
+from faxnum.domain.numbers import DidGroup, NumberListing, NumberType, ProvisionedNumber
+from faxnum.domain.pagination import Page
 
 
 class Failure(BaseModel):
@@ -62,6 +64,7 @@ class DidGroupData(BaseModel):
     monthly_price: float = Field(
         description="Extension: charged every month, the first on provisioning."
     )
+    features: list[str] = Field(description="Extension: capabilities, e.g. fax, t38.")
 
     @classmethod
     def of(cls, group: DidGroup) -> "DidGroupData":
@@ -75,6 +78,7 @@ class DidGroupData(BaseModel):
             stock=group.stock,
             setup_price=float(group.setup_price),
             monthly_price=float(group.monthly_price),
+            features=list(group.features),
         )
 
 
@@ -85,3 +89,114 @@ class DidGroupsResponse(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class CountryData(BaseModel):
+    country: str = Field(description="Upper-case name.", examples=["CANADA"])
+    slug: str = Field(examples=["canada"])
+    a2_code: str = Field(description="Despite the name: ISO 3166-1 alpha-3.", examples=["CAN"])
+    dial_code: int = Field(examples=[1])
+
+    @classmethod
+    def of(cls, country: Country) -> "CountryData":
+        return cls(
+            country=country.name,
+            slug=country.slug,
+            a2_code=country.code,
+            dial_code=country.dial_code,
+        )
+
+
+class CountriesResponse(BaseModel):
+    status: Literal["success"] = "success"
+    data: list[CountryData]
+
+
+class StateData(BaseModel):
+    id: str = Field(description="Digits; use as stateId.", examples=["12"])
+    name: str = Field(examples=["Manitoba"])
+    code: str = Field(examples=["MB"])
+
+    @classmethod
+    def of(cls, state: State) -> "StateData":
+        return cls(id=str(state.id), name=state.name, code=state.code)
+
+
+class StatesResponse(BaseModel):
+    status: Literal["success"] = "success"
+    states: list[StateData]
+
+
+class AreaCodeData(BaseModel):
+    country_code: str
+    state_id: int | None
+    area_code: str
+
+    @classmethod
+    def of(cls, area: AreaCode) -> "AreaCodeData":
+        return cls(country_code=area.country_code, state_id=area.state_id, area_code=area.area_code)
+
+
+class AreaCodesResponse(BaseModel):
+    status: Literal["success"] = "success"
+    areacodes: list[AreaCodeData]
+
+
+class NumberData(BaseModel):
+    id: int
+    order_reference: str | None
+    country_code: str
+    country: str
+    city_name: str | None
+    area_code: str
+    did_group_id: int
+    did_number: str = Field(description="E.164.")
+    expiration_date: str = Field(description="YYYY-MM-DD.", examples=["2026-12-27"])
+    status: str = Field(examples=["Active"])
+
+    @classmethod
+    def of(cls, number: NumberListing) -> "NumberData":
+        return cls(
+            id=number.id,
+            order_reference=number.order_reference,
+            country_code=number.country_code,
+            country=number.country,
+            city_name=number.city_name,
+            area_code=number.area_code,
+            did_group_id=number.did_group_id,
+            did_number=number.did_number,
+            expiration_date=number.expiration_date.isoformat(),
+            status=number.status,
+        )
+
+
+class Pagination(BaseModel):
+    total: int
+    count: int
+    per_page: int
+    current_page: int
+    total_pages: int
+    links: dict[str, str] = Field(
+        description="`previous` and `next` page URLs, only those that exist."
+    )
+
+    @classmethod
+    def of(cls, page: Page[NumberListing], links: dict[str, str]) -> "Pagination":
+        return cls(
+            total=page.total,
+            count=len(page.items),
+            per_page=page.request.limit,
+            current_page=page.request.page,
+            total_pages=page.total_pages,
+            links=links,
+        )
+
+
+class Meta(BaseModel):
+    pagination: Pagination
+
+
+class NumbersResponse(BaseModel):
+    status: Literal["success"] = "success"
+    numbers: list[NumberData]
+    meta: Meta

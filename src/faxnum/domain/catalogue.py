@@ -38,3 +38,26 @@ class DidGroupFilter:
     state_id: int | None = None
     city: CityPattern | None = None
     area_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str  # alpha-3
+    name: str
+    slug: str
+    dial_code: int
+
+
+@dataclass(frozen=True)
+class State:
+    id: int
+    country_code: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AreaCode:
+    country_code: str
+    state_id: int | None
+    area_code: str

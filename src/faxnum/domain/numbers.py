@@ -1,6 +1,7 @@
 """Entities a provisioning client sees: DID groups and provisioned numbers."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -31,6 +32,7 @@ class DidGroup:
     setup_price: Decimal
     monthly_price: Decimal
     stock: int = 0
+    features: tuple[str, ...] = ("fax", "t38")
 
     @property
     def first_charge(self) -> Decimal:
@@ -50,6 +52,22 @@ class ProvisionedNumber:
     did: Did
     group: DidGroup
     trunk_id: int
+
+
+@dataclass(frozen=True)
+class NumberListing:
+    """One of an account's numbers as `/numbers` shows it."""
+
+    id: int
+    order_reference: str | None
+    country_code: str
+    country: str
+    city_name: str | None
+    area_code: str
+    did_group_id: int
+    did_number: str
+    expiration_date: date
+    status: str
 
 
 @dataclass

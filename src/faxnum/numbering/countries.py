@@ -51,6 +51,11 @@ def is_known_country(alpha3: str) -> bool:
     return pycountry.countries.get(alpha_3=alpha3) is not None
 
 
+def country_dial_code(alpha3: str) -> int | None:
+    country = pycountry.countries.get(alpha_3=alpha3)
+    return phonenumbers.country_code_for_region(country.alpha_2) if country else None
+
+
 def alpha3_for_region(region: str) -> str:
     country = pycountry.countries.get(alpha_2=region)
     if country is None:

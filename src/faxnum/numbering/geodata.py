@@ -1,6 +1,6 @@
 """Geocoding of numbers: which city (and NANP state) a number belongs to."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -62,3 +62,16 @@ def city_prefixes(dial_code: int) -> dict[str, list[str]]:
             continue
         grouped[description].append(prefix)
     return grouped
+
+
+@lru_cache(maxsize=1)
+def nanp_area_code_states() -> dict[str, str]:
+    """Area code -> state/province code across NANP, by the majority of its exchanges'
+    geocoded places ("Winnipeg, MB" under 1204... makes 204 a Manitoba area code)."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for description, exchanges in city_prefixes(1).items():
+        place = Place.from_description(description)
+        if place.state_code:
+            for exchange in exchanges:
+                votes[exchange[1:4]][place.state_code] += 1
+    return {area: counts.most_common(1)[0][0] for area, counts in votes.items()}

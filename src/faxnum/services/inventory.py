@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from faxnum.domain.numbers import GroupSpec
-from faxnum.numbering.countries import all_countries, subdivisions
+from faxnum.numbering.countries import all_countries, country_dial_code, subdivisions
+from faxnum.numbering.geodata import nanp_area_code_states
 from faxnum.store.uow import UnitOfWork
 
 
@@ -22,7 +23,7 @@ def load_groups(uow: UnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> L
     summary = LoadSummary()
     uow.catalogue.add_countries(all_countries())
     for country in sorted({spec.country_code for spec in specs}):
-        uow.catalogue.add_states(subdivisions(country))
+        add_country_reference_data(uow, country)
     for spec in specs:
         group_id = uow.catalogue.group_id(*spec.key)
         if group_id is None:
@@ -37,6 +38,17 @@ def load_groups(uow: UnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> L
         summary.dids_existing += len(spec.numbers) - len(fresh)
     uow.commit()
     return summary
+
+
+def add_country_reference_data(uow: UnitOfWork, country_code: str) -> None:
+    """States from ISO subdivisions; for NANP, every area code with its state."""
+    uow.catalogue.add_states(subdivisions(country_code))
+    if country_dial_code(country_code) != 1:
+        return
+    state_ids = uow.catalogue.state_ids(country_code)
+    for area_code, state_code in sorted(nanp_area_code_states().items()):
+        if state_code in state_ids:
+            uow.catalogue.ensure_area_code(country_code, area_code, state_ids[state_code])
 
 
 def inventory_is_empty(uow: UnitOfWork) -> bool:

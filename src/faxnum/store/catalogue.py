@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select
 
-from faxnum.domain.catalogue import CityPattern, DidGroupFilter
+from faxnum.domain.catalogue import AreaCode, CityPattern, Country, DidGroupFilter, State
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import DidGroup, DidState, GroupSpec, NumberType
 from faxnum.numbering.countries import CountryInfo, Subdivision
@@ -39,6 +39,7 @@ def _group(row: Row[tuple[object, ...]]) -> DidGroup:
         setup_price=from_micros(m["setup_price_micros"]),
         monthly_price=from_micros(m["monthly_price_micros"]),
         stock=m.get("stock") or 0,
+        features=tuple(f for f in m["features"].split(",") if f),
     )
 
 
@@ -67,6 +68,46 @@ class CatalogueQueries:
         if wanted.city is not None:
             query = query.where(did_groups.c.city_name.like(like_pattern(wanted.city), escape="\\"))
         return [_group(row) for row in self._db.execute(query)]
+
+    def countries_with_groups(self) -> list[Country]:
+        rows = self._db.execute(
+            select(countries.c.code, countries.c.name, countries.c.slug, countries.c.dial_code)
+            .where(countries.c.code.in_(select(did_groups.c.country_code).distinct()))
+            .order_by(countries.c.name)
+        )
+        return [Country(*row) for row in rows]
+
+    def states(self, country_code: str | None) -> list[State]:
+        query = select(states.c.id, states.c.country_code, states.c.code, states.c.name).order_by(
+            states.c.country_code, states.c.name
+        )
+        if country_code is not None:
+            query = query.where(states.c.country_code == country_code)
+        return [State(*row) for row in self._db.execute(query)]
+
+    def state(self, state_id: int) -> State | None:
+        row = self._db.execute(
+            select(states.c.id, states.c.country_code, states.c.code, states.c.name).where(
+                states.c.id == state_id
+            )
+        ).first()
+        return None if row is None else State(*row)
+
+    def area_codes(self, country_code: str | None, state_id: int | None) -> list[AreaCode]:
+        query = select(
+            area_codes.c.country_code, area_codes.c.state_id, area_codes.c.area_code
+        ).order_by(area_codes.c.country_code, area_codes.c.area_code)
+        if country_code is not None:
+            query = query.where(area_codes.c.country_code == country_code)
+        if state_id is not None:
+            query = query.where(area_codes.c.state_id == state_id)
+        return [AreaCode(*row) for row in self._db.execute(query)]
+
+    def state_ids(self, country_code: str) -> dict[str, int]:
+        rows = self._db.execute(
+            select(states.c.code, states.c.id).where(states.c.country_code == country_code)
+        )
+        return {str(code): int(state_id) for code, state_id in rows}
 
     def add_countries(self, infos: Iterable[CountryInfo]) -> None:
         known = set(self._db.execute(select(countries.c.code)).scalars())

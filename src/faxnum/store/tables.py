@@ -106,6 +106,8 @@ did_groups = Table(
     Column("type", String(20), nullable=False),
     Column("setup_price_micros", Integer, nullable=False),
     Column("monthly_price_micros", Integer, nullable=False),
+    # Comma-separated capabilities shown to clients, e.g. "fax,t38".
+    Column("features", String(100), nullable=False, server_default=text("'fax,t38'")),
     UniqueConstraint("country_code", "area_code", "city_name", "type"),
     Index("ix_did_groups_country_city", "country_code", "city_name"),
 )
@@ -118,6 +120,7 @@ dids = Table(
     Column("number", String(16), nullable=False, unique=True),  # E.164
     Column("state", String(10), nullable=False),
     Column("state_changed_at", DateTime(timezone=True), nullable=False),
+    Column("carrier_trunk", String(100), nullable=True),  # the operator's upstream route
     # Picking the next available DID of a group is an index range scan, whatever the size.
     Index("ix_dids_group_state_id", "did_group_id", "state", "id"),
 )

@@ -7,25 +7,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.params import MAX_ID, is_placeholder, parse_ids
+from faxnum.api.params import MAX_ID, country_segment, parse_ids
 from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import DidGroupData, DidGroupsResponse
-from faxnum.domain.catalogue import CityPattern, DidGroupFilter, normalise_country
-from faxnum.domain.errors import Invalid
+from faxnum.domain.catalogue import CityPattern, DidGroupFilter
 from faxnum.services.catalogue import find_did_groups
 from faxnum.store.database import Database
 
 router = APIRouter(tags=["catalogue"])
-
-
-def _country(segment: str) -> str | None:
-    if is_placeholder(segment, "countryCode") or is_placeholder(segment, "COUNTRY_CODE"):
-        return None
-    try:
-        return normalise_country(segment)
-    except ValueError as exc:
-        raise Invalid.field("country_code", str(exc)) from exc
 
 
 @get_and_post(
@@ -53,7 +43,7 @@ async def list_did_groups(
     ] = None,
 ) -> Response:
     wanted = DidGroupFilter(
-        country_code=_country(country_code),
+        country_code=country_segment(country_code),
         group_ids=parse_ids("didGroupIds", did_group_ids) if did_group_ids else None,
         state_id=state_id,
         city=CityPattern(city_name_pattern) if city_name_pattern else None,

@@ -49,7 +49,7 @@ async def provision_from_group(
     request: Request, did_group_id: str, caller: CurrentCaller, query_group_id: GroupIdQuery = None
 ) -> Response:
     raw: str | None = did_group_id
-    if is_placeholder(did_group_id, "did_group_id"):
+    if is_placeholder(did_group_id):
         raw = query_group_id or (await body_fields(request)).get("did_group_id")
     return await _provision(request, caller, raw)
 
