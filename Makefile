@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench format clean
+.PHONY: run test lint bench bench-import format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/provision.py
+
+bench-import: $(STAMP)
+	$(BIN)/python bench/import_dids.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

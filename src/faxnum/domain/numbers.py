@@ -77,12 +77,12 @@ class GroupSpec:
     country_code: str
     state_code: str | None
     area_code: str
-    city_name: str
+    city_name: str | None
     type: NumberType
     setup_price: Decimal
     monthly_price: Decimal
     numbers: list[str] = field(default_factory=list)
 
     @property
-    def key(self) -> tuple[str, str, str, NumberType]:
+    def key(self) -> tuple[str, str, str | None, NumberType]:
         return (self.country_code, self.area_code, self.city_name, self.type)

@@ -66,7 +66,7 @@ def is_demo_grade(number: phonenumbers.PhoneNumber, region: str, place: Place) -
 def demo_inventory(seed: int = 2018, dids_per_city: int = 24) -> list[GroupSpec]:
     """A few hundred DID groups across USA, CAN and GBR, the same for the same seed."""
     rng = random.Random(seed)
-    groups: dict[tuple[str, str, str, NumberType], GroupSpec] = {}
+    groups: dict[tuple[str, str, str | None, NumberType], GroupSpec] = {}
     for region, cities, setup, monthly in DEMO_COUNTRIES:
         dial = phonenumbers.country_code_for_region(region)
         alpha3 = alpha3_for_region(region)
@@ -89,7 +89,7 @@ def demo_inventory(seed: int = 2018, dids_per_city: int = 24) -> list[GroupSpec]
                 group.numbers.append(
                     phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
                 )
-    return sorted(groups.values(), key=lambda g: g.key)
+    return sorted(groups.values(), key=lambda g: (g.country_code, g.area_code, g.city_name or ""))
 
 
 def _cities_of_region(region: str, by_city: dict[str, list[str]]) -> dict[str, list[str]]:

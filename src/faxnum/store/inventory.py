@@ -1,12 +1,14 @@
 """DID inventory: the guarded state transitions that make double assignment impossible."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from faxnum.domain.numbers import Did, DidState
-from faxnum.store.tables import dids
+from faxnum.store.tables import did_groups, dids
 
 _AVAILABLE = DidState.AVAILABLE.value
 # Built once: statement construction costs more than SQLite's execution of it.
@@ -27,6 +29,23 @@ _TAKE_AVAILABLE = (
 )
 
 
+class NewDid(NamedTuple):
+    group_id: int
+    number: str  # E.164
+    carrier_trunk: str | None
+
+
+class InventoryLine(NamedTuple):
+    number: str
+    country_code: str
+    area_code: str
+    city_name: str | None
+    type: str
+    setup_price_micros: int
+    monthly_price_micros: int
+    carrier_trunk: str | None
+
+
 class DidQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
@@ -40,6 +59,44 @@ class DidQueries:
         """
         row = self._db.execute(_TAKE_AVAILABLE, {"group_id": group_id, "now": now}).first()
         return None if row is None else Did(row.id, row.number)
+
+    def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:
+        """Insert the DIDs not already in inventory (by number); how many were new."""
+        if not new:
+            return 0
+        dialect = {"sqlite": sqlite, "postgresql": postgresql}[self._db.dialect.name]
+        statement = dialect.insert(dids).on_conflict_do_nothing(index_elements=[dids.c.number])
+        rows = [
+            {
+                "did_group_id": d.group_id,
+                "number": d.number,
+                "carrier_trunk": d.carrier_trunk,
+                "state": _AVAILABLE,
+                "state_changed_at": now,
+            }
+            for d in new
+        ]
+        return int(self._db.execute(statement, rows).rowcount)
+
+    def inventory(self) -> Iterator[InventoryLine]:
+        """Every DID with its group's defining fields, streamed in number order."""
+        query = (
+            select(
+                dids.c.number,
+                did_groups.c.country_code,
+                did_groups.c.area_code,
+                did_groups.c.city_name,
+                did_groups.c.type,
+                did_groups.c.setup_price_micros,
+                did_groups.c.monthly_price_micros,
+                dids.c.carrier_trunk,
+            )
+            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
+            .order_by(dids.c.number)
+            .execution_options(yield_per=10_000)
+        )
+        for row in self._db.execute(query):
+            yield InventoryLine(*row)
 
     def existing_numbers(self, numbers: Sequence[str]) -> set[str]:
         found = self._db.execute(select(dids.c.number).where(dids.c.number.in_(numbers))).scalars()

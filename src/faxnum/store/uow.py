@@ -5,6 +5,7 @@ use case inside a larger transaction (the SQLite group commit): its commit relea
 its savepoint, and nothing is visible to anyone until the enclosing transaction commits.
 """
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
@@ -17,7 +18,7 @@ from faxnum.store.inventory import DidQueries
 from faxnum.store.numbers import LedgerQueries, NumberQueries
 
 
-class UnitOfWork:
+class UnitOfWork(ABC):
     accounts: AccountQueries
     catalogue: CatalogueQueries
     dids: DidQueries
@@ -31,6 +32,17 @@ class UnitOfWork:
         self.dids = DidQueries(connection)
         self.numbers = NumberQueries(connection)
         self.ledger = LedgerQueries(connection)
+
+    @abstractmethod
+    def __enter__(self) -> Self: ...
+
+    @abstractmethod
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     def commit(self) -> None:
         assert self._transaction is not None, "commit() outside a `with` block"

@@ -1,0 +1,214 @@
+"""Importing an operator's DIDs: every number validated, groups created or matched by
+(country, area code, city, type), committed batch by batch.
+
+Idempotent and resumable: a number already in inventory is counted as existing and
+left alone, so importing the same file again (or again after an interruption) adds
+only what is missing. A row is one DID insert, so it is never half-imported.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from itertools import islice
+
+import pycountry
+
+from faxnum.domain.money import parse_amount
+from faxnum.domain.numbers import GroupSpec, NumberType
+from faxnum.numbering.classify import NumberFacts, Rejected, classify
+from faxnum.numbering.countries import all_countries
+from faxnum.services.inventory import add_country_reference_data
+from faxnum.store.inventory import NewDid
+from faxnum.store.uow import UnitOfWork
+
+BATCH_SIZE = 5_000
+MAX_TRUNK_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    """One line of an inventory file; only `number` is required."""
+
+    line: int
+    number: str
+    country: str | None = None
+    area_code: str | None = None
+    city: str | None = None
+    type: str | None = None
+    setup_price: str | None = None
+    monthly_price: str | None = None
+    trunk: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    number: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    added: int = 0
+    existing: int = 0
+    groups_created: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    group: GroupSpec
+    did: NewDid
+
+
+def import_inventory(
+    unit_of_work: Callable[[], UnitOfWork],
+    rows: Iterable[InventoryRow],
+    default_setup: Decimal,
+    default_monthly: Decimal,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    report = ImportReport()
+    first_line_of: dict[str, int] = {}
+    groups = _GroupResolver()
+    for batch in _batches(rows, batch_size):
+        accepted = []
+        for row in batch:
+            report.rows += 1
+            try:
+                item = _accept(row, default_setup, default_monthly)
+            except Rejected as rejection:
+                report.rejected.append(Rejection(row.line, row.number, str(rejection)))
+                continue
+            duplicate_of = first_line_of.setdefault(item.did.number, row.line)
+            if duplicate_of != row.line:
+                report.rejected.append(
+                    Rejection(row.line, row.number, f"duplicate of line {duplicate_of}")
+                )
+                continue
+            accepted.append(item)
+        with unit_of_work() as uow:
+            dids = [
+                item.did._replace(group_id=groups.resolve(uow, item.group, report))
+                for item in accepted
+            ]
+            added = uow.dids.add_missing(dids, now)
+            uow.commit()
+        groups.committed()
+        report.added += added
+        report.existing += len(accepted) - added
+        if on_batch is not None:
+            on_batch(report)
+    return report
+
+
+def _batches(rows: Iterable[InventoryRow], size: int) -> Iterator[list[InventoryRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _accept(row: InventoryRow, default_setup: Decimal, default_monthly: Decimal) -> _Accepted:
+    country = _country(row.country)
+    facts = classify(row.number, country.alpha_2 if country else None)
+    if country is not None and facts.country_code != country.alpha_3:
+        raise Rejected(f"number belongs to {facts.country_code}, not {country.alpha_3}")
+    area_code = (row.area_code or "").strip() or facts.area_code
+    if area_code != facts.area_code:
+        raise Rejected(f"area code {area_code} does not match the number ({facts.area_code})")
+    trunk = (row.trunk or "").strip() or None
+    if trunk is not None and len(trunk) > MAX_TRUNK_LENGTH:
+        raise Rejected(f"trunk longer than {MAX_TRUNK_LENGTH} characters")
+    group = GroupSpec(
+        country_code=facts.country_code,
+        state_code=facts.state_code,
+        area_code=area_code,
+        city_name=(row.city or "").strip().upper() or facts.city_name,
+        type=_type(row.type, facts),
+        setup_price=_price("setup price", row.setup_price, default_setup),
+        monthly_price=_price("monthly price", row.monthly_price, default_monthly),
+    )
+    return _Accepted(group, NewDid(0, facts.e164, trunk))
+
+
+@dataclass(frozen=True)
+class _Country:
+    alpha_2: str
+    alpha_3: str
+
+
+def _country(raw: str | None) -> _Country | None:
+    """A country column: alpha-3 as in the API, alpha-2 accepted too."""
+    text = (raw or "").strip().upper()
+    if not text:
+        return None
+    found = None
+    if len(text) == 3:
+        found = pycountry.countries.get(alpha_3=text)
+    elif len(text) == 2:
+        found = pycountry.countries.get(alpha_2=text)
+    if found is None:
+        raise Rejected(f"unknown country {raw!r}")
+    return _Country(found.alpha_2, found.alpha_3)
+
+
+def _type(raw: str | None, facts: NumberFacts) -> NumberType:
+    text = (raw or "").strip().upper().replace("-", "_").replace(" ", "_")
+    if not text:
+        return facts.type
+    try:
+        return NumberType(text)
+    except ValueError as exc:
+        raise Rejected(f"unknown type {raw!r}") from exc
+
+
+def _price(name: str, raw: str | None, default: Decimal) -> Decimal:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return parse_amount(raw)
+    except ValueError as exc:
+        raise Rejected(f"invalid {name} {raw!r}") from exc
+
+
+class _GroupResolver:
+    """Group ids by (country, area code, city, type), looked up or created once each."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str, str | None, NumberType], int] = {}
+        self._pending: dict[tuple[str, str, str | None, NumberType], int] = {}
+        self._countries_ready: set[str] = set()
+
+    def resolve(self, uow: UnitOfWork, spec: GroupSpec, report: ImportReport) -> int:
+        key = spec.key
+        known = self._ids.get(key) or self._pending.get(key)
+        if known is not None:
+            return known
+        self._prepare_country(uow, spec.country_code)
+        group_id = uow.catalogue.group_id(*key)
+        if group_id is None:
+            state_id = (
+                uow.catalogue.state_id(spec.country_code, spec.state_code)
+                if spec.state_code
+                else None
+            )
+            group_id = uow.catalogue.add_group(spec, state_id)
+            uow.catalogue.ensure_area_code(spec.country_code, spec.area_code, state_id)
+            report.groups_created += 1
+        self._pending[key] = group_id
+        return group_id
+
+    def committed(self) -> None:
+        """Ids created in a batch are only reusable once that batch has committed."""
+        self._ids.update(self._pending)
+        self._pending.clear()
+
+    def _prepare_country(self, uow: UnitOfWork, country_code: str) -> None:
+        if country_code not in self._countries_ready:
+            uow.catalogue.add_countries(all_countries())
+            add_country_reference_data(uow, country_code)
+            self._countries_ready.add(country_code)

@@ -1,0 +1,37 @@
+"""`faxnum import dids` and `faxnum export dids` as an operator runs them."""
+
+from pathlib import Path
+
+from tests.e2e.conftest import faxnum
+from tests.factories import real_numbers
+
+
+def summary_value(output: str, row: str) -> str:
+    """The count in one row of the summary table."""
+    line = next(line for line in output.splitlines() if row in line)
+    return line.strip("│ ").split("│")[-1].strip()
+
+
+def test_import_reports_rejects_and_is_idempotent_then_exports(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    numbers = real_numbers("US", "New York, NY", 4)
+    source = tmp_path / "dids.csv"
+    source.write_text(
+        "number,setup_price\n" + "\n".join(f"{n},0.75" for n in numbers) + "\nnonsense,1\n"
+    )
+
+    first = faxnum(server_env, "import", "dids", str(source))
+    second = faxnum(server_env, "import", "dids", str(source))
+
+    assert summary_value(first, "DIDs added") == "4"
+    rejects = (tmp_path / "dids.csv.rejects.csv").read_text().splitlines()
+    assert rejects == ["line,number,reason", "6,nonsense,not a phone number"]
+    assert (summary_value(second, "DIDs added"), summary_value(second, "already in inventory")) == (
+        "0",
+        "4",
+    )
+    exported = faxnum(server_env, "export", "dids").splitlines()
+    assert exported[0] == "number,country,area_code,city,type,setup_price,monthly_price,trunk"
+    assert sorted(line.split(",")[0] for line in exported[1:]) == sorted(numbers)
+    assert all(",0.75," in line for line in exported[1:])

@@ -1,0 +1,191 @@
+"""Importing operator inventory files: validation, idempotency, batches, round trip."""
+
+import io
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from faxnum.cli.inventory_files import read_rows, write_inventory
+from faxnum.services.inventory_import import ImportReport, import_inventory
+from faxnum.store.database import Database
+from faxnum.store.inventory import DidQueries
+from faxnum.store.tables import did_groups, dids
+from tests.dbstate import snapshot
+from tests.factories import add_group, real_numbers
+
+WINNIPEG = real_numbers("CA", "Winnipeg, MB", 6)
+LEEDS = real_numbers("GB", "Leeds", 2)
+
+
+def run_import(database: Database, path: Path, **options: object) -> ImportReport:
+    return import_inventory(
+        database.unit_of_work,
+        read_rows(path),
+        Decimal("1.00"),
+        Decimal("2.00"),
+        datetime.now(UTC),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def count(database: Database, table: object) -> int:
+    with database.write_engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def messy_file(tmp_path: Path) -> Path:
+    """BOM, CRLF, blank lines, every kind of bad row, and a truncated last line."""
+    lines = [
+        "number,country,city,type,setup_price,monthly_price,trunk",  # line 1
+        f"{WINNIPEG[0]},CAN,,,0.50,1.25,carrier-a",  # 2 valid
+        "",  # 3 blank
+        f"{WINNIPEG[1]},can",  # 4 valid, lower-case country
+        f"{WINNIPEG[0]},CAN",  # 5 duplicate of line 2
+        f"{LEEDS[0]},CAN",  # 6 wrong country
+        "not-a-number",  # 7
+        "+1204",  # 8 too short to be valid
+        f"{LEEDS[1]},GBR",  # 9 valid, another country
+        f"{WINNIPEG[2]},XX",  # 10 unknown country
+        f"{WINNIPEG[3]},CAN,,,abc",  # 11 bad price
+        f"{WINNIPEG[4]},CAN,,FAXLINE",  # 12 bad type
+        "   ",  # 13 blank-ish
+        WINNIPEG[5][:-3],  # 14 truncated last line, no line end
+    ]
+    path = tmp_path / "inventory.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode())
+    return path
+
+
+def test_messy_file_imports_the_valid_rows_and_reports_each_bad_one(
+    database: Database, messy_file: Path
+) -> None:
+    report = run_import(database, messy_file)
+
+    assert (report.rows, report.added, report.existing) == (11, 3, 0)
+    assert {(r.line, r.reason) for r in report.rejected} == {
+        (5, "duplicate of line 2"),
+        (6, "number belongs to GBR, not CAN"),
+        (7, "not a phone number"),
+        (8, "not a valid number"),
+        (10, "unknown country 'XX'"),
+        (11, "invalid setup price 'abc'"),
+        (12, "unknown type 'FAXLINE'"),
+        (14, "not a valid number"),
+    }
+    assert report.groups_created == 2
+    with database.reader() as uow:
+        lines = {line.number: line for line in uow.dids.inventory()}
+    assert set(lines) == {WINNIPEG[0], WINNIPEG[1], LEEDS[1]}
+    winnipeg = lines[WINNIPEG[0]]
+    assert (winnipeg.country_code, winnipeg.area_code, winnipeg.city_name, winnipeg.type) == (
+        "CAN",
+        WINNIPEG[0][2:5],
+        "WINNIPEG",
+        "GEOGRAPHIC",
+    )
+    assert (winnipeg.setup_price_micros, winnipeg.monthly_price_micros, winnipeg.carrier_trunk) == (
+        500_000,
+        1_250_000,
+        "carrier-a",
+    )
+    assert lines[LEEDS[1]].city_name == "LEEDS"
+
+
+def test_importing_the_same_file_again_adds_nothing(database: Database, messy_file: Path) -> None:
+    run_import(database, messy_file)
+    before = snapshot(database.write_engine)
+
+    again = run_import(database, messy_file)
+
+    assert (again.added, again.existing, again.groups_created) == (0, 3, 0)
+    assert snapshot(database.write_engine) == before
+
+
+def test_numbers_join_an_existing_group_with_the_same_country_area_city_and_type(
+    database: Database, tmp_path: Path
+) -> None:
+    group_id = add_group(database, region="CA", description="Winnipeg, MB", count=2, seed=7)
+    fresh = [
+        n for n in real_numbers("CA", "Winnipeg, MB", 12, seed=99) if n[2:5] == WINNIPEG[0][2:5]
+    ][:3]
+    path = tmp_path / "more.csv"
+    path.write_text("\n".join(fresh) + "\n")
+
+    report = run_import(database, path)
+
+    assert (report.added, report.groups_created) == (len(fresh), 0)
+    with database.write_engine.connect() as connection:
+        assert connection.execute(
+            select(func.count()).where(dids.c.did_group_id == group_id)
+        ).scalar_one() == 2 + len(fresh)
+
+
+def test_an_interrupted_import_resumes_where_it_stopped(database: Database, tmp_path: Path) -> None:
+    numbers = real_numbers("CA", "Winnipeg, MB", 30, seed=3)
+    path = tmp_path / "big.csv"
+    path.write_text("number\n" + "\n".join(numbers))
+
+    def stop_after_two_batches(report: ImportReport) -> None:
+        if report.rows >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_import(database, path, batch_size=10, on_batch=stop_after_two_batches)
+    assert count(database, dids) == 20
+
+    resumed = run_import(database, path, batch_size=10)
+
+    assert (resumed.added, resumed.existing) == (10, 20)
+    assert count(database, dids) == 30
+
+
+def test_a_batch_that_fails_leaves_none_of_its_rows(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers = real_numbers("CA", "Winnipeg, MB", 20, seed=4)
+    path = tmp_path / "twenty.csv"
+    path.write_text("\n".join(numbers))
+    original = DidQueries.add_missing
+    calls = []
+
+    def failing_second_batch(self: DidQueries, new: list, now: datetime) -> int:  # type: ignore[type-arg]
+        added = original(self, new, now)
+        calls.append(added)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return added
+
+    monkeypatch.setattr(DidQueries, "add_missing", failing_second_batch)
+    with pytest.raises(RuntimeError):
+        run_import(database, path, batch_size=10)
+    assert count(database, dids) == 10
+
+
+def test_export_then_import_into_an_empty_database_gives_the_same_inventory(
+    database: Database, messy_file: Path, tmp_path: Path, migrated_template: Path
+) -> None:
+    run_import(database, messy_file)
+    add_group(
+        database, region="US", description="New York, NY", count=3, setup="0.99", monthly="4.10"
+    )
+    exported = io.StringIO()
+    with database.reader() as uow:
+        write_inventory(uow.dids.inventory(), exported)
+    export_path = tmp_path / "export.csv"
+    export_path.write_text(exported.getvalue())
+    empty_file = tmp_path / "empty.db"
+    shutil.copyfile(migrated_template, empty_file)
+    empty = Database(f"sqlite:///{empty_file}")
+
+    report = run_import(empty, export_path)
+
+    assert report.rejected == []
+    with database.reader() as original, empty.reader() as copy:
+        assert list(copy.dids.inventory()) == list(original.dids.inventory())
+    assert count(empty, did_groups) == count(database, did_groups)
+    empty.dispose()
