@@ -54,7 +54,8 @@ def bare_insert(database_file: Path, numbers: list[str]) -> float:
     started = time.perf_counter()
     connection.execute("BEGIN")
     connection.executemany(
-        "INSERT INTO dids (did_group_id, number, state, state_changed_at) VALUES (1, ?, 'available', ?)",
+        "INSERT INTO dids (did_group_id, number, state, state_changed_at)"
+        " VALUES (1, ?, 'available', ?)",
         ((n, now) for n in numbers),
     )
     connection.execute("COMMIT")
