@@ -31,6 +31,8 @@ def settings(tmp_path: Path, migrated_template: Path) -> Settings:
         database_url=f"sqlite:///{database_file}",
         secret_key=TEST_SECRET.decode(),
         rate_limit="1000/second",
+        auth_rate_limit="1000/second",
+        renew_interval_s=0,
     )
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from faxnum.domain.lifecycle import LifecyclePolicy
+
 SECRET_FILE = "secret.key"
 
 
@@ -21,6 +23,13 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Per API key; `limits` notation, several separated by ';' ("20/second;600/minute").
     rate_limit: str = "20/second;600/minute"
+    # Per client address, for the unauthenticated register and login endpoints.
+    auth_rate_limit: str = "10/minute;100/hour"
+    welcome_credit: Decimal = Decimal("0")
+    # Renewal inside `serve`: how often (0 turns it off), grace and aging in days.
+    renew_interval_s: float = 3600
+    grace_days: int = 7
+    aging_days: int = 30
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 
@@ -28,6 +37,10 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The embedded default is an SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{self.data_dir / 'faxnum.db'}"
+
+    @property
+    def lifecycle(self) -> LifecyclePolicy:
+        return LifecyclePolicy(grace_days=self.grace_days, aging_days=self.aging_days)
 
     @cached_property
     def effective_secret(self) -> bytes:

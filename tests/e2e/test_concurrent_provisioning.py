@@ -77,3 +77,71 @@ def test_eight_processes_race_for_fifty_dids(
     assert assignment_is_consistent(engine)
     assert balances_match_ledger(engine)
     database.dispose()
+
+
+def register_once(base_url: str, email: str, start: Any) -> int:
+    start.wait()
+    response = httpx.post(
+        f"{base_url}/api/v2/user", json={"email": email, "password": "correct horse battery"}
+    )
+    return response.status_code
+
+
+def test_concurrent_registrations_of_one_email_have_exactly_one_winner(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    server = start_server("--workers", "2", "--no-access-log")
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(CLIENTS) as pool:
+        start = manager.Barrier(CLIENTS)
+        statuses = pool.starmap(
+            register_once, [(server.base_url, "Same@Example.com", start)] * CLIENTS
+        )
+    assert Counter(statuses) == {200: 1, 409: CLIENTS - 1}
+
+
+def provision_repeatedly(base_url: str, key: str, group_id: int, start: Any) -> list[int]:
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=60) as client:
+        start.wait()
+        return [
+            client.post(f"/api/v2/countries/didgroups/{group_id}/provision").status_code
+            for _ in range(10)
+        ]
+
+
+def test_two_sub_accounts_racing_for_one_numbers_worth_of_balance(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    url = server_env["FAXNUM_DATABASE_URL"]
+    upgrade(url)
+    database = Database(url)
+    group_id = add_group(database, count=10, setup="1.00", monthly="2.00")
+    parent = add_account(database, "parent@example.com", "3.00")
+    server = start_server("--workers", "2", "--no-access-log")
+    subs = [
+        httpx.post(
+            f"{server.base_url}/api/v2/subuser",
+            json={"email": f"sub{i}@example.com"},
+            headers={"X-API-Key": parent.api_key},
+        ).json()["api_key"]
+        for i in range(2)
+    ]
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        start = manager.Barrier(2)
+        results = pool.starmap(
+            provision_repeatedly, [(server.base_url, key, group_id, start) for key in subs]
+        )
+
+    assert Counter(status for statuses in results for status in statuses) == {200: 1, 402: 19}
+    with database.write_engine.connect() as connection:
+        assert (
+            connection.execute(
+                select(accounts.c.balance_micros).where(accounts.c.id == parent.account_id)
+            ).scalar_one()
+            == 0
+        )
+    assert assignment_is_consistent(database.write_engine)
+    assert balances_match_ledger(database.write_engine)
+    database.dispose()

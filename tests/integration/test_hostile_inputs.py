@@ -199,7 +199,22 @@ def test_malformed_multipart_body(
         "uuid",
     ],
 )
-@pytest.mark.parametrize("endpoint", ["provision", "alias", "didgroups"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "provision",
+        "alias",
+        "didgroups",
+        "countries",
+        "states",
+        "areacodes",
+        "numbers",
+        "balance",
+        "ledger",
+        "subuser",
+        "rotate",
+    ],
+)
 def test_hostile_keys_are_401_everywhere(
     client: TestClient, database: Database, world: dict[str, str], key_name: str, endpoint: str
 ) -> None:
@@ -218,6 +233,14 @@ def test_hostile_keys_are_401_everywhere(
         "provision": f"/api/v2/countries/didgroups/{world['group']}/provision",
         "alias": f"/api/v2/provision-numbers?did_group_id={world['group']}",
         "didgroups": "/api/v2/countries/CAN/didgroups",
+        "countries": "/api/v2/countries",
+        "states": "/api/v2/states/CAN",
+        "areacodes": "/api/v2/areacodes/CAN/1",
+        "numbers": "/api/v2/numbers",
+        "balance": "/api/v2/balance",
+        "ledger": "/api/v2/ledger",
+        "subuser": "/api/v2/subuser?email=x%40example.com",
+        "rotate": "/api/v2/keys/rotate",
     }[endpoint]
     assert_refused_cleanly(database, lambda: client.post(url, params={"api_key": key}), {401})
 
@@ -278,3 +301,42 @@ def test_a_rejected_key_never_comes_back_in_the_response(
     response = client.get("/api/v2/countries/CAN/didgroups", params={"api_key": secret_looking})
     assert secret_looking not in response.text
     assert "b" * 32 not in str(response.headers)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "a' OR '1'='1@example.com", "password": "x" * 12},
+        {"email": "ädä@exämple.com", "password": "x" * 12},
+        {"email": "a@example.com\r\nBcc: b@example.com", "password": "x" * 12},
+        {"email": "a" * 10_000, "password": "x" * 12},
+        {"email": 5, "password": 5},
+        {"email": None, "password": None},
+        {"email": "", "password": ""},
+    ],
+)
+def test_hostile_registrations(
+    client: TestClient, database: Database, world: dict[str, str], body: dict[str, object]
+) -> None:
+    assert_refused_cleanly(database, lambda: client.post("/api/v2/user", json=body), {422})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "1e3"},
+        {"page": "99999999999"},
+        {"limit": "-5"},
+        {"page": "😀"},
+        {"limit": "1;DROP"},
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v2/numbers", "/api/v2/ledger"])
+def test_hostile_paging(
+    client: TestClient, database: Database, world: dict[str, str], path: str, params: dict[str, str]
+) -> None:
+    assert_refused_cleanly(
+        database,
+        lambda: client.get(path, params=params, headers={"X-API-Key": world["key"]}),
+        {422},
+    )

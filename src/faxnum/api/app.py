@@ -1,5 +1,6 @@
 """The application factory: one FastAPI app per process, built from Settings."""
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,9 +13,11 @@ from faxnum.api.access_log import install_redaction
 from faxnum.api.errors import install_error_handlers
 from faxnum.api.openapi import install_openapi
 from faxnum.api.quota_headers import QuotaHeaders
-from faxnum.api.ratelimit import KeyRateLimiter
-from faxnum.api.routes import catalogue, didgroups, health, numbers, provisioning
+from faxnum.api.ratelimit import RateLimiter
+from faxnum.api.routes import catalogue, didgroups, health, money, numbers, provisioning, users
 from faxnum.config import Settings
+from faxnum.key_cipher import KeyCipher
+from faxnum.renewal_schedule import renew_periodically
 from faxnum.store.database import Database
 
 V2_PREFIX = "/api/v2"
@@ -36,7 +39,14 @@ def create_app(
         # from rescanning it, which otherwise shows up as latency spikes.
         gc.collect()
         gc.freeze()
+        renewal = None
+        if settings.renew_interval_s > 0:
+            renewal = asyncio.create_task(
+                renew_periodically(database, settings.lifecycle, settings.renew_interval_s, clock)
+            )
         yield
+        if renewal is not None:
+            renewal.cancel()
         database.dispose()
 
     app = FastAPI(
@@ -46,7 +56,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.database = database
-    app.state.limiter = KeyRateLimiter(settings.rate_limit, settings.redis_url)
+    app.state.limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+    app.state.auth_limiter = RateLimiter(settings.auth_rate_limit, settings.redis_url)
+    app.state.cipher = KeyCipher(settings.effective_secret)
+    app.state.settings = settings
     app.state.clock = clock
     install_redaction("uvicorn.access", "uvicorn.error", "faxnum")
     install_error_handlers(app)
@@ -56,5 +69,7 @@ def create_app(
     app.include_router(didgroups.router, prefix=V2_PREFIX)
     app.include_router(catalogue.router, prefix=V2_PREFIX)
     app.include_router(numbers.router, prefix=V2_PREFIX)
+    app.include_router(users.router, prefix=V2_PREFIX)
+    app.include_router(money.router, prefix=V2_PREFIX)
     app.include_router(health.router)
     return app

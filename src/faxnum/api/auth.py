@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from faxnum.api.params import body_fields
-from faxnum.api.ratelimit import KeyRateLimiter, QuotaExceeded
+from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.domain.accounts import Caller
 from faxnum.services.accounts import authenticate
 from faxnum.store.database import Database
@@ -39,15 +39,25 @@ async def presented_key(request: Request) -> str | None:
 
 async def current_caller(request: Request) -> Caller:
     database: Database = request.app.state.database
-    limiter: KeyRateLimiter = request.app.state.limiter
     api_key = await presented_key(request)
     caller = await database.read(partial(authenticate, api_key=api_key))
+    count_request(request, request.app.state.limiter, f"key:{caller.key_id}")
+    return caller
+
+
+def count_request(request: Request, limiter: RateLimiter, identity: str) -> None:
+    """Spend one request of `identity`'s budget; what is left goes into the headers."""
     try:
-        request.state.quota = limiter.hit(caller.key_id)
+        request.state.quota = limiter.hit(identity)
     except QuotaExceeded as exceeded:
         request.state.quota = exceeded.quota
         raise
-    return caller
+
+
+def count_anonymous_request(request: Request) -> None:
+    """Unauthenticated endpoints (register, login) are limited per client address."""
+    address = request.client.host if request.client else "unknown"
+    count_request(request, request.app.state.auth_limiter, f"address:{address}")
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

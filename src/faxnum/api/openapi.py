@@ -41,3 +41,22 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _form_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "application/x-www-form-urlencoded": {"schema": schema},
+            },
+        }
+    }
+
+
+_EMAIL = {"type": "string", "format": "email", "maxLength": 254}
+_PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024}
+PASSWORD_BODY = _form_body({"email": _EMAIL, "password": _PASSWORD}, ["email", "password"])
+SUBUSER_BODY = _form_body({"email": _EMAIL, "password": _PASSWORD}, ["email"])

@@ -1,4 +1,4 @@
-"""Per-key rate limiting (`limits`): in memory, or shared by all workers through Redis."""
+"""Rate limiting (`limits`, moving window): in memory, or shared by all workers through Redis."""
 
 import math
 import time
@@ -34,18 +34,19 @@ class QuotaExceeded(RateLimited):
         self.quota = quota
 
 
-class KeyRateLimiter:
+class RateLimiter:
     def __init__(self, spec: str, storage_uri: str | None = None) -> None:
         self._limits = parse_many(spec)
         storage = storage_from_string(storage_uri) if storage_uri else InProcessStorage()
         self._limiter = MovingWindowRateLimiter(storage)
 
-    def hit(self, key_id: int) -> Quota:
-        """Count one request; the tightest limit is the one reported."""
+    def hit(self, identity: str) -> Quota:
+        """Count one request of `identity` (an API key, a client address); the tightest
+        limit is the one reported."""
         quotas = []
         for item in self._limits:
-            allowed = self._limiter.hit(item, "api-key", str(key_id))
-            stats = self._limiter.get_window_stats(item, "api-key", str(key_id))
+            allowed = self._limiter.hit(item, identity)
+            stats = self._limiter.get_window_stats(item, identity)
             reset_after = max(1, math.ceil(stats.reset_time - time.time()))
             quota = Quota(item.amount, stats.remaining, reset_after)
             if not allowed:

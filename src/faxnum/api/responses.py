@@ -3,10 +3,12 @@
 from collections.abc import Mapping
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from faxnum.api.schemas import Failure
+from faxnum.domain.pagination import Page
 
 
 class V2JSONResponse(JSONResponse):
@@ -45,3 +47,14 @@ def documented_failures(*codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid parameters",
     }
     return {code: {"model": Failure, "description": reasons[code]} for code in codes}
+
+
+def page_links(request: Request, page: Page[Any]) -> dict[str, str]:
+    """Neighbour page URLs keeping the other query parameters, never the key."""
+    url = request.url.remove_query_params("api_key")
+    neighbours = {"previous": page.previous_page, "next": page.next_page}
+    return {
+        name: str(url.include_query_params(page=n))
+        for name, n in neighbours.items()
+        if n is not None
+    }

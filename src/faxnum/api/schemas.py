@@ -1,10 +1,12 @@
 """Wire shapes of the v2 API, kept apart from tables and domain entities."""
 
-from typing import Literal
+from datetime import UTC
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from faxnum.domain.catalogue import AreaCode, Country, State
+from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import DidGroup, NumberListing, NumberType, ProvisionedNumber
 from faxnum.domain.pagination import Page
 
@@ -181,7 +183,7 @@ class Pagination(BaseModel):
     )
 
     @classmethod
-    def of(cls, page: Page[NumberListing], links: dict[str, str]) -> "Pagination":
+    def of(cls, page: Page[Any], links: dict[str, str]) -> "Pagination":
         return cls(
             total=page.total,
             count=len(page.items),
@@ -199,4 +201,43 @@ class Meta(BaseModel):
 class NumbersResponse(BaseModel):
     status: Literal["success"] = "success"
     numbers: list[NumberData]
+    meta: Meta
+
+
+class ApiKeyResponse(BaseModel):
+    status: Literal["success"] = "success"
+    api_key: str = Field(description="Send it as X-API-Key (or api_key) with every request.")
+
+
+class BalanceResponse(BaseModel):
+    status: Literal["success"] = "success"
+    balance: float = Field(description="Exact, written with two decimals.", examples=[100.10])
+
+
+class LedgerEntryData(BaseModel):
+    id: int
+    created_at: str = Field(description="ISO 8601, UTC.")
+    kind: str = Field(examples=["charge", "renewal", "credit"])
+    description: str
+    amount: float = Field(description="Positive for credits, negative for charges.")
+    number_id: int | None
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> "LedgerEntryData":
+        created = (
+            entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=UTC)
+        )
+        return cls(
+            id=entry.id,
+            created_at=created.isoformat(),
+            kind=entry.kind,
+            description=entry.description,
+            amount=float(entry.amount),
+            number_id=entry.number_id,
+        )
+
+
+class LedgerResponse(BaseModel):
+    status: Literal["success"] = "success"
+    entries: list[LedgerEntryData]
     meta: Meta

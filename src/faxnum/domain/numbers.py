@@ -13,6 +13,12 @@ class NumberType(StrEnum):
     MOBILE = "MOBILE"
 
 
+class NumberStatus(StrEnum):
+    ACTIVE = "Active"
+    EXPIRED = "Expired"  # renewal failed; released when the grace period ends
+    RELEASED = "Released"
+
+
 class DidState(StrEnum):
     AVAILABLE = "available"
     RESERVED = "reserved"

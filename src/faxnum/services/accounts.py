@@ -5,21 +5,60 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from faxnum.domain.accounts import Caller
+from faxnum.domain.accounts import MAX_PASSWORD_LENGTH, Caller, check_password
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
-from faxnum.domain.errors import Conflict, Invalid, Unauthorized
+from faxnum.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from faxnum.key_cipher import KeyCipher
-from faxnum.passwords import hash_password
+from faxnum.passwords import hash_password, verify_password
 from faxnum.services.billing import credit
+from faxnum.store.accounts import AccountSummary, Credentials
 from faxnum.store.uow import UnitOfWork
 
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+WRONG_CREDENTIALS = "Wrong email or password."
+# Verified against when the email is unknown, so both answers take as long.
+_DECOY_HASH = hash_password("decoy password that no account has")
+
+_EMAIL = re.compile(
+    r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
 
 
 @dataclass(frozen=True)
 class NewAccount:
     account_id: int
     api_key: str
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Checked sign-up details; the slow password hash is computed before any write."""
+
+    email: str
+    password_hash: str | None
+
+
+def prepare_registration(
+    email: str | None, password: str | None, password_required: bool
+) -> Registration:
+    """Validate every field (all problems reported at once), then hash the password."""
+    errors: dict[str, list[str]] = {}
+    normalised = ""
+    try:
+        if not email:
+            raise Invalid.field("email", "is required")
+        normalised = normalise_email(email)
+    except Invalid as problem:
+        errors |= problem.errors
+    try:
+        if not password and password_required:
+            raise Invalid.field("password", "is required")
+        if password:
+            check_password(password)
+    except Invalid as problem:
+        errors |= problem.errors
+    if errors:
+        raise Invalid(errors, "Invalid parameters: " + ", ".join(errors) + ".")
+    return Registration(normalised, hash_password(password) if password else None)
 
 
 def normalise_email(email: str) -> str:
@@ -48,7 +87,7 @@ def create_account(
     cipher: KeyCipher,
     email: str,
     now: datetime,
-    password: str | None = None,
+    password_hash: str | None = None,
     opening_credit: Decimal = Decimal(0),
     parent_id: int | None = None,
 ) -> NewAccount:
@@ -56,7 +95,6 @@ def create_account(
     email = normalise_email(email)
     if uow.accounts.id_by_email(email) is not None:
         raise Conflict("An account with this email already exists.")
-    password_hash = hash_password(password) if password else None
     account_id = uow.accounts.create(email, password_hash, parent_id, now)
     uow.accounts.add_default_trunk(account_id)
     api_key = new_api_key()
@@ -65,6 +103,93 @@ def create_account(
         credit(uow, account_id, opening_credit, "Opening credit", now)
     uow.commit()
     return NewAccount(account_id, api_key)
+
+
+def register(
+    uow: UnitOfWork,
+    cipher: KeyCipher,
+    registration: Registration,
+    now: datetime,
+    welcome_credit: Decimal,
+) -> NewAccount:
+    return create_account(
+        uow,
+        cipher,
+        registration.email,
+        now,
+        password_hash=registration.password_hash,
+        opening_credit=welcome_credit,
+    )
+
+
+def create_subaccount(
+    uow: UnitOfWork, cipher: KeyCipher, caller: Caller, registration: Registration, now: datetime
+) -> NewAccount:
+    """A sub-account spends its parent's balance; only main accounts have them."""
+    if caller.is_subaccount:
+        raise Conflict("A sub-account cannot create sub-accounts.")
+    return create_account(
+        uow,
+        cipher,
+        registration.email,
+        now,
+        password_hash=registration.password_hash,
+        parent_id=caller.account_id,
+    )
+
+
+@dataclass(frozen=True)
+class LoginRecord:
+    """What a login needs from storage, read before the slow password check."""
+
+    credentials: Credentials | None
+    encrypted_key: bytes | None
+
+
+def login_record(uow: UnitOfWork, email: str | None) -> LoginRecord:
+    try:
+        credentials = uow.accounts.credentials(normalise_email(email or ""))
+    except Invalid:
+        credentials = None
+    encrypted = uow.accounts.encrypted_key(credentials.account_id) if credentials else None
+    return LoginRecord(credentials, encrypted)
+
+
+def check_login(cipher: KeyCipher, record: LoginRecord, password: str | None) -> str:
+    """The account's key for the right password; one answer, in about the same time,
+    for an unknown email, a wrong password or a disabled account."""
+    credentials = record.credentials
+    stored = credentials.password_hash if credentials and credentials.password_hash else _DECOY_HASH
+    matches = verify_password(stored, (password or "")[:MAX_PASSWORD_LENGTH])
+    accepted = credentials is not None and credentials.password_hash is not None and matches
+    if not accepted or credentials is None or credentials.disabled or record.encrypted_key is None:
+        raise Unauthorized(WRONG_CREDENTIALS)
+    return cipher.decrypt(record.encrypted_key)
+
+
+def rotate_key(uow: UnitOfWork, cipher: KeyCipher, account_id: int, now: datetime) -> str:
+    """A new key for the account; every older one stops working with this commit."""
+    uow.accounts.revoke_keys(account_id, now)
+    api_key = new_api_key()
+    uow.accounts.add_key(account_id, key_digest(api_key), cipher.encrypt(api_key), now)
+    uow.commit()
+    return api_key
+
+
+def account_id_for(uow: UnitOfWork, email: str) -> int:
+    account_id = uow.accounts.id_by_email(normalise_email(email))
+    if account_id is None:
+        raise NotFound(f"No account with email {email}.")
+    return account_id
+
+
+def set_disabled(uow: UnitOfWork, email: str, disabled: bool) -> None:
+    uow.accounts.set_disabled(account_id_for(uow, email), disabled)
+    uow.commit()
+
+
+def list_accounts(uow: UnitOfWork) -> list[AccountSummary]:
+    return uow.accounts.summaries()
 
 
 def current_key(uow: UnitOfWork, cipher: KeyCipher, email: str) -> NewAccount | None:

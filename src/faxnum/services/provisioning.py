@@ -21,6 +21,14 @@ def provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> 
     number_id = uow.numbers.add(
         caller.account_id, did.id, group.id, caller.trunk_id, now, add_months(now.date())
     )
-    charge(uow, caller.payer_id, group.first_charge, f"Provisioned {did.number}", now, number_id)
+    charge(
+        uow,
+        caller.payer_id,
+        group.first_charge,
+        f"Provisioned {did.number}",
+        now,
+        number_id=number_id,
+        actor_id=caller.account_id,
+    )
     uow.commit()
     return ProvisionedNumber(number_id, did, group, caller.trunk_id)

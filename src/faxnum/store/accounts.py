@@ -4,9 +4,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from faxnum.domain.accounts import Caller
+from faxnum.domain.errors import Conflict
 from faxnum.store.tables import accounts, api_keys, trunks
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account_id: int
+    password_hash: str | None
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    id: int
+    email: str
+    parent_id: int | None
+    balance_micros: int
+    disabled: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -56,15 +75,52 @@ class AccountQueries:
     def create(
         self, email: str, password_hash: str | None, parent_id: int | None, now: datetime
     ) -> int:
-        return int(
-            self._db.execute(
-                insert(accounts)
-                .values(
-                    email=email, password_hash=password_hash, parent_id=parent_id, created_at=now
-                )
-                .returning(accounts.c.id)
-            ).scalar_one()
+        """A new account; Conflict when the email is taken (even by a concurrent insert)."""
+        statement = (
+            insert(accounts)
+            .values(email=email, password_hash=password_hash, parent_id=parent_id, created_at=now)
+            .returning(accounts.c.id)
         )
+        try:
+            with self._db.begin_nested():
+                return int(self._db.execute(statement).scalar_one())
+        except IntegrityError as exc:
+            raise Conflict("An account with this email already exists.") from exc
+
+    def credentials(self, email: str) -> Credentials | None:
+        row = self._db.execute(
+            select(accounts.c.id, accounts.c.password_hash, accounts.c.disabled).where(
+                accounts.c.email == email
+            )
+        ).first()
+        return None if row is None else Credentials(row.id, row.password_hash, row.disabled)
+
+    def summaries(self) -> list[AccountSummary]:
+        rows = self._db.execute(
+            select(
+                accounts.c.id,
+                accounts.c.email,
+                accounts.c.parent_id,
+                accounts.c.balance_micros,
+                accounts.c.disabled,
+                accounts.c.created_at,
+            ).order_by(accounts.c.id)
+        )
+        return [AccountSummary(**row._mapping) for row in rows]
+
+    def set_disabled(self, account_id: int, disabled: bool) -> bool:
+        changed = self._db.execute(
+            update(accounts).where(accounts.c.id == account_id).values(disabled=disabled)
+        )
+        return changed.rowcount == 1
+
+    def revoke_keys(self, account_id: int, now: datetime) -> int:
+        changed = self._db.execute(
+            update(api_keys)
+            .where(api_keys.c.account_id == account_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(changed.rowcount)
 
     def id_by_email(self, email: str) -> int | None:
         found = self._db.execute(select(accounts.c.id).where(accounts.c.email == email)).scalar()

@@ -98,6 +98,23 @@ class DidQueries:
         for row in self._db.execute(query):
             yield InventoryLine(*row)
 
+    def start_aging(self, did_id: int, now: datetime) -> bool:
+        """A released DID rests before anyone else can get it (callers may still ring)."""
+        changed = self._db.execute(
+            update(dids)
+            .where(dids.c.id == did_id, dids.c.state == DidState.ASSIGNED.value)
+            .values(state=DidState.AGING.value, state_changed_at=now)
+        )
+        return changed.rowcount == 1
+
+    def recycle_aged(self, aged_before: datetime, now: datetime) -> int:
+        changed = self._db.execute(
+            update(dids)
+            .where(dids.c.state == DidState.AGING.value, dids.c.state_changed_at <= aged_before)
+            .values(state=_AVAILABLE, state_changed_at=now)
+        )
+        return int(changed.rowcount)
+
     def existing_numbers(self, numbers: Sequence[str]) -> set[str]:
         found = self._db.execute(select(dids.c.number).where(dids.c.number.in_(numbers))).scalars()
         return set(found)

@@ -1,16 +1,33 @@
 """Numbers (an account's holdings) and the money ledger."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Connection, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
-from faxnum.domain.numbers import NumberListing
+from faxnum.domain.ledger import LedgerEntry
+from faxnum.domain.money import from_micros
+from faxnum.domain.numbers import NumberListing, NumberStatus
 from faxnum.domain.pagination import PageRequest
 from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_entries, numbers
 
-ACTIVE = "Active"
+ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = insert(numbers).returning(numbers.c.id)
 _ADD_ENTRY = insert(ledger_entries)
+
+
+@dataclass(frozen=True)
+class DueNumber:
+    """A live number whose paid period has ended, with what renewing it costs."""
+
+    id: int
+    account_id: int
+    payer_id: int
+    did_id: int
+    did_number: str
+    expiration_date: date
+    status: str
+    monthly_price_micros: int
 
 
 class NumberQueries:
@@ -36,6 +53,60 @@ class NumberQueries:
             "expiration_date": expires,
         }
         return int(self._db.execute(_ADD_NUMBER, values).scalar_one())
+
+    def due(self, today: date) -> list[DueNumber]:
+        payer = func.coalesce(accounts.c.parent_id, accounts.c.id)
+        rows = self._db.execute(
+            select(
+                numbers.c.id,
+                numbers.c.account_id,
+                payer,
+                numbers.c.did_id,
+                dids.c.number,
+                numbers.c.expiration_date,
+                numbers.c.status,
+                did_groups.c.monthly_price_micros,
+            )
+            .join(accounts, accounts.c.id == numbers.c.account_id)
+            .join(dids, dids.c.id == numbers.c.did_id)
+            .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
+            .where(numbers.c.released_at.is_(None), numbers.c.expiration_date <= today)
+            .order_by(numbers.c.expiration_date, numbers.c.id)
+        )
+        return [DueNumber(*row) for row in rows]
+
+    def extend(self, number_id: int, paid_until: date, new_expiration: date) -> bool:
+        """Move the paid period on, unless someone else already did (guarded)."""
+        changed = self._db.execute(
+            update(numbers)
+            .where(
+                numbers.c.id == number_id,
+                numbers.c.expiration_date == paid_until,
+                numbers.c.released_at.is_(None),
+            )
+            .values(expiration_date=new_expiration, status=ACTIVE)
+        )
+        return changed.rowcount == 1
+
+    def mark_expired(self, number_id: int) -> bool:
+        changed = self._db.execute(
+            update(numbers)
+            .where(
+                numbers.c.id == number_id,
+                numbers.c.status == ACTIVE,
+                numbers.c.released_at.is_(None),
+            )
+            .values(status=NumberStatus.EXPIRED.value)
+        )
+        return changed.rowcount == 1
+
+    def release(self, number_id: int, now: datetime) -> bool:
+        changed = self._db.execute(
+            update(numbers)
+            .where(numbers.c.id == number_id, numbers.c.released_at.is_(None))
+            .values(status=NumberStatus.RELEASED.value, released_at=now)
+        )
+        return changed.rowcount == 1
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
         """Newest first; the total counts every visible number, not just this page."""
@@ -87,10 +158,12 @@ class LedgerQueries:
         description: str,
         now: datetime,
         number_id: int | None = None,
+        actor_id: int | None = None,
     ) -> None:
         self._db.execute(
             _ADD_ENTRY,
             {
+                "actor_id": actor_id,
                 "account_id": account_id,
                 "amount_micros": amount_micros,
                 "kind": kind,
@@ -99,3 +172,38 @@ class LedgerQueries:
                 "created_at": now,
             },
         )
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[LedgerEntry], int]:
+        """Entries on the account's money, and those it caused on its parent's."""
+        visible = or_(
+            ledger_entries.c.account_id == account_id, ledger_entries.c.actor_id == account_id
+        )
+        total = self._db.execute(
+            select(func.count()).select_from(ledger_entries).where(visible)
+        ).scalar_one()
+        rows = self._db.execute(
+            select(
+                ledger_entries.c.id,
+                ledger_entries.c.created_at,
+                ledger_entries.c.kind,
+                ledger_entries.c.description,
+                ledger_entries.c.amount_micros,
+                ledger_entries.c.number_id,
+            )
+            .where(visible)
+            .order_by(ledger_entries.c.id.desc())
+            .limit(wanted.limit)
+            .offset(wanted.offset)
+        )
+        entries = [
+            LedgerEntry(
+                row.id,
+                row.created_at,
+                row.kind,
+                row.description,
+                from_micros(row.amount_micros),
+                row.number_id,
+            )
+            for row in rows
+        ]
+        return entries, int(total)

@@ -123,6 +123,7 @@ dids = Table(
     Column("carrier_trunk", String(100), nullable=True),  # the operator's upstream route
     # Picking the next available DID of a group is an index range scan, whatever the size.
     Index("ix_dids_group_state_id", "did_group_id", "state", "id"),
+    Index("ix_dids_state_changed", "state", "state_changed_at"),
 )
 
 numbers = Table(
@@ -139,6 +140,7 @@ numbers = Table(
     Column("expiration_date", Date, nullable=False),
     Column("released_at", DateTime(timezone=True), nullable=True),
     Index("ix_numbers_account_id", "account_id", "id"),
+    Index("ix_numbers_expiration_date", "expiration_date"),
     # The last line of defence against double assignment: one live number per DID.
     Index(
         "uq_numbers_live_did",
@@ -153,7 +155,8 @@ ledger_entries = Table(
     "ledger_entries",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),  # whose money
+    Column("actor_id", Integer, ForeignKey("accounts.id"), nullable=True),  # who caused it
     Column("amount_micros", Integer, nullable=False),  # credit > 0, charge < 0
     Column("kind", String(20), nullable=False),
     Column("number_id", Integer, ForeignKey("numbers.id"), nullable=True),

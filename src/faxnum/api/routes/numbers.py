@@ -7,26 +7,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.responses import documented, success
+from faxnum.api.responses import documented, page_links, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import Meta, NumberData, NumbersResponse, Pagination
-from faxnum.domain.numbers import NumberListing
-from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
+from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from faxnum.services.numbers import list_numbers
 from faxnum.store.database import Database
 
 router = APIRouter(tags=["numbers"])
-
-
-def page_links(request: Request, page: Page[NumberListing]) -> dict[str, str]:
-    """Neighbour page URLs keeping the other query parameters, never the key."""
-    url = request.url.remove_query_params("api_key")
-    neighbours = {"previous": page.previous_page, "next": page.next_page}
-    return {
-        name: str(url.include_query_params(page=n))
-        for name, n in neighbours.items()
-        if n is not None
-    }
 
 
 @get_and_post(

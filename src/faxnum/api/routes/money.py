@@ -1,0 +1,61 @@
+"""The caller's balance and ledger."""
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from faxnum.api.auth import CurrentCaller
+from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.responses import V2JSONResponse, documented, page_links, success
+from faxnum.api.routes import get_and_post
+from faxnum.api.schemas import BalanceResponse, LedgerEntryData, LedgerResponse, Meta, Pagination
+from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from faxnum.services.billing import balance, ledger_page
+from faxnum.store.database import Database
+
+router = APIRouter(tags=["money"])
+_CENTS = Decimal("0.01")
+
+
+@get_and_post(
+    router,
+    "/balance",
+    response_model=None,
+    responses=documented(BalanceResponse, 401, 403),
+    openapi_extra=AUTHENTICATED,
+    summary="The balance the caller can spend",
+)
+async def get_balance(request: Request, caller: CurrentCaller) -> Response:
+    database: Database = request.app.state.database
+    amount = (await database.read(partial(balance, caller=caller))).quantize(_CENTS, ROUND_HALF_UP)
+    # A JSON number written with exactly two decimals (100.10, not 100.1): no float on the way.
+    body = f'{{"status":"success","balance":{amount:.2f}}}'
+    return Response(body, media_type=V2JSONResponse.media_type)
+
+
+@get_and_post(
+    router,
+    "/ledger",
+    response_model=None,
+    responses=documented(LedgerResponse, 401, 403, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="The caller's money movements, newest first",
+)
+async def get_ledger(
+    request: Request,
+    caller: CurrentCaller,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    page: Annotated[int, Query(ge=1, le=2**31 - 1, description="1-based page number.")] = 1,
+) -> Response:
+    database: Database = request.app.state.database
+    found = await database.read(
+        partial(ledger_page, caller=caller, wanted=PageRequest(limit, page))
+    )
+    return success(
+        LedgerResponse(
+            entries=[LedgerEntryData.of(entry) for entry in found.items],
+            meta=Meta(pagination=Pagination.of(found, page_links(request, found))),
+        )
+    )

@@ -1,0 +1,71 @@
+"""Operator commands for inventory files."""
+
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from faxnum.cli.common import amount_option, console, operator_database
+from faxnum.cli.import_report import import_progress, import_summary
+from faxnum.cli.inventory_files import count_data_lines, read_rows, write_inventory, write_rejects
+from faxnum.config import Settings
+from faxnum.services.inventory_import import import_inventory
+
+import_app = typer.Typer(help="Load inventory from files.", no_args_is_help=True)
+export_app = typer.Typer(help="Write inventory to files.", no_args_is_help=True)
+
+
+@import_app.command("dids")
+def import_dids(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    setup_price: Annotated[
+        str, typer.Option(help="For new groups without a setup_price column.")
+    ] = "1.00",
+    monthly_price: Annotated[
+        str, typer.Option(help="For new groups without a monthly_price column.")
+    ] = "2.00",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where to write rejected rows [FILE.rejects.csv].")
+    ] = None,
+) -> None:
+    """Import DIDs from CSV (column `number`; optionally country, area_code, city, type,
+    setup_price, monthly_price, trunk). Safe to repeat: existing numbers are skipped."""
+    setup, monthly = (
+        amount_option(setup_price, "--setup-price"),
+        amount_option(monthly_price, "--monthly-price"),
+    )
+    started = time.perf_counter()
+    with operator_database(Settings()) as database, import_progress(console) as progress:
+        task = progress.add_task("Importing", total=count_data_lines(file))
+        report = import_inventory(
+            database.unit_of_work,
+            read_rows(file),
+            setup,
+            monthly,
+            datetime.now(UTC),
+            on_batch=lambda r: progress.update(task, completed=r.rows),
+        )
+        progress.update(task, total=report.rows, completed=report.rows)
+    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+    if report.rejected:
+        write_rejects(report.rejected, rejects_path)
+    console.print(import_summary(report, time.perf_counter() - started, rejects_path))
+
+
+@export_app.command("dids")
+def export_dids(
+    output: Annotated[
+        Path | None, typer.Option(help="CSV file to write [standard output].")
+    ] = None,
+) -> None:
+    """Export the whole DID inventory as CSV, in the format `import dids` reads."""
+    with operator_database(Settings()) as database, database.reader() as uow:
+        if output is None:
+            write_inventory(uow.dids.inventory(), sys.stdout)
+            return
+        with output.open("w", newline="", encoding="utf-8") as handle:
+            written = write_inventory(uow.dids.inventory(), handle)
+    console.print(f"Exported {written} DIDs to {output}.", highlight=False)

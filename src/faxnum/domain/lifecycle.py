@@ -1,0 +1,9 @@
+"""How long numbers and DIDs linger between states."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LifecyclePolicy:
+    grace_days: int = 7  # an expired number is kept this long for the balance to recover
+    aging_days: int = 30  # a released DID rests this long before it is offered again

@@ -1,0 +1,85 @@
+"""Renewal, expiry and release: numbers move on as their paid periods end.
+
+Each number is settled in its own transaction with guarded updates, so renewal is
+idempotent (a second run on the same day finds nothing due) and safe to run from
+several processes at once.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from faxnum.domain.dates import add_months
+from faxnum.domain.errors import InsufficientBalance
+from faxnum.domain.lifecycle import LifecyclePolicy
+from faxnum.domain.money import from_micros
+from faxnum.services.billing import charge
+from faxnum.store.numbers import DueNumber
+from faxnum.store.uow import UnitOfWork
+
+
+@dataclass
+class RenewalReport:
+    renewed_months: int = 0
+    expired: int = 0
+    released: int = 0
+    recycled: int = 0
+
+
+def renew_due(
+    unit_of_work: Callable[[], UnitOfWork], today: date, now: datetime, policy: LifecyclePolicy
+) -> RenewalReport:
+    report = RenewalReport()
+    with unit_of_work() as uow:
+        due = uow.numbers.due(today)
+    for number in due:
+        with unit_of_work() as uow:
+            _settle(uow, number, today, now, policy, report)
+    with unit_of_work() as uow:
+        report.recycled = uow.dids.recycle_aged(now - timedelta(days=policy.aging_days), now)
+        uow.commit()
+    return report
+
+
+def _settle(
+    uow: UnitOfWork,
+    number: DueNumber,
+    today: date,
+    now: datetime,
+    policy: LifecyclePolicy,
+    report: RenewalReport,
+) -> None:
+    """Charge every month that has come; what stays unpaid expires, then is released."""
+    paid_until, months = _pay_due_months(uow, number, today, now)
+    if months and not uow.numbers.extend(number.id, number.expiration_date, paid_until):
+        return  # settled meanwhile by another process: our charges roll back
+    report.renewed_months += months
+    if paid_until <= today:
+        if today > paid_until + timedelta(days=policy.grace_days):
+            if uow.numbers.release(number.id, now) and uow.dids.start_aging(number.did_id, now):
+                report.released += 1
+        elif uow.numbers.mark_expired(number.id):
+            report.expired += 1
+    uow.commit()
+
+
+def _pay_due_months(
+    uow: UnitOfWork, number: DueNumber, today: date, now: datetime
+) -> tuple[date, int]:
+    paid_until, months = number.expiration_date, 0
+    while paid_until <= today:
+        try:
+            charge(
+                uow,
+                number.payer_id,
+                from_micros(number.monthly_price_micros),
+                f"Renewed {number.did_number} from {paid_until.isoformat()}",
+                now,
+                number_id=number.id,
+                actor_id=number.account_id,
+                kind="renewal",
+            )
+        except InsufficientBalance:
+            break
+        paid_until, months = add_months(paid_until, 1), months + 1
+    return paid_until, months
