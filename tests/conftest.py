@@ -1,34 +1,130 @@
-"""Shared fixtures: a migrated SQLite file per test, the app, and test data."""
+"""Shared fixtures: the app and a migrated database per test, on SQLite and on
+PostgreSQL (every integration test runs on both), and test data."""
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
+from faxnum.store.tables import metadata
+from tests.backends import BackendUnavailable, throwaway_postgres, throwaway_redis, unavailable
 from tests.factories import TEST_SECRET
+
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate once; each test gets a copy of the file (migrations take ~1 s)."""
+    """Migrate once; each SQLite test gets a copy of the file (migrations take ~1 s)."""
     path = tmp_path_factory.mktemp("template") / "faxnum.db"
     upgrade(f"sqlite:///{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    given = os.environ.get("FAXNUM_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    try:
+        with throwaway_postgres() as url:
+            yield url
+    except BackendUnavailable as reason:
+        unavailable(str(reason))
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    given = os.environ.get("FAXNUM_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    try:
+        with throwaway_redis() as url:
+            yield url
+    except BackendUnavailable as reason:
+        unavailable(str(reason))
+
+
+class PostgresDatabases:
+    """Migrated databases on the test server, created once, emptied before each use."""
+
+    def __init__(self, server_url: str) -> None:
+        self._server = make_url(server_url)
+        self._admin = create_engine(self._server, isolation_level="AUTOCOMMIT")
+        self._created: list[str] = []
+
+    def fresh(self, label: str) -> str:
+        name = f"faxnum_test_{os.getpid()}_{label}"
+        url = self._server.set(database=name).render_as_string(hide_password=False)
+        if name not in self._created:
+            with self._admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            upgrade(url)
+            self._created.append(name)
+        else:
+            engine = create_engine(url)
+            tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+            with engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            engine.dispose()
+        return url
+
+    def drop_all(self) -> None:
+        with self._admin.connect() as connection:
+            for name in self._created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases(postgres_server: str) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_server)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path, label: str) -> str:
+    if backend == "sqlite":
+        database_file = tmp_path / f"{label}.db"
+        shutil.copyfile(request.getfixturevalue("migrated_template"), database_file)
+        return f"sqlite:///{database_file}"
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    return databases.fresh(label)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_template: Path) -> Settings:
-    database_file = tmp_path / "faxnum.db"
-    shutil.copyfile(migrated_template, database_file)
+def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    return _database_url(request, backend, tmp_path, "main")
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
+    """A second, empty migrated database on the same backend."""
+    return _database_url(request, backend, tmp_path, "other")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite:///{database_file}",
+        database_url=database_url,
         secret_key=TEST_SECRET.decode(),
         rate_limit="1000/second",
         auth_rate_limit="1000/second",

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import PostgresDatabases
 from tests.factories import TEST_SECRET
 
 STARTUP_TIMEOUT_S = 60
@@ -31,6 +32,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def postgres_env(
+    server_env: dict[str, str], postgres_databases: "PostgresDatabases"
+) -> dict[str, str]:
+    """The same server environment, on a fresh PostgreSQL database."""
+    return server_env | {"FAXNUM_DATABASE_URL": postgres_databases.fresh("e2e")}
 
 
 @pytest.fixture
@@ -60,13 +69,13 @@ def faxnum(env: dict[str, str], *args: str) -> str:
 def start_server(server_env: dict[str, str], tmp_path: Path) -> Iterator["StartServer"]:
     started: list[RunningServer] = []
 
-    def start(*extra: str) -> RunningServer:
+    def start(*extra: str, env: dict[str, str] | None = None) -> RunningServer:
         port = free_port()
         log_path = tmp_path / f"server-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "faxnum.cli.main", "serve", "--port", str(port), *extra],
-                env=server_env,
+                env=env or server_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

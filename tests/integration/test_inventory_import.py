@@ -1,7 +1,6 @@
 """Importing operator inventory files: validation, idempotency, batches, round trip."""
 
 import io
-import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -167,7 +166,7 @@ def test_a_batch_that_fails_leaves_none_of_its_rows(
 
 
 def test_export_then_import_into_an_empty_database_gives_the_same_inventory(
-    database: Database, messy_file: Path, tmp_path: Path, migrated_template: Path
+    database: Database, messy_file: Path, tmp_path: Path, empty_database_url: str
 ) -> None:
     run_import(database, messy_file)
     add_group(
@@ -178,9 +177,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_inventory(
         write_inventory(uow.dids.inventory(), exported)
     export_path = tmp_path / "export.csv"
     export_path.write_text(exported.getvalue())
-    empty_file = tmp_path / "empty.db"
-    shutil.copyfile(migrated_template, empty_file)
-    empty = Database(f"sqlite:///{empty_file}")
+    empty = Database(empty_database_url)
 
     report = run_import(empty, export_path)
 

@@ -1,11 +1,19 @@
 """OpenAPI, docs, liveness and the schema the migrations build."""
 
+from datetime import UTC, datetime
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 
+from faxnum.services.accounts import authenticate
+from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
+from faxnum.store.migrate import alembic_config
 from faxnum.store.tables import metadata
+from tests.dbstate import snapshot
+from tests.factories import add_account, add_group
 
 
 def test_healthz_needs_no_key(client: TestClient) -> None:
@@ -62,3 +70,35 @@ def test_migrations_build_exactly_the_declared_schema(database: Database) -> Non
     with database.write_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == []
+
+
+def test_migrations_keep_every_row_through_a_downgrade_and_upgrade(database: Database) -> None:
+    group_id = add_group(database, count=3)
+    owner = add_account(database, credit="2000.00")  # fits the 32-bit columns of 0003
+    with database.reader() as uow:
+        caller = authenticate(uow, owner.api_key)
+    with database.unit_of_work() as uow:
+        provision(uow, caller, group_id, datetime.now(UTC))
+    before = snapshot(database.write_engine)
+    url = database.url
+    database.dispose()
+
+    command.downgrade(alembic_config(url), "0003")
+    command.upgrade(alembic_config(url), "head")
+
+    engine = Database(url)
+    assert snapshot(engine.write_engine) == before
+    engine.dispose()
+
+
+def test_balances_far_beyond_32_bits_are_exact(client: TestClient, database: Database) -> None:
+    key = add_account(database, credit="999999999.99").api_key
+    group_id = add_group(database, setup="123456.78", monthly="0.01")
+    assert (
+        client.post(
+            f"/api/v2/countries/didgroups/{group_id}/provision", headers={"X-API-Key": key}
+        ).status_code
+        == 200
+    )
+    balance = client.get("/api/v2/balance", headers={"X-API-Key": key})
+    assert balance.text == '{"status":"success","balance":999876543.20}'

@@ -1,36 +1,41 @@
+import asyncio
 import time
 
 import pytest
 
-from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
+from faxnum.api.ratelimit import Quota, QuotaExceeded, RateLimiter
+
+
+def hit(limiter: RateLimiter, identity: str) -> Quota:
+    return asyncio.run(limiter.hit(identity))
 
 
 def test_quota_counts_down_then_refuses_with_retry_after() -> None:
     limiter = RateLimiter("3/minute")
-    assert [limiter.hit("key:1").remaining for _ in range(3)] == [2, 1, 0]
+    assert [hit(limiter, "key:1").remaining for _ in range(3)] == [2, 1, 0]
     with pytest.raises(QuotaExceeded) as refused:
-        limiter.hit("key:1")
+        hit(limiter, "key:1")
     assert 1 <= refused.value.retry_after <= 60
     assert refused.value.quota.remaining == 0
 
 
-def test_keys_have_separate_budgets() -> None:
+def test_identities_have_separate_budgets() -> None:
     limiter = RateLimiter("1/minute")
-    limiter.hit("key:1")
-    assert limiter.hit("key:2").remaining == 0
+    hit(limiter, "key:1")
+    assert hit(limiter, "key:2").remaining == 0
 
 
 def test_the_tightest_of_several_limits_is_reported() -> None:
     limiter = RateLimiter("100/second;2/minute")
-    quota = limiter.hit("key:7")
+    quota = hit(limiter, "key:7")
     assert (quota.limit, quota.remaining) == (2, 1)
 
 
 def test_the_window_moves() -> None:
     limiter = RateLimiter("2/second")
-    limiter.hit("key:1")
-    limiter.hit("key:1")
+    hit(limiter, "key:1")
+    hit(limiter, "key:1")
     with pytest.raises(QuotaExceeded):
-        limiter.hit("key:1")
+        hit(limiter, "key:1")
     time.sleep(1.05)
-    assert limiter.hit("key:1").remaining == 1
+    assert hit(limiter, "key:1").remaining == 1

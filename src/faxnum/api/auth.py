@@ -41,23 +41,23 @@ async def current_caller(request: Request) -> Caller:
     database: Database = request.app.state.database
     api_key = await presented_key(request)
     caller = await database.read(partial(authenticate, api_key=api_key))
-    count_request(request, request.app.state.limiter, f"key:{caller.key_id}")
+    await count_request(request, request.app.state.limiter, f"key:{caller.key_id}")
     return caller
 
 
-def count_request(request: Request, limiter: RateLimiter, identity: str) -> None:
+async def count_request(request: Request, limiter: RateLimiter, identity: str) -> None:
     """Spend one request of `identity`'s budget; what is left goes into the headers."""
     try:
-        request.state.quota = limiter.hit(identity)
+        request.state.quota = await limiter.hit(identity)
     except QuotaExceeded as exceeded:
         request.state.quota = exceeded.quota
         raise
 
 
-def count_anonymous_request(request: Request) -> None:
+async def count_anonymous_request(request: Request) -> None:
     """Unauthenticated endpoints (register, login) are limited per client address."""
     address = request.client.host if request.client else "unknown"
-    count_request(request, request.app.state.auth_limiter, f"address:{address}")
+    await count_request(request, request.app.state.auth_limiter, f"address:{address}")
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -17,6 +17,7 @@ from faxnum.domain.errors import (
     NotFound,
     RateLimited,
     Unauthorized,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Exhausted: 409,
     Conflict: 409,
     Invalid: 422,
+    Unavailable: 503,
 }
 _HTTP_MESSAGES = {404: "Resource not found.", 405: "Method not allowed."}
 
@@ -42,7 +44,11 @@ def _status(error: DomainError) -> int:
 
 async def on_domain_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, Unavailable):
+        headers = {"Retry-After": "5"}
     errors = error.errors if isinstance(error, Invalid) else None
     return failure(_status(error), error.message, errors, headers)
 

@@ -5,11 +5,13 @@ import time
 from dataclasses import dataclass
 
 from limits import parse_many
-from limits.storage import storage_from_string
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.strategies import MovingWindowRateLimiter
 
 from faxnum.api.ratelimit_memory import InProcessStorage
-from faxnum.domain.errors import RateLimited
+from faxnum.domain.errors import RateLimited, Unavailable
 
 
 @dataclass(frozen=True)
@@ -35,18 +37,38 @@ class QuotaExceeded(RateLimited):
 
 
 class RateLimiter:
-    def __init__(self, spec: str, storage_uri: str | None = None) -> None:
-        self._limits = parse_many(spec)
-        storage = storage_from_string(storage_uri) if storage_uri else InProcessStorage()
-        self._limiter = MovingWindowRateLimiter(storage)
+    """In-process by default; with a Redis URL, one budget shared by every worker and
+    machine, spoken to asynchronously so a round trip never blocks the event loop."""
 
-    def hit(self, identity: str) -> Quota:
+    def __init__(self, spec: str, redis_url: str | None = None) -> None:
+        self._limits = parse_many(spec)
+        self._local: MovingWindowRateLimiter | None = None
+        self._shared: AsyncMovingWindowRateLimiter | None = None
+        if redis_url:
+            uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
+            self._shared = AsyncMovingWindowRateLimiter(
+                RedisStorage(
+                    uri, implementation="redispy", key_prefix="faxnum", wrap_exceptions=True
+                )
+            )
+        else:
+            self._local = MovingWindowRateLimiter(InProcessStorage())
+
+    async def hit(self, identity: str) -> Quota:
         """Count one request of `identity` (an API key, a client address); the tightest
         limit is the one reported."""
         quotas = []
         for item in self._limits:
-            allowed = self._limiter.hit(item, identity)
-            stats = self._limiter.get_window_stats(item, identity)
+            if self._shared is not None:
+                try:
+                    allowed = await self._shared.hit(item, identity)
+                    stats = await self._shared.get_window_stats(item, identity)
+                except StorageError as exc:  # fail closed: no limit check, no request
+                    raise Unavailable("Rate limiting is unavailable; retry shortly.") from exc
+            else:
+                assert self._local is not None
+                allowed = self._local.hit(item, identity)
+                stats = self._local.get_window_stats(item, identity)
             reset_after = max(1, math.ceil(stats.reset_time - time.time()))
             quota = Quota(item.amount, stats.remaining, reset_after)
             if not allowed:

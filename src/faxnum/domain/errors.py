@@ -47,3 +47,7 @@ class InsufficientBalance(DomainError):
 
 class Conflict(DomainError):
     """The request collides with existing state (e.g. a duplicate email)."""
+
+
+class Unavailable(DomainError):
+    """A component the request needs is down; the client should retry shortly."""

@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 MICROS_PER_UNIT = 1_000_000
+MAX_AMOUNT = Decimal(10**9)  # far inside 64-bit micro-units, whatever is summed
 _MICRO = Decimal("0.000001")
 
 
@@ -26,5 +27,7 @@ def parse_amount(text: str) -> Decimal:
         raise ValueError(f"not a decimal amount: {text!r}") from exc
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"amount must be a non-negative number: {text!r}")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"amount must be at most {MAX_AMOUNT}: {text!r}")
     to_micros(amount)
     return amount

@@ -13,23 +13,26 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, writer: bool = False, auto_checkpoint: bool = True) -> Engine:
+def make_engine(
+    url: str, *, writer: bool = False, auto_checkpoint: bool = True, foreign_keys: bool = True
+) -> Engine:
     """An engine for `url`. SQLite writers take the write lock when they begin,
     so a transaction never fails half-way on a lock upgrade. Without
-    `auto_checkpoint`, WAL checkpoints are left to a `Checkpointer`."""
+    `auto_checkpoint`, WAL checkpoints are left to a `Checkpointer`. Migrations turn
+    `foreign_keys` off: SQLite alters a table by copying it, which enforcement breaks."""
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
-    _configure_sqlite(
-        engine, begin="IMMEDIATE" if writer else "DEFERRED", auto_checkpoint=auto_checkpoint
-    )
+    _configure_sqlite(engine, "IMMEDIATE" if writer else "DEFERRED", auto_checkpoint, foreign_keys)
     return engine
 
 
-def _configure_sqlite(engine: Engine, begin: str, auto_checkpoint: bool) -> None:
+def _configure_sqlite(
+    engine: Engine, begin: str, auto_checkpoint: bool, foreign_keys: bool
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -37,7 +40,7 @@ def _configure_sqlite(engine: Engine, begin: str, auto_checkpoint: bool) -> None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not auto_checkpoint:
             cursor.execute("PRAGMA wal_autocheckpoint=0")

@@ -65,7 +65,11 @@ class DidQueries:
         if not new:
             return 0
         dialect = {"sqlite": sqlite, "postgresql": postgresql}[self._db.dialect.name]
-        statement = dialect.insert(dids).on_conflict_do_nothing(index_elements=[dids.c.number])
+        statement = (
+            dialect.insert(dids)
+            .on_conflict_do_nothing(index_elements=[dids.c.number])
+            .returning(dids.c.id)
+        )
         rows = [
             {
                 "did_group_id": d.group_id,
@@ -76,7 +80,8 @@ class DidQueries:
             }
             for d in new
         ]
-        return int(self._db.execute(statement, rows).rowcount)
+        # Counted from RETURNING: executemany row counts are not reliable across drivers.
+        return len(self._db.execute(statement, rows).all())
 
     def inventory(self) -> Iterator[InventoryLine]:
         """Every DID with its group's defining fields, streamed in number order."""

@@ -1,6 +1,7 @@
-"""Table definitions. Money columns hold integer micro-units; ids stay below 2^31."""
+"""Table definitions. Money columns hold 64-bit integer micro-units; ids stay below 2^31."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -63,7 +64,7 @@ accounts = Table(
     Column("email", String(254), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=True),
     Column("parent_id", Integer, ForeignKey("accounts.id"), nullable=True, index=True),
-    Column("balance_micros", Integer, nullable=False, server_default=text("0")),
+    Column("balance_micros", BigInteger, nullable=False, server_default=text("0")),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -104,8 +105,8 @@ did_groups = Table(
     Column("area_code", String(10), nullable=False),
     Column("city_name", String(100), nullable=True),
     Column("type", String(20), nullable=False),
-    Column("setup_price_micros", Integer, nullable=False),
-    Column("monthly_price_micros", Integer, nullable=False),
+    Column("setup_price_micros", BigInteger, nullable=False),
+    Column("monthly_price_micros", BigInteger, nullable=False),
     # Comma-separated capabilities shown to clients, e.g. "fax,t38".
     Column("features", String(100), nullable=False, server_default=text("'fax,t38'")),
     UniqueConstraint("country_code", "area_code", "city_name", "type"),
@@ -157,7 +158,7 @@ ledger_entries = Table(
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),  # whose money
     Column("actor_id", Integer, ForeignKey("accounts.id"), nullable=True),  # who caused it
-    Column("amount_micros", Integer, nullable=False),  # credit > 0, charge < 0
+    Column("amount_micros", BigInteger, nullable=False),  # credit > 0, charge < 0
     Column("kind", String(20), nullable=False),
     Column("number_id", Integer, ForeignKey("numbers.id"), nullable=True),
     Column("description", String(200), nullable=False),

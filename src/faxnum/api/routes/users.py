@@ -41,7 +41,7 @@ def _key_response(api_key: str) -> Response:
     summary="Register an account",
 )
 async def register_user(request: Request) -> Response:
-    count_anonymous_request(request)
+    await count_anonymous_request(request)
     fields = await body_fields(request)
     registration = await run_in_threadpool(
         prepare_registration, fields.get("email"), fields.get("password"), password_required=True
@@ -68,7 +68,7 @@ async def register_user(request: Request) -> Response:
     summary="Log in: the account's API key",
 )
 async def login(request: Request) -> Response:
-    count_anonymous_request(request)
+    await count_anonymous_request(request)
     fields = await body_fields(request)
     if not fields.get("email"):
         prepare_registration(None, None, password_required=False)  # raises: names `email`

@@ -1,0 +1,131 @@
+"""Provisioning throughput with 1, 2 and 4 server workers, on PostgreSQL and on SQLite,
+all in one run: a table and the ratios against one SQLite worker.
+
+PostgreSQL and Redis are throwaway instances started from the installed binaries (as
+the tests do), or FAXNUM_TEST_POSTGRES_URL / FAXNUM_TEST_REDIS_URL. With more than one
+worker the rate limit is shared through Redis, as a deployment would run it.
+
+    python bench/scale_out.py [--seconds 5] [--connections 32]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from provision import SECRET, WrkResult, _wait_until_up, free_port, prepare, wrk
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.backends import throwaway_postgres, throwaway_redis  # noqa: E402
+
+WORKERS = (1, 2, 4)
+
+
+@contextmanager
+def server(url: str, workers: int, redis_url: str, data_dir: str) -> Iterator[str]:
+    port = free_port()
+    env = os.environ | {
+        "FAXNUM_DATABASE_URL": url,
+        "FAXNUM_DATA_DIR": data_dir,
+        "FAXNUM_SECRET_KEY": SECRET,
+        "FAXNUM_RATE_LIMIT": "1000000/second",
+        "FAXNUM_RENEW_INTERVAL_S": "0",
+    }
+    if workers > 1:
+        env["FAXNUM_REDIS_URL"] = redis_url
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "faxnum.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{base}/healthz")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def fresh_postgres(server_url: str, name: str) -> str:
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def measure(
+    url: str, workers: int, redis_url: str, seconds: int, connections: int, dids: int
+) -> WrkResult:
+    key = prepare(url, dids)
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        server(url, workers, redis_url, data_dir) as base,
+    ):
+        path = f"{base}/api/v2/countries/didgroups/1/provision"
+        wrk(path, 1, connections, {"X-API-Key": key})  # warm-up
+        return wrk(path, seconds, connections, {"X-API-Key": key})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--dids", type=int, default=40_000)
+    args = parser.parse_args()
+    results: dict[tuple[str, int], WrkResult] = {}
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as work:
+        postgres = os.environ.get("FAXNUM_TEST_POSTGRES_URL") or stack.enter_context(
+            throwaway_postgres()
+        )
+        redis_url = os.environ.get("FAXNUM_TEST_REDIS_URL") or stack.enter_context(
+            throwaway_redis()
+        )
+        for workers in WORKERS:
+            sqlite_url = f"sqlite:///{Path(work) / f'w{workers}.db'}"
+            results["sqlite", workers] = measure(
+                sqlite_url, workers, redis_url, args.seconds, args.connections, args.dids
+            )
+            pg_url = fresh_postgres(postgres, f"faxnum_bench_w{workers}")
+            results["postgresql", workers] = measure(
+                pg_url, workers, redis_url, args.seconds, args.connections, args.dids
+            )
+    report(results)
+
+
+def report(results: dict[tuple[str, int], WrkResult]) -> None:
+    baseline = results["sqlite", 1].requests_per_second
+    print(
+        f"{'backend':<12}{'workers':>8}{'prov/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+        f"{'non-2xx':>9}{'vs sqlite x1':>14}"
+    )
+    for (backend, workers), result in sorted(results.items()):
+        print(
+            f"{backend:<12}{workers:>8}{result.requests_per_second:>10.0f}{result.p50_ms:>10.1f}"
+            f"{result.p99_ms:>10.1f}{result.non_2xx:>9}"
+            f"{result.requests_per_second / baseline:>13.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

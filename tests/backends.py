@@ -1,0 +1,184 @@
+"""Real PostgreSQL and Redis servers for the tests: the URLs given in the environment,
+or throwaway instances started here from the installed binaries on free loopback ports.
+
+FAXNUM_TEST_POSTGRES_URL / FAXNUM_TEST_REDIS_URL: use these servers instead.
+FAXNUM_REQUIRE_BACKENDS=1 (set by CI): a backend that cannot be had fails the tests
+instead of skipping them.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+STARTUP_TIMEOUT_S = 60
+
+
+class BackendUnavailable(RuntimeError):
+    pass
+
+
+def backends_required() -> bool:
+    return os.environ.get("FAXNUM_REQUIRE_BACKENDS", "") not in ("", "0")
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail when CI said every backend must run."""
+    if backends_required():
+        pytest.fail(f"backend required but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _postgres_bin(name: str) -> str:
+    candidates = [shutil.which(name)] + sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True
+    )
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise BackendUnavailable(f"PostgreSQL's {name} is not installed")
+
+
+def _as_unprivileged(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the `postgres` (or `nobody`) user."""
+    if os.geteuid() != 0:
+        return command
+    for user in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            continue
+        return ["runuser", "-u", user, "--", *command]
+    raise BackendUnavailable("running as root and no unprivileged user to run PostgreSQL")
+
+
+def _owned_by_runner(path: Path) -> None:
+    if os.geteuid() == 0:
+        user = next(u for u in ("postgres", "nobody") if _user_exists(u))
+        entry = pwd.getpwnam(user)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _wait_for(
+    check: "callable[[], bool]", what: str, process: subprocess.Popen[bytes] | None = None
+) -> None:  # type: ignore[valid-type]
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise BackendUnavailable(f"{what} exited with status {process.returncode}")
+        if check():
+            return
+        time.sleep(0.1)
+    raise BackendUnavailable(f"{what} did not start in {STARTUP_TIMEOUT_S} s")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """initdb into a temporary directory, serve it on a free port, remove it afterwards."""
+    initdb, postgres, isready = (
+        _postgres_bin("initdb"),
+        _postgres_bin("postgres"),
+        _postgres_bin("pg_isready"),
+    )
+    root = Path(tempfile.mkdtemp(prefix="faxnum-pg-"))
+    _owned_by_runner(root)
+    data = root / "data"
+    port = free_port()
+    subprocess.run(
+        _as_unprivileged(
+            [initdb, "-D", str(data), "-U", "faxnum", "--auth=trust", "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        _as_unprivileged(
+            [
+                postgres,
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+            ]
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(
+            lambda: (
+                subprocess.run(
+                    [isready, "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+                ).returncode
+                == 0
+            ),
+            "PostgreSQL",
+            process,
+        )
+        yield f"postgresql+psycopg://faxnum@127.0.0.1:{port}/postgres"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        raise BackendUnavailable("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: _accepts(port), "Redis", process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,131 @@
+"""Several server processes on PostgreSQL, and one rate limit shared through Redis."""
+
+import multiprocessing
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from faxnum.store.database import Database
+from faxnum.store.tables import accounts, dids
+from tests.backends import unavailable
+from tests.dbstate import assignment_is_consistent, balances_match_ledger
+from tests.e2e.conftest import RunningServer
+from tests.e2e.test_concurrent_provisioning import GROUP_SIZE, REQUESTS_PER_CLIENT, hammer
+from tests.factories import add_account, add_group
+
+CLIENTS = 16
+PRICE = Decimal("3.00")
+
+
+def test_sixteen_processes_four_workers_on_postgresql(
+    postgres_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    database = Database(postgres_env["FAXNUM_DATABASE_URL"])
+    group_id = add_group(database, count=GROUP_SIZE, setup="1.00", monthly="2.00")
+    keys = [add_account(database, f"client{i}@example.com", "100.00") for i in range(CLIENTS)]
+    server = start_server("--workers", "4", "--no-access-log", env=postgres_env)
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(CLIENTS) as pool:
+        start = manager.Barrier(CLIENTS)
+        per_client = pool.starmap(
+            hammer, [(server.base_url, k.api_key, group_id, start) for k in keys]
+        )
+
+    statuses = Counter(status for outcomes in per_client for status, _ in outcomes)
+    assert statuses == {200: GROUP_SIZE, 409: CLIENTS * REQUESTS_PER_CLIENT - GROUP_SIZE}
+    won = [
+        body["data"]["didid"]
+        for outcomes in per_client
+        for status, body in outcomes
+        if status == 200
+    ]  # type: ignore[index]
+    assert len(set(won)) == GROUP_SIZE
+    with database.write_engine.connect() as connection:
+        states = (
+            connection.execute(select(dids.c.state).where(dids.c.did_group_id == group_id))
+            .scalars()
+            .all()
+        )
+        balances = dict(connection.execute(select(accounts.c.id, accounts.c.balance_micros)).all())
+    assert states == ["assigned"] * GROUP_SIZE
+    for account, outcomes in zip(keys, per_client, strict=True):
+        successes = sum(status == 200 for status, _ in outcomes)
+        assert (
+            Decimal(balances[account.account_id]) / 1_000_000
+            == Decimal("100.00") - PRICE * successes
+        )
+    assert assignment_is_consistent(database.write_engine)
+    assert balances_match_ledger(database.write_engine)
+    database.dispose()
+
+
+def test_four_workers_share_one_limit_through_redis(
+    postgres_env: dict[str, str],
+    redis_server: str,
+    start_server: Callable[..., RunningServer],
+    tmp_path: Path,
+) -> None:
+    database = Database(postgres_env["FAXNUM_DATABASE_URL"])
+    key = add_account(database, "limited@example.com").api_key
+    database.dispose()
+    env = postgres_env | {"FAXNUM_REDIS_URL": redis_server, "FAXNUM_RATE_LIMIT": "10/second"}
+    server = start_server("--workers", "4", "--no-access-log", env=env)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        unavailable("wrk is not installed (Debian package wrk)")
+    script = tmp_path / "burst.lua"
+    script.write_text(BURST_SCRIPT.replace("KEY", key))
+
+    # 20 connections, which the kernel spreads over the 4 workers; 200 answers, then stop.
+    done = subprocess.run(
+        [str(wrk), "-t1", "-c20", "-d5s", "-s", str(script), f"{server.base_url}/api/v2/balance"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    lines = [line.split() for line in done.stdout.splitlines()]
+    counts = Counter({int(words[1]): int(words[2]) for words in lines if words[:1] == ["COUNT"]})
+    span = max(int(words[1]) for words in lines if words[:1] == ["SPAN"])
+    assert span <= 1, "the 200 requests did not fit in one second"  # os.time() ticks in seconds
+    assert set(counts) <= {200, 403}, counts
+    assert sum(counts.values()) >= 200
+    assert 10 <= counts[200] <= 12, counts
+    assert "MISSING-RETRY-AFTER" not in done.stdout
+
+
+# wrk's Lua hooks: count statuses per thread, check Retry-After on refusals, stop at 200.
+BURST_SCRIPT = """
+wrk.headers["X-API-Key"] = "KEY"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counts = {}; answered = 0; missing = 0; first = nil; last = nil end
+function request()
+  if first == nil then first = os.time() end
+  return wrk.format()
+end
+function response(status, headers, body)
+  answered = answered + 1
+  last = os.time()
+  counts[tostring(status)] = (counts[tostring(status)] or 0) + 1
+  local retry_after = headers["retry-after"] or headers["Retry-After"]
+  if status == 403 and retry_after == nil then missing = missing + 1 end
+  if answered >= 200 then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("counts")) do
+      io.write(string.format("COUNT %s %d\\n", status, n))
+    end
+    io.write(string.format("SPAN %d\\n", thread:get("last") - thread:get("first")))
+    if thread:get("missing") > 0 then io.write("MISSING-RETRY-AFTER\\n") end
+  end
+end
+"""
