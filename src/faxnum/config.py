@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     renew_interval_s: float = 3600
     grace_days: int = 7
     aging_days: int = 30
+    # How long a repeated Idempotency-Key replays the first answer.
+    idempotency_hours: int = 24
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 
@@ -40,7 +42,11 @@ class Settings(BaseSettings):
 
     @property
     def lifecycle(self) -> LifecyclePolicy:
-        return LifecyclePolicy(grace_days=self.grace_days, aging_days=self.aging_days)
+        return LifecyclePolicy(
+            grace_days=self.grace_days,
+            aging_days=self.aging_days,
+            idempotency_hours=self.idempotency_hours,
+        )
 
     @cached_property
     def effective_secret(self) -> bytes:

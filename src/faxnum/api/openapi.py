@@ -60,3 +60,17 @@ _EMAIL = {"type": "string", "format": "email", "maxLength": 254}
 _PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024}
 PASSWORD_BODY = _form_body({"email": _EMAIL, "password": _PASSWORD}, ["email", "password"])
 SUBUSER_BODY = _form_body({"email": _EMAIL, "password": _PASSWORD}, ["email"])
+
+IDEMPOTENT: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "Repeat a request with the same key (24 h) to get the first answer "
+            "again, with Idempotent-Replayed: true; nothing is provisioned twice. Also accepted "
+            "as the idempotency_key parameter.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+    ]
+}

@@ -37,6 +37,7 @@ def renew_due(
             _settle(uow, number, today, now, policy, report)
     with unit_of_work() as uow:
         report.recycled = uow.dids.recycle_aged(now - timedelta(days=policy.aging_days), now)
+        uow.idempotency.purge(now - timedelta(hours=policy.idempotency_hours))
         uow.commit()
     return report
 

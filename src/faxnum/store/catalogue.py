@@ -8,7 +8,7 @@ from faxnum.domain.catalogue import AreaCode, CityPattern, Country, DidGroupFilt
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import DidGroup, DidState, GroupSpec, NumberType
 from faxnum.numbering.countries import CountryInfo, Subdivision
-from faxnum.store.tables import area_codes, countries, did_groups, dids, states
+from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
 
 _stock = (
     select(dids.c.did_group_id, func.count().label("stock"))
@@ -50,6 +50,14 @@ class CatalogueQueries:
     def group(self, group_id: int) -> DidGroup | None:
         row = self._db.execute(_GROUP_BY_ID, {"group_id": group_id}).first()
         return None if row is None else _group(row)
+
+    def group_of_number(self, number_id: int) -> DidGroup:
+        row = self._db.execute(
+            select(did_groups)
+            .join(numbers, numbers.c.did_group_id == did_groups.c.id)
+            .where(numbers.c.id == number_id)
+        ).one()
+        return _group(row)
 
     def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:
         query = (

@@ -7,8 +7,9 @@ from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, upd
 
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.money import from_micros
-from faxnum.domain.numbers import NumberListing, NumberStatus
+from faxnum.domain.numbers import Did, NumberListing, NumberStatus, ProvisionedNumber
 from faxnum.domain.pagination import PageRequest
+from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_entries, numbers
 
 ACTIVE = NumberStatus.ACTIVE.value
@@ -53,6 +54,18 @@ class NumberQueries:
             "expiration_date": expires,
         }
         return int(self._db.execute(_ADD_NUMBER, values).scalar_one())
+
+    def provisioned(self, number_id: int) -> ProvisionedNumber | None:
+        """A number as provisioning answered it (to replay an idempotent request)."""
+        row = self._db.execute(
+            select(numbers.c.id, numbers.c.trunk_id, dids.c.id.label("did_id"), dids.c.number)
+            .join(dids, dids.c.id == numbers.c.did_id)
+            .where(numbers.c.id == number_id)
+        ).first()
+        if row is None:
+            return None
+        group = CatalogueQueries(self._db).group_of_number(number_id)
+        return ProvisionedNumber(row.id, Did(row.did_id, row.number), group, row.trunk_id)
 
     def due(self, today: date) -> list[DueNumber]:
         payer = func.coalesce(accounts.c.parent_id, accounts.c.id)

@@ -165,3 +165,16 @@ ledger_entries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_ledger_entries_account_id", "account_id", "id"),
 )
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # what was asked, to refuse reuse
+    Column("number_id", Integer, ForeignKey("numbers.id"), nullable=True),  # the result
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("account_id", "key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

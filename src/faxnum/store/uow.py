@@ -14,6 +14,7 @@ from sqlalchemy.engine import NestedTransaction, RootTransaction
 
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
+from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
 from faxnum.store.numbers import LedgerQueries, NumberQueries
 
@@ -24,6 +25,7 @@ class UnitOfWork(ABC):
     dids: DidQueries
     numbers: NumberQueries
     ledger: LedgerQueries
+    idempotency: IdempotencyQueries
     _transaction: RootTransaction | NestedTransaction | None = None
 
     def _bind(self, connection: Connection) -> None:
@@ -32,6 +34,7 @@ class UnitOfWork(ABC):
         self.dids = DidQueries(connection)
         self.numbers = NumberQueries(connection)
         self.ledger = LedgerQueries(connection)
+        self.idempotency = IdempotencyQueries(connection)
 
     @abstractmethod
     def __enter__(self) -> Self: ...

@@ -1,19 +1,21 @@
 """Provision a number from a DID group (the seed endpoint), plus its documented alias."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
-from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT
 from faxnum.api.params import body_fields, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
+from faxnum.config import Settings
 from faxnum.domain.accounts import Caller
-from faxnum.services.provisioning import provision
+from faxnum.domain.idempotency import IdempotentRequest
+from faxnum.services.provisioning import provision, provision_idempotently
 from faxnum.store.database import Database
 
 router = APIRouter(tags=["provisioning"])
@@ -31,10 +33,36 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     group_id = parse_id("did_group_id", raw_group_id)
     database: Database = request.app.state.database
     now: datetime = request.app.state.clock()
-    provisioned = await database.write(
-        partial(provision, caller=caller, group_id=group_id, now=now)
+    key = await _idempotency_key(request)
+    if key is None:
+        provisioned = await database.write(
+            partial(provision, caller=caller, group_id=group_id, now=now)
+        )
+        return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
+    settings: Settings = request.app.state.settings
+    provisioned, replayed = await database.write(
+        partial(
+            provision_idempotently,
+            caller=caller,
+            group_id=group_id,
+            now=now,
+            request=IdempotentRequest.for_provisioning(key, group_id),
+            retention=timedelta(hours=settings.idempotency_hours),
+        )
     )
-    return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
+    response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+async def _idempotency_key(request: Request) -> str | None:
+    """`Idempotency-Key` header, or `idempotency_key` in the query or body."""
+    return (
+        request.headers.get("idempotency-key")
+        or request.query_params.get("idempotency_key")
+        or (await body_fields(request)).get("idempotency_key")
+    )
 
 
 @get_and_post(
@@ -42,7 +70,7 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     "/countries/didgroups/{did_group_id}/provision",
     response_model=None,
     responses=_RESPONSES,
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=AUTHENTICATED | IDEMPOTENT,
     summary="Provision a number from a DID group",
 )
 async def provision_from_group(
@@ -59,7 +87,7 @@ async def provision_from_group(
     "/provision-numbers",
     response_model=None,
     responses=_RESPONSES,
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=AUTHENTICATED | IDEMPOTENT,
     summary="Provision a number (alias taking did_group_id as a parameter)",
 )
 async def provision_numbers(

@@ -1,0 +1,21 @@
+"""Idempotency keys: a client's name for one attempt, so retries cannot do it twice."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from faxnum.domain.errors import Invalid
+
+_PRINTABLE = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    key: str
+    fingerprint: str  # the request's parameters; the same key with others is refused
+
+    @classmethod
+    def for_provisioning(cls, key: str, group_id: int) -> "IdempotentRequest":
+        if not _PRINTABLE.fullmatch(key):
+            raise Invalid.field("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+        return cls(key, hashlib.sha256(f"provision:{group_id}".encode()).hexdigest())
