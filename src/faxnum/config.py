@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     aging_days: int = 30
     # How long a repeated Idempotency-Key replays the first answer.
     idempotency_hours: int = 24
+    max_body_bytes: int = 64 * 1024  # larger request bodies get 413
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 

@@ -10,11 +10,20 @@ from fastapi import FastAPI
 
 from faxnum import __version__
 from faxnum.api.access_log import install_redaction
+from faxnum.api.body_limit import BodyLimit
 from faxnum.api.errors import install_error_handlers
 from faxnum.api.openapi import install_openapi
-from faxnum.api.quota_headers import QuotaHeaders
 from faxnum.api.ratelimit import RateLimiter
-from faxnum.api.routes import catalogue, didgroups, health, money, numbers, provisioning, users
+from faxnum.api.request_log import RequestLog
+from faxnum.api.routes import (
+    catalogue,
+    didgroups,
+    health,
+    money,
+    numbers,
+    provisioning,
+    users,
+)
 from faxnum.config import Settings
 from faxnum.key_cipher import KeyCipher
 from faxnum.renewal_schedule import renew_periodically
@@ -61,10 +70,11 @@ def create_app(
     app.state.cipher = KeyCipher(settings.effective_secret)
     app.state.settings = settings
     app.state.clock = clock
-    install_redaction("uvicorn.access", "uvicorn.error", "faxnum")
+    install_redaction("uvicorn.access", "uvicorn.error", "faxnum", "faxnum.access")
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(QuotaHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog)  # outermost: sees and logs every answer, 413s too
     app.include_router(provisioning.router, prefix=V2_PREFIX)
     app.include_router(didgroups.router, prefix=V2_PREFIX)
     app.include_router(catalogue.router, prefix=V2_PREFIX)

@@ -32,7 +32,10 @@ STATUS_OF: dict[type[DomainError], int] = {
     Invalid: 422,
     Unavailable: 503,
 }
-_HTTP_MESSAGES = {404: "Resource not found.", 405: "Method not allowed."}
+_HTTP_MESSAGES = {
+    404: "Resource not found.",
+    405: "Method not allowed.",
+}
 
 
 def _status(error: DomainError) -> int:

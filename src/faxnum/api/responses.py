@@ -45,6 +45,7 @@ def documented_failures(*codes: int) -> dict[int | str, dict[str, Any]]:
         405: "Method not allowed",
         409: "Conflict: nothing left to provision",
         422: "Invalid parameters",
+        503: "Not ready: a dependency is down",
     }
     return {code: {"model": Failure, "description": reasons[code]} for code in codes}
 

@@ -10,9 +10,12 @@ from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.billing import billing_app
 from faxnum.cli.common import console
 from faxnum.cli.inventory import export_app, import_app
+from faxnum.cli.logging_config import server_logging
 from faxnum.config import Settings
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
+
+GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
 
 app = typer.Typer(
     help="faxnum: fax number provisioning over the Fax.to v2 API.", no_args_is_help=True
@@ -56,8 +59,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        access_log=access_log,
+        access_log=False,  # replaced by faxnum's JSON access log (keys redacted)
+        log_config=server_logging(access_log),
         proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
 
