@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-import format clean
+.PHONY: run test lint fuzz bench bench-import format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+fuzz: $(STAMP)
+	FAXNUM_FUZZ_EXAMPLES=300 $(BIN)/pytest tests/integration/test_fuzz_openapi.py -k sqlite
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

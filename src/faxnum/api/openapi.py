@@ -70,7 +70,18 @@ IDEMPOTENT: dict[str, Any] = {
             "description": "Repeat a request with the same key (24 h) to get the first answer "
             "again, with Idempotent-Replayed: true; nothing is provisioned twice. Also accepted "
             "as the idempotency_key parameter.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
         }
     ]
 }
+
+
+def merged(*parts: dict[str, Any]) -> dict[str, Any]:
+    """Several openapi_extra fragments as one; lists (parameters, security) add up."""
+    result: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            result[key] = (
+                result[key] + value if isinstance(value, list) and key in result else value
+            )
+    return result

@@ -27,11 +27,18 @@ def parse_id(name: str, raw: str | None) -> int:
     return int(raw)
 
 
-def parse_ids(name: str, raw: str, most: int = 500) -> tuple[int, ...]:
+MAX_IDS = 500
+ID_LIST_PATTERN = rf"^\s*[0-9]{{1,10}}(\s*,\s*[0-9]{{1,10}}){{0,{MAX_IDS - 1}}}\s*$"
+
+
+def parse_ids(name: str, raw: str) -> tuple[int, ...]:
+    """A comma-separated id filter; ids no record can have (0, beyond 2^31) match nothing."""
     parts = [part.strip() for part in raw.split(",")]
-    if len(parts) > most:
-        raise Invalid.field(name, f"takes at most {most} ids")
-    return tuple(dict.fromkeys(parse_id(name, part) for part in parts))
+    if len(parts) > MAX_IDS:
+        raise Invalid.field(name, f"takes at most {MAX_IDS} ids")
+    if not all(_ID.fullmatch(part) for part in parts):
+        raise Invalid.field(name, "must be comma-separated whole numbers")
+    return tuple(dict.fromkeys(int(part) for part in parts if 1 <= int(part) <= MAX_ID))
 
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
@@ -88,3 +95,13 @@ def _json_fields(raw: bytes) -> dict[str, str]:
         for key, value in data.items()
         if value is not None
     }
+
+
+# The documented shape of an id parameter. Handlers take ids as text (the published
+# SDKs may send an unfilled `{placeholder}` instead) and check them with parse_id.
+ID_SCHEMA: dict[str, object] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+COUNTRY_SCHEMA: dict[str, object] = {
+    "type": "string",
+    "pattern": "^[A-Za-z]{3}$",
+    "description": "ISO 3166-1 alpha-3, any case.",
+}

@@ -1,12 +1,13 @@
 """Countries, states and area codes: what a client browses before choosing a group."""
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.params import country_segment, is_placeholder, parse_id
+from faxnum.api.params import COUNTRY_SCHEMA, ID_SCHEMA, country_segment, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import (
@@ -21,6 +22,8 @@ from faxnum.services.catalogue import list_area_codes, list_countries, list_stat
 from faxnum.store.database import Database
 
 router = APIRouter(tags=["catalogue"])
+CountryPath = Annotated[str, Path(json_schema_extra=COUNTRY_SCHEMA)]
+StateIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA, description="From List states.")]
 
 
 def _database(request: Request) -> Database:
@@ -49,7 +52,7 @@ async def countries(request: Request, caller: CurrentCaller) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="List the states (subdivisions) of a country",
 )
-async def states(request: Request, country_code: str, caller: CurrentCaller) -> Response:
+async def states(request: Request, country_code: CountryPath, caller: CurrentCaller) -> Response:
     found = await _database(request).read(
         partial(list_states, country_code=country_segment(country_code))
     )
@@ -65,7 +68,7 @@ async def states(request: Request, country_code: str, caller: CurrentCaller) -> 
     summary="List the area codes of a state",
 )
 async def area_codes(
-    request: Request, country_code: str, state_id: str, caller: CurrentCaller
+    request: Request, country_code: CountryPath, state_id: StateIdPath, caller: CurrentCaller
 ) -> Response:
     state = None if is_placeholder(state_id) else parse_id("state_id", state_id)
     query = partial(list_area_codes, country_code=country_segment(country_code), state_id=state)

@@ -3,11 +3,11 @@
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.params import MAX_ID, country_segment, parse_ids
+from faxnum.api.params import COUNTRY_SCHEMA, ID_LIST_PATTERN, MAX_ID, country_segment, parse_ids
 from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import DidGroupData, DidGroupsResponse
@@ -28,10 +28,11 @@ router = APIRouter(tags=["catalogue"])
 )
 async def list_did_groups(
     request: Request,
-    country_code: str,
+    country_code: Annotated[str, Path(json_schema_extra=COUNTRY_SCHEMA)],
     caller: CurrentCaller,
     did_group_ids: Annotated[
-        str | None, Query(alias="didGroupIds", max_length=6000, description="Comma-separated ids.")
+        str | None,
+        Query(alias="didGroupIds", pattern=ID_LIST_PATTERN, description="Comma-separated ids."),
     ] = None,
     state_id: Annotated[int | None, Query(alias="stateId", ge=1, le=MAX_ID)] = None,
     city_name_pattern: Annotated[

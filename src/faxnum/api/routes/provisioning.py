@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
-from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT
-from faxnum.api.params import body_fields, is_placeholder, parse_id
+from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
+from faxnum.api.params import ID_SCHEMA, body_fields, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
@@ -20,13 +20,27 @@ from faxnum.store.database import Database
 
 router = APIRouter(tags=["provisioning"])
 _RESPONSES = documented(ProvisionResponse, 401, 402, 403, 404, 409, 422)
+GroupIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA, description="From List DID groups.")]
 GroupIdQuery = Annotated[
     str | None,
     Query(
         alias="did_group_id",
-        description="Used when the path is missing it or left as {did_group_id}.",
+        json_schema_extra=ID_SCHEMA,
+        description="Read only when the path segment is the unfilled `{did_group_id}`.",
     ),
 ]
+# The alias reads did_group_id from the query or the body; documented as the query.
+_GROUP_ID_PARAMETER = {
+    "parameters": [
+        {
+            "name": "did_group_id",
+            "in": "query",
+            "required": True,
+            "description": "The DID group; may instead be sent as a form or JSON body field.",
+            "schema": ID_SCHEMA,
+        }
+    ]
+}
 
 
 async def _provision(request: Request, caller: Caller, raw_group_id: str | None) -> Response:
@@ -70,11 +84,14 @@ async def _idempotency_key(request: Request) -> str | None:
     "/countries/didgroups/{did_group_id}/provision",
     response_model=None,
     responses=_RESPONSES,
-    openapi_extra=AUTHENTICATED | IDEMPOTENT,
+    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT),
     summary="Provision a number from a DID group",
 )
 async def provision_from_group(
-    request: Request, did_group_id: str, caller: CurrentCaller, query_group_id: GroupIdQuery = None
+    request: Request,
+    did_group_id: GroupIdPath,
+    caller: CurrentCaller,
+    query_group_id: GroupIdQuery = None,
 ) -> Response:
     raw: str | None = did_group_id
     if is_placeholder(did_group_id):
@@ -87,11 +104,11 @@ async def provision_from_group(
     "/provision-numbers",
     response_model=None,
     responses=_RESPONSES,
-    openapi_extra=AUTHENTICATED | IDEMPOTENT,
+    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, _GROUP_ID_PARAMETER),
     summary="Provision a number (alias taking did_group_id as a parameter)",
 )
-async def provision_numbers(
-    request: Request, caller: CurrentCaller, query_group_id: GroupIdQuery = None
-) -> Response:
-    raw = query_group_id or (await body_fields(request)).get("did_group_id")
+async def provision_numbers(request: Request, caller: CurrentCaller) -> Response:
+    raw = request.query_params.get("did_group_id") or (await body_fields(request)).get(
+        "did_group_id"
+    )
     return await _provision(request, caller, raw)
