@@ -122,6 +122,18 @@ def empty_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: P
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, migrated_template: Path) -> Settings:
+    """For tests whose subject does not depend on the store (run once, on SQLite)."""
+    database_file = tmp_path / "faxnum.db"
+    shutil.copyfile(migrated_template, database_file)
+    return make_settings(tmp_path, f"sqlite:///{database_file}")
+
+
+def make_settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
