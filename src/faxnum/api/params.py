@@ -6,12 +6,14 @@ send unfilled `{placeholder}` path segments.
 
 import json
 import re
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 from starlette.datastructures import UploadFile
 
 from faxnum.domain.catalogue import normalise_country
 from faxnum.domain.errors import Invalid
+from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 MAX_ID = 2**31 - 1
 _ID = re.compile(r"[0-9]{1,10}")
@@ -105,3 +107,13 @@ COUNTRY_SCHEMA: dict[str, object] = {
     "pattern": "^[A-Za-z]{3}$",
     "description": "ISO 3166-1 alpha-3, any case.",
 }
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    page: Annotated[int, Query(ge=1, le=MAX_ID, description="1-based page number.")] = 1,
+) -> PageRequest:
+    return PageRequest(limit, page)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]

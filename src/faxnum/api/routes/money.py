@@ -2,16 +2,15 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.params import Paging
 from faxnum.api.responses import V2JSONResponse, documented, page_links, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import BalanceResponse, LedgerEntryData, LedgerResponse, Meta, Pagination
-from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from faxnum.services.billing import balance, ledger_page
 from faxnum.store.database import Database
 
@@ -46,13 +45,10 @@ async def get_balance(request: Request, caller: CurrentCaller) -> Response:
 async def get_ledger(
     request: Request,
     caller: CurrentCaller,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-    page: Annotated[int, Query(ge=1, le=2**31 - 1, description="1-based page number.")] = 1,
+    paging: Paging,
 ) -> Response:
     database: Database = request.app.state.database
-    found = await database.read(
-        partial(ledger_page, caller=caller, wanted=PageRequest(limit, page))
-    )
+    found = await database.read(partial(ledger_page, caller=caller, wanted=paging))
     return success(
         LedgerResponse(
             entries=[LedgerEntryData.of(entry) for entry in found.items],
