@@ -3,7 +3,10 @@
 SQLite is in-process and CPU-bound, so its reads run inline on the event loop (WAL
 readers never wait for a lock) and its writes are group-committed there too: hopping
 between threads per request costs more, under the GIL, than the work itself.
-PostgreSQL work waits on the network, so it goes to threads.
+PostgreSQL work waits on the network, so it goes to threads: few of them (4 writers,
+2 readers), since every extra thread fights for the GIL (measured with
+bench/scale_out.py: 8 writers plus Starlette's 40-thread pool did about 260
+provisions/s, 4 and 2 about 355).
 """
 
 import asyncio
@@ -12,15 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TypeVar, cast
 
-from starlette.concurrency import run_in_threadpool
-
 from faxnum.store.checkpointer import Checkpointer
 from faxnum.store.engine import is_sqlite, make_engine
 from faxnum.store.group_commit import GroupCommitWriter
 from faxnum.store.uow import SqlUnitOfWork, UnitOfWork
 
 T = TypeVar("T")
-POSTGRES_WRITERS = 8
+POSTGRES_WRITERS = 4
+POSTGRES_READERS = 2
 
 
 class Database:
@@ -36,6 +38,7 @@ class Database:
         self._checkpointer = Checkpointer(make_engine(url)) if background else None
         self._group_writer: GroupCommitWriter | None = None
         self._writers: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.write_engine)
@@ -59,13 +62,17 @@ class Database:
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         if self.sqlite:
             return _run(query, self.reader())
-        return await run_in_threadpool(_run, query, self.reader())
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(POSTGRES_READERS, thread_name_prefix="faxnum-reader")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, partial(_run, query, self.reader()))
 
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.close()
-        if self._writers is not None:
-            self._writers.shutdown(wait=True)
+        for pool in (self._writers, self._readers):
+            if pool is not None:
+                pool.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
 
