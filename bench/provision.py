@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -110,6 +112,35 @@ def _latency(out: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+@contextmanager
+def running_server(
+    url: str, data_dir: str, workers: int = 1, redis_url: str | None = None
+) -> Iterator[str]:
+    """`faxnum serve` on a free port, limits out of the way; its base URL."""
+    port = free_port()
+    env = os.environ | {
+        "FAXNUM_DATABASE_URL": url,
+        "FAXNUM_DATA_DIR": data_dir,
+        "FAXNUM_SECRET_KEY": SECRET,
+        "FAXNUM_RATE_LIMIT": "1000000/second",
+        "FAXNUM_RENEW_INTERVAL_S": "0",
+    }
+    if redis_url:
+        env["FAXNUM_REDIS_URL"] = redis_url
+    command = [sys.executable, "-m", "faxnum.cli.main", "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{base}/healthz")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -120,30 +151,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         url = f"sqlite:///{Path(data_dir) / 'faxnum.db'}"
         key = prepare(url, args.dids)
-        port = free_port()
-        env = os.environ | {
-            "FAXNUM_DATABASE_URL": url,
-            "FAXNUM_DATA_DIR": data_dir,
-            "FAXNUM_SECRET_KEY": SECRET,
-            "FAXNUM_RATE_LIMIT": "1000000/second",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "faxnum.cli.main",
-                "serve",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_up(f"{base}/healthz")
+        with running_server(url, data_dir) as base:
             wrk(f"{base}/healthz", 2, args.connections, {})  # warm-up
             health = wrk(f"{base}/healthz", args.seconds, args.connections, {})
             provision = wrk(
@@ -152,9 +160,6 @@ def main() -> None:
                 args.connections,
                 {"X-API-Key": key},
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     report(health, provision)
 
 

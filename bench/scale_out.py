@@ -10,59 +10,20 @@ worker the rate limit is shared through Redis, as a deployment would run it.
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from provision import SECRET, WrkResult, _wait_until_up, free_port, prepare, wrk
+from provision import WrkResult, prepare, running_server, wrk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.backends import throwaway_postgres, throwaway_redis  # noqa: E402
 
 WORKERS = (1, 2, 4)
-
-
-@contextmanager
-def server(url: str, workers: int, redis_url: str, data_dir: str) -> Iterator[str]:
-    port = free_port()
-    env = os.environ | {
-        "FAXNUM_DATABASE_URL": url,
-        "FAXNUM_DATA_DIR": data_dir,
-        "FAXNUM_SECRET_KEY": SECRET,
-        "FAXNUM_RATE_LIMIT": "1000000/second",
-        "FAXNUM_RENEW_INTERVAL_S": "0",
-    }
-    if workers > 1:
-        env["FAXNUM_REDIS_URL"] = redis_url
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "faxnum.cli.main",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{base}/healthz")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def fresh_postgres(server_url: str, name: str) -> str:
@@ -78,9 +39,10 @@ def measure(
     url: str, workers: int, redis_url: str, seconds: int, connections: int, dids: int
 ) -> WrkResult:
     key = prepare(url, dids)
+    shared_limit = redis_url if workers > 1 else None
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        server(url, workers, redis_url, data_dir) as base,
+        running_server(url, data_dir, workers, shared_limit) as base,
     ):
         path = f"{base}/api/v2/countries/didgroups/1/provision"
         wrk(path, 1, connections, {"X-API-Key": key})  # warm-up
