@@ -7,6 +7,7 @@ from datetime import datetime
 from faxnum.domain.numbers import GroupSpec
 from faxnum.numbering.countries import all_countries, country_dial_code, subdivisions
 from faxnum.numbering.geodata import nanp_area_code_states
+from faxnum.store.inventory import NewDid
 from faxnum.store.uow import UnitOfWork
 
 
@@ -31,11 +32,10 @@ def load_groups(uow: UnitOfWork, specs: Iterable[GroupSpec], now: datetime) -> L
             group_id = uow.catalogue.add_group(spec, state_id)
             uow.catalogue.ensure_area_code(spec.country_code, spec.area_code, state_id)
             summary.groups_created += 1
-        existing = uow.dids.existing_numbers(spec.numbers)
-        fresh = [number for number in dict.fromkeys(spec.numbers) if number not in existing]
-        uow.dids.add_available(group_id, fresh, now)
-        summary.dids_added += len(fresh)
-        summary.dids_existing += len(spec.numbers) - len(fresh)
+        fresh = [NewDid(group_id, number, None) for number in dict.fromkeys(spec.numbers)]
+        added = uow.dids.add_missing(fresh, now)
+        summary.dids_added += added
+        summary.dids_existing += len(spec.numbers) - added
     uow.commit()
     return summary
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from faxnum.domain.numbers import Did, DidState
@@ -119,22 +119,3 @@ class DidQueries:
             .values(state=_AVAILABLE, state_changed_at=now)
         )
         return int(changed.rowcount)
-
-    def existing_numbers(self, numbers: Sequence[str]) -> set[str]:
-        found = self._db.execute(select(dids.c.number).where(dids.c.number.in_(numbers))).scalars()
-        return set(found)
-
-    def add_available(self, group_id: int, numbers: Sequence[str], now: datetime) -> None:
-        if numbers:
-            self._db.execute(
-                insert(dids),
-                [
-                    {
-                        "did_group_id": group_id,
-                        "number": n,
-                        "state": _AVAILABLE,
-                        "state_changed_at": now,
-                    }
-                    for n in numbers
-                ],
-            )

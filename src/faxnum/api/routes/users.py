@@ -15,6 +15,7 @@ from faxnum.api.params import body_fields
 from faxnum.api.responses import documented, success
 from faxnum.api.schemas import ApiKeyResponse
 from faxnum.config import Settings
+from faxnum.domain.errors import Invalid
 from faxnum.key_cipher import KeyCipher
 from faxnum.services.accounts import (
     check_login,
@@ -71,7 +72,7 @@ async def login(request: Request) -> Response:
     await count_anonymous_request(request)
     fields = await body_fields(request)
     if not fields.get("email"):
-        prepare_registration(None, None, password_required=False)  # raises: names `email`
+        raise Invalid.field("email", "is required")
     database: Database = request.app.state.database
     record = await database.read(partial(login_record, email=fields.get("email")))
     cipher: KeyCipher = request.app.state.cipher
