@@ -8,13 +8,9 @@ targets are provisioning throughput >= 0.7x /healthz and provisioning p99 <= 3x 
 """
 
 import argparse
-import os
 import re
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,15 +18,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import phonenumbers
 
 from faxnum.domain.numbers import GroupSpec, NumberType
-from faxnum.key_cipher import KeyCipher
+from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import create_account
 from faxnum.services.inventory import load_groups
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
+from faxnum.testing.servers import running_server as served
 
 SECRET = "bench-secret"
 # Winnipeg exchanges: every number below is validated and geocoded before it is loaded.
@@ -87,12 +83,6 @@ def prepare(url: str, dids: int) -> str:
     return key
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> WrkResult:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     for name, value in headers.items():
@@ -117,8 +107,7 @@ def running_server(
     url: str, data_dir: str, workers: int = 1, redis_url: str | None = None
 ) -> Iterator[str]:
     """`faxnum serve` on a free port, limits out of the way; its base URL."""
-    port = free_port()
-    env = os.environ | {
+    env = {
         "FAXNUM_DATABASE_URL": url,
         "FAXNUM_DATA_DIR": data_dir,
         "FAXNUM_SECRET_KEY": SECRET,
@@ -127,18 +116,8 @@ def running_server(
     }
     if redis_url:
         env["FAXNUM_REDIS_URL"] = redis_url
-    command = [sys.executable, "-m", "faxnum.cli.main", "serve", "--port", str(port)]
-    command += ["--workers", str(workers), "--no-access-log"]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{base}/healthz")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
+    with served(env, "--workers", str(workers), "--no-access-log") as server:
+        yield server.base_url
 
 
 def main() -> None:
@@ -161,17 +140,6 @@ def main() -> None:
                 {"X-API-Key": key},
             )
     report(health, provision)
-
-
-def _wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
 
 
 def report(health: WrkResult, provision: WrkResult) -> None:

@@ -10,7 +10,6 @@ worker the rate limit is shared through Redis, as a deployment would run it.
 
 import argparse
 import os
-import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,10 +17,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from faxnum.testing.backends import throwaway_postgres, throwaway_redis
 from provision import WrkResult, prepare, running_server, wrk
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.backends import throwaway_postgres, throwaway_redis  # noqa: E402
 
 WORKERS = (1, 2, 4)
 

@@ -1,5 +1,9 @@
 """Shared fixtures: the app and a migrated database per test, on SQLite and on
-PostgreSQL (every integration test runs on both), and test data."""
+PostgreSQL (every test that touches a store runs on both), and test data.
+
+FAXNUM_TEST_POSTGRES_URL / FAXNUM_TEST_REDIS_URL: use these servers instead of
+throwaway ones. FAXNUM_REQUIRE_BACKENDS=1 (set by CI): a backend that cannot be had
+fails the tests instead of skipping them."""
 
 import os
 import shutil
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -16,10 +21,17 @@ from faxnum.config import Settings
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
 from faxnum.store.tables import metadata
-from tests.backends import BackendUnavailable, throwaway_postgres, throwaway_redis, unavailable
+from faxnum.testing.backends import BackendUnavailable, throwaway_postgres, throwaway_redis
 from tests.factories import TEST_SECRET
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def unavailable(reason: str) -> None:
+    """Skip; or fail, when FAXNUM_REQUIRE_BACKENDS (set by CI) says every backend must run."""
+    if os.environ.get("FAXNUM_REQUIRE_BACKENDS", "") not in ("", "0"):
+        pytest.fail(f"backend required but unavailable: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +109,13 @@ def postgres_databases(postgres_server: str) -> Iterator[PostgresDatabases]:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
+    """Every test that touches a store runs on both; a module whose subject does not
+    depends on the store overrides this fixture with `sqlite_only`."""
     return str(request.param)
+
+
+def sqlite_only() -> str:
+    return "sqlite"
 
 
 def _database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path, label: str) -> str:
@@ -137,7 +155,7 @@ def make_settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
-        secret_key=TEST_SECRET.decode(),
+        secret_key=SecretStr(TEST_SECRET.decode()),
         rate_limit="1000/second",
         auth_rate_limit="1000/second",
         renew_interval_s=0,

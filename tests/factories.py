@@ -7,10 +7,10 @@ from decimal import Decimal
 import phonenumbers
 
 from faxnum.domain.numbers import GroupSpec, NumberType
-from faxnum.key_cipher import KeyCipher
 from faxnum.numbering.countries import alpha3_for_region
 from faxnum.numbering.demo import numbers_for_city
 from faxnum.numbering.geodata import Place, area_code_of, city_prefixes
+from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import NewAccount, create_account
 from faxnum.services.inventory import load_groups
 from faxnum.store.database import Database

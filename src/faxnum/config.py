@@ -1,7 +1,5 @@
 """Settings from the environment (FAXNUM_*), one typed object."""
 
-import os
-import secrets
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -10,8 +8,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from faxnum.domain.lifecycle import LifecyclePolicy
-
-SECRET_FILE = "secret.key"
+from faxnum.security.secrets import local_secret
 
 
 class Settings(BaseSettings):
@@ -54,18 +51,4 @@ class Settings(BaseSettings):
         """The key-encryption secret; generated once into the data dir when unset."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
-        return _local_secret(self.data_dir / SECRET_FILE)
-
-
-def _local_secret(path: Path) -> bytes:
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32).encode()
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return path.read_bytes().strip()
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(secret)
-    return secret
+        return local_secret(self.data_dir)

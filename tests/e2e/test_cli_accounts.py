@@ -1,13 +1,22 @@
 """Operator commands for accounts, keys and billing, run as an operator runs them."""
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 import httpx
 
-from tests.e2e.conftest import RunningServer, faxnum
+from faxnum.services.accounts import authenticate
+from faxnum.services.provisioning import provision
+from faxnum.store.database import Database
+from faxnum.store.migrate import upgrade
+from faxnum.testing.servers import RunningServer
+from tests.e2e.conftest import faxnum
+from tests.factories import add_account, add_group
 
 
 def test_operator_manages_an_account_through_the_cli(
-    server_env: dict[str, str], start_server
-) -> None:  # type: ignore[no-untyped-def]
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
     key = faxnum(
         server_env, "accounts", "create", "Op@Example.com", "--credit", "1.25"
     ).splitlines()[-1]
@@ -44,6 +53,24 @@ def test_operator_manages_an_account_through_the_cli(
     )
 
 
-def test_billing_renew_runs_as_of_a_date(server_env: dict[str, str]) -> None:
-    out = faxnum(server_env, "billing", "renew", "--today", "2030-01-01")
-    assert "Renewed 0 number-months" in out
+def test_billing_renew_charges_every_month_that_has_come_as_of_the_given_date(
+    server_env: dict[str, str],
+) -> None:
+    url = server_env["FAXNUM_DATABASE_URL"]
+    upgrade(url)
+    database = Database(url)
+    group_id = add_group(database, setup="1.00", monthly="2.00")
+    owner = add_account(database, email="billed@example.com", credit="10.00")
+    with database.reader() as uow:
+        caller = authenticate(uow, owner.api_key)
+    with database.unit_of_work() as uow:
+        provision(uow, caller, group_id, datetime(2030, 1, 15, tzinfo=UTC))
+    database.dispose()
+
+    out = faxnum(server_env, "billing", "renew", "--today", "2030-03-15")
+
+    assert "Renewed 2 number-months" in out  # February 15 and March 15
+    listing = faxnum(server_env, "accounts", "list")
+    assert "billed@example.com" in listing and "3.00" in listing  # 10 - 3 - 2 x 2
+    again = faxnum(server_env, "billing", "renew", "--today", "2030-03-15")
+    assert "Renewed 0 number-months" in again

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
 from faxnum.store.tables import accounts, dids, numbers
+from faxnum.testing.servers import RunningServer
 from tests.dbstate import assignment_is_consistent, balances_match_ledger
-from tests.e2e.conftest import RunningServer
 from tests.factories import add_account, add_group
 
 CLIENTS = 8

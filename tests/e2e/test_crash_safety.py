@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import select
 
+from faxnum.domain.numbers import NewDid
 from faxnum.store.database import Database
-from faxnum.store.inventory import NewDid
 from faxnum.store.migrate import upgrade
 from faxnum.store.tables import dids, numbers
+from faxnum.testing.servers import RunningServer
 from tests.dbstate import assignment_is_consistent, balances_match_ledger
-from tests.e2e.conftest import RunningServer
 from tests.factories import add_account, add_group, real_numbers
 
 CLIENTS = 4

@@ -9,7 +9,7 @@ import httpx
 
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
-from tests.e2e.conftest import RunningServer
+from faxnum.testing.servers import RunningServer
 from tests.factories import add_account, add_group
 
 

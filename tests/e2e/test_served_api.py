@@ -5,7 +5,8 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.e2e.conftest import RunningServer, faxnum
+from faxnum.testing.servers import RunningServer
+from tests.e2e.conftest import faxnum
 
 SEED_KEYS = [
     "id",

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from decimal import Decimal
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,11 +18,12 @@ PASSWORD = "correct horse battery"
 
 def register(
     client: TestClient, email: str = "Ada@Example.com", password: str = PASSWORD, form: bool = False
-):  # type: ignore[no-untyped-def]
+) -> httpx.Response:
     body = {"email": email, "password": password}
-    return (
+    response: httpx.Response = (
         client.post("/api/v2/user", data=body) if form else client.post("/api/v2/user", json=body)
     )
+    return response
 
 
 def provision(client: TestClient, key: str, group_id: int):  # type: ignore[no-untyped-def]

@@ -3,14 +3,16 @@
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from faxnum.domain.errors import NotFound
+from faxnum.domain.money import from_micros
+from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.database import Database
 from faxnum.store.group_commit import GroupCommitWriter
 from faxnum.store.tables import ledger_entries
-from faxnum.store.uow import UnitOfWork
 from tests.dbstate import balances_match_ledger
 from tests.factories import add_account
 
@@ -19,8 +21,8 @@ def pay_in(account_id: int, micros: int, fail: bool = False) -> Callable[[UnitOf
     """Credit an account; optionally fail after both writes, before committing."""
 
     def use_case(uow: UnitOfWork) -> int:
-        uow.accounts.change_balance(account_id, micros)
-        uow.ledger.add(account_id, micros, "credit", "test", datetime.now(UTC))
+        uow.accounts.change_balance(account_id, from_micros(micros))
+        uow.ledger.add(account_id, from_micros(micros), "credit", "test", datetime.now(UTC))
         if fail:
             raise NotFound("deliberate failure after the writes")
         uow.commit()
@@ -42,7 +44,7 @@ def test_a_failing_use_case_leaves_the_others_of_its_batch_committed(database: D
     writer = GroupCommitWriter(database.write_engine)
 
     async def run_together() -> list[object]:
-        return await asyncio.gather(
+        return await asyncio.gather(  # type: ignore[no-any-return]  # gather of Any futures
             writer.run(pay_in(account, 1)),
             writer.run(pay_in(account, 20, fail=True)),
             writer.run(pay_in(account, 300)),
@@ -74,7 +76,7 @@ def test_a_use_case_that_never_commits_changes_nothing(database: Database) -> No
     writer = GroupCommitWriter(database.write_engine)
 
     def forgetful(uow: UnitOfWork) -> None:
-        uow.ledger.add(account, 5, "credit", "never committed", datetime.now(UTC))
+        uow.ledger.add(account, Decimal(5), "credit", "never committed", datetime.now(UTC))
 
     asyncio.run(writer.run(forgetful))
     with database.write_engine.connect() as connection:

@@ -1,33 +1,17 @@
-"""Hardening and operations: readiness, body limits, response headers, the access log."""
+"""The edge: body limits, response headers, the access log (the store is not the subject:
+SQLite only)."""
 
 import json
 import logging
 
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 
 from faxnum.store.database import Database
-from faxnum.store.migrate import alembic_config
+from tests.conftest import sqlite_only
 from tests.factories import add_account, add_group
 
-
-def test_ready_when_the_database_answers_at_the_latest_migration(client: TestClient) -> None:
-    response = client.get("/readyz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
-def test_not_ready_when_the_schema_is_behind(client: TestClient, database: Database) -> None:
-    url = database.url
-    database.dispose()
-    command.downgrade(alembic_config(url), "0004")
-    try:
-        response = client.get("/readyz")
-    finally:
-        command.upgrade(alembic_config(url), "head")  # the database is shared by later tests
-    assert response.status_code == 503
-    assert "faxnum migrate" in response.json()["message"]
+backend = pytest.fixture(sqlite_only)
 
 
 def test_oversized_bodies_are_413_with_the_envelope(client: TestClient, database: Database) -> None:

@@ -3,12 +3,15 @@
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
+from faxnum.services.billing import credit_account
 from faxnum.store.database import Database
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, snapshot
 from tests.factories import add_account, add_group
@@ -16,15 +19,20 @@ from tests.factories import add_account, add_group
 
 def provision(
     client: TestClient, key: str, group_id: int, idempotency_key: str, how: str = "header"
-):  # type: ignore[no-untyped-def]
+) -> httpx.Response:
     url = f"/api/v2/countries/didgroups/{group_id}/provision"
+    response: httpx.Response
     if how == "header":
-        return client.post(url, headers={"X-API-Key": key, "Idempotency-Key": idempotency_key})
-    if how == "query":
-        return client.post(
+        response = client.post(url, headers={"X-API-Key": key, "Idempotency-Key": idempotency_key})
+    elif how == "query":
+        response = client.post(
             url, params={"idempotency_key": idempotency_key}, headers={"X-API-Key": key}
         )
-    return client.post(url, json={"idempotency_key": idempotency_key}, headers={"X-API-Key": key})
+    else:
+        response = client.post(
+            url, json={"idempotency_key": idempotency_key}, headers={"X-API-Key": key}
+        )
+    return response
 
 
 @pytest.mark.parametrize("how", ["header", "query", "body"])
@@ -82,9 +90,7 @@ def test_a_failed_attempt_leaves_the_key_free(client: TestClient, database: Data
     owner = add_account(database, credit="1.00")
     assert provision(client, owner.api_key, group_id, "retry-me").status_code == 402
     with database.unit_of_work() as uow:
-        uow.accounts.change_balance(owner.account_id, 20_000_000)
-        uow.ledger.add(owner.account_id, 20_000_000, "credit", "top-up", datetime.now(UTC))
-        uow.commit()
+        credit_account(uow, owner.account_id, Decimal("20.00"), "top-up", datetime.now(UTC))
     assert provision(client, owner.api_key, group_id, "retry-me").status_code == 200
 
 

@@ -87,9 +87,9 @@ def test_messy_file_imports_the_valid_rows_and_reports_each_bad_one(
         "WINNIPEG",
         "GEOGRAPHIC",
     )
-    assert (winnipeg.setup_price_micros, winnipeg.monthly_price_micros, winnipeg.carrier_trunk) == (
-        500_000,
-        1_250_000,
+    assert (winnipeg.setup_price, winnipeg.monthly_price, winnipeg.carrier_trunk) == (
+        Decimal("0.5"),
+        Decimal("1.25"),
         "carrier-a",
     )
     assert lines[LEEDS[1]].city_name == "LEEDS"

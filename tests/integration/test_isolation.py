@@ -3,6 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from faxnum.services.accounts import NewAccount
 from faxnum.store.database import Database
 from tests.factories import add_account, add_group
 
@@ -36,8 +37,8 @@ def two_accounts(client: TestClient, database: Database) -> dict[str, object]:
 @pytest.mark.parametrize("extra", SMUGGLED)
 @pytest.mark.parametrize("path", ["/api/v2/numbers", "/api/v2/ledger", "/api/v2/balance"])
 def test_bob_never_sees_alices_data(
-    client: TestClient, two_accounts: dict, path: str, extra: dict[str, str]
-) -> None:  # type: ignore[type-arg]
+    client: TestClient, two_accounts: dict[str, NewAccount], path: str, extra: dict[str, str]
+) -> None:
     alice, bob = two_accounts["alice"], two_accounts["bob"]
     params = {k: (alice.api_key if v == "ALICE" else v) for k, v in extra.items()}
     response = client.get(path, params=params, headers={"X-API-Key": bob.api_key})
@@ -52,8 +53,8 @@ def test_bob_never_sees_alices_data(
 
 
 def test_provisioning_always_charges_and_assigns_the_caller(
-    client: TestClient, database: Database, two_accounts: dict
-) -> None:  # type: ignore[type-arg]
+    client: TestClient, database: Database, two_accounts: dict[str, NewAccount]
+) -> None:
     alice, bob = two_accounts["alice"], two_accounts["bob"]
     response = client.post(
         f"/api/v2/countries/didgroups/{two_accounts['group']}/provision",
@@ -75,7 +76,9 @@ def test_provisioning_always_charges_and_assigns_the_caller(
     )
 
 
-def test_rotating_affects_only_the_callers_key(client: TestClient, two_accounts: dict) -> None:  # type: ignore[type-arg]
+def test_rotating_affects_only_the_callers_key(
+    client: TestClient, two_accounts: dict[str, NewAccount]
+) -> None:
     alice, bob = two_accounts["alice"], two_accounts["bob"]
     client.post(
         "/api/v2/keys/rotate",
@@ -87,8 +90,8 @@ def test_rotating_affects_only_the_callers_key(client: TestClient, two_accounts:
 
 
 def test_a_sub_account_cannot_reach_its_parent_or_siblings(
-    client: TestClient, two_accounts: dict
-) -> None:  # type: ignore[type-arg]
+    client: TestClient, two_accounts: dict[str, NewAccount]
+) -> None:
     alice = two_accounts["alice"]
     sub = client.post(
         "/api/v2/subuser", json={"email": "kid@example.com"}, headers={"X-API-Key": alice.api_key}

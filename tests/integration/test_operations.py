@@ -1,4 +1,4 @@
-"""OpenAPI, docs, liveness and the schema the migrations build."""
+"""OpenAPI, docs, liveness, readiness and the schema the migrations build."""
 
 from datetime import UTC, datetime
 
@@ -64,6 +64,24 @@ def test_docs_page_is_served(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+def test_ready_when_the_database_answers_at_the_latest_migration(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_not_ready_when_the_schema_is_behind(client: TestClient, database: Database) -> None:
+    url = database.url
+    database.dispose()
+    command.downgrade(alembic_config(url), "0004")
+    try:
+        response = client.get("/readyz")
+    finally:
+        command.upgrade(alembic_config(url), "head")  # the database is shared by later tests
+    assert response.status_code == 503
+    assert "faxnum migrate" in response.json()["message"]
 
 
 def test_migrations_build_exactly_the_declared_schema(database: Database) -> None:

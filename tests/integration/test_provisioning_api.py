@@ -29,7 +29,7 @@ DATA_TYPES = {
 
 def balance(database: Database, account_id: int) -> Decimal:
     with database.reader() as uow:
-        return Decimal(uow.accounts.balance_micros(account_id)) / 1_000_000
+        return uow.accounts.balance(account_id)
 
 
 def test_provisioning_returns_the_documented_body_field_by_field(

@@ -8,8 +8,11 @@ from fastapi.testclient import TestClient
 from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.store.database import Database
+from tests.conftest import sqlite_only
 from tests.dbstate import snapshot
 from tests.factories import add_account, add_group
+
+backend = pytest.fixture(sqlite_only)  # the limiter, not the store, is the subject
 
 
 @pytest.fixture

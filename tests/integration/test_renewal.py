@@ -43,7 +43,7 @@ class Scenario:
 
     def balance(self) -> Decimal:
         with self.database.reader() as uow:
-            return Decimal(uow.accounts.balance_micros(self.account_id)) / 1_000_000
+            return uow.accounts.balance(self.account_id)
 
     def number_row(self) -> tuple[date, str, object]:
         with self.database.write_engine.connect() as connection:

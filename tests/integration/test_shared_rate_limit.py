@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 
+import pytest
 import redis
 from fastapi.testclient import TestClient
 
@@ -10,7 +11,10 @@ from faxnum.api.app import create_app
 from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.config import Settings
 from faxnum.store.database import Database
+from tests.conftest import sqlite_only
 from tests.factories import add_account
+
+backend = pytest.fixture(sqlite_only)  # the limiter, not the store, is the subject
 
 
 def test_limiters_sharing_redis_share_one_budget(redis_server: str) -> None:

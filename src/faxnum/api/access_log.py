@@ -1,28 +1,52 @@
-"""Keys never reach a log line: a filter that redacts them from every record."""
+"""One JSON line per request on the `faxnum.access` logger, keys redacted."""
 
+import json
 import logging
-import re
+import time
 
-_QUERY_KEY = re.compile(r"(?i)(api_key=)[^&\s\"']*")
-_BARE_KEY = re.compile(r"fxn_[0-9A-Za-z]{4,}")
-REDACTED = "[REDACTED]"
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from faxnum.api.headers import request_id_of
+from faxnum.api.redaction import redact
 
-def redact(text: str) -> str:
-    return _BARE_KEY.sub("fxn_" + REDACTED, _QUERY_KEY.sub(r"\1" + REDACTED, text))
-
-
-class RedactKeys(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        return True
+access_log = logging.getLogger("faxnum.access")
 
 
-def install_redaction(*logger_names: str) -> None:
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactKeys) for f in logger.filters):
-            logger.addFilter(RedactKeys())
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            access_log.info(_line(scope, status, time.perf_counter() - started))
+
+
+def _line(scope: Scope, status: int, seconds: float) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    path = scope.get("path", "") + (f"?{query}" if query else "")
+    client = scope.get("client")
+    return json.dumps(
+        {
+            "request_id": request_id_of(scope),
+            "method": scope.get("method"),
+            "path": redact(path),
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+            "client": client[0] if client else None,
+        },
+        ensure_ascii=False,
+    )

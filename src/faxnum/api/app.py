@@ -9,24 +9,18 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from faxnum import __version__
-from faxnum.api.access_log import install_redaction
+from faxnum.api.access_log import AccessLog
 from faxnum.api.body_limit import BodyLimit
 from faxnum.api.errors import install_error_handlers
+from faxnum.api.headers import ResponseHeaders
 from faxnum.api.openapi import install_openapi
 from faxnum.api.ratelimit import RateLimiter
-from faxnum.api.request_log import RequestLog
-from faxnum.api.routes import (
-    catalogue,
-    didgroups,
-    health,
-    money,
-    numbers,
-    provisioning,
-    users,
-)
+from faxnum.api.redaction import install_redaction
+from faxnum.api.routes import accounts, catalogue, health, money, numbers, provisioning
+from faxnum.api.state import AppState
 from faxnum.config import Settings
-from faxnum.key_cipher import KeyCipher
-from faxnum.renewal_schedule import renew_periodically
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.store.database import Database
 
 V2_PREFIX = "/api/v2"
@@ -40,7 +34,14 @@ def create_app(
     settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
     settings = settings or Settings()
-    database = Database(settings.effective_database_url, serving=True)
+    state = AppState(
+        settings=settings,
+        database=Database(settings.effective_database_url, serving=True),
+        limiter=RateLimiter(settings.rate_limit, settings.redis_url),
+        auth_limiter=RateLimiter(settings.auth_rate_limit, settings.redis_url),
+        cipher=KeyCipher(settings.effective_secret),
+        clock=clock,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -51,12 +52,17 @@ def create_app(
         renewal = None
         if settings.renew_interval_s > 0:
             renewal = asyncio.create_task(
-                renew_periodically(database, settings.lifecycle, settings.renew_interval_s, clock)
+                renew_periodically(
+                    state.database.unit_of_work,
+                    settings.lifecycle,
+                    settings.renew_interval_s,
+                    clock,
+                )
             )
         yield
         if renewal is not None:
             renewal.cancel()
-        database.dispose()
+        state.database.dispose()
 
     app = FastAPI(
         title="faxnum",
@@ -64,22 +70,20 @@ def create_app(
         description="Fax number provisioning speaking the Fax.to v2 REST API.",
         lifespan=lifespan,
     )
-    app.state.database = database
-    app.state.limiter = RateLimiter(settings.rate_limit, settings.redis_url)
-    app.state.auth_limiter = RateLimiter(settings.auth_rate_limit, settings.redis_url)
-    app.state.cipher = KeyCipher(settings.effective_secret)
-    app.state.settings = settings
-    app.state.clock = clock
+    app.state.faxnum = state
     install_redaction("uvicorn.access", "uvicorn.error", "faxnum", "faxnum.access")
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestLog)  # outermost: sees and logs every answer, 413s too
-    app.include_router(provisioning.router, prefix=V2_PREFIX)
-    app.include_router(didgroups.router, prefix=V2_PREFIX)
-    app.include_router(catalogue.router, prefix=V2_PREFIX)
-    app.include_router(numbers.router, prefix=V2_PREFIX)
-    app.include_router(users.router, prefix=V2_PREFIX)
-    app.include_router(money.router, prefix=V2_PREFIX)
+    app.add_middleware(AccessLog)  # logs every answer, 413s too
+    app.add_middleware(ResponseHeaders)  # outermost: the request id exists for all the rest
+    for router in (
+        provisioning.router,
+        catalogue.router,
+        numbers.router,
+        accounts.router,
+        money.router,
+    ):
+        app.include_router(router, prefix=V2_PREFIX)
     app.include_router(health.router)
     return app

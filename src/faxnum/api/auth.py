@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from faxnum.api.params import body_fields
+from faxnum.api.body import parameter
 from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
+from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
 from faxnum.services.accounts import authenticate
-from faxnum.store.database import Database
 
 _BEARER = "bearer "
 
@@ -30,18 +30,17 @@ async def presented_key(request: Request) -> str | None:
         headers.get("x-api-key"),
         bearer,
         headers.get("api_key"),  # what the published v2 SDKs send
-        request.query_params.get("api_key"),
     ):
         if candidate:
             return candidate
-    return (await body_fields(request)).get("api_key")
+    return await parameter(request, "api_key")
 
 
 async def current_caller(request: Request) -> Caller:
-    database: Database = request.app.state.database
+    state = state_of(request)
     api_key = await presented_key(request)
-    caller = await database.read(partial(authenticate, api_key=api_key))
-    await count_request(request, request.app.state.limiter, f"key:{caller.key_id}")
+    caller = await state.database.read(partial(authenticate, api_key=api_key))
+    await count_request(request, state.limiter, f"key:{caller.key_id}")
     return caller
 
 
@@ -57,7 +56,7 @@ async def count_request(request: Request, limiter: RateLimiter, identity: str) -
 async def count_anonymous_request(request: Request) -> None:
     """Unauthenticated endpoints (register, login) are limited per client address."""
     address = request.client.host if request.client else "unknown"
-    await count_request(request, request.app.state.auth_limiter, f"address:{address}")
+    await count_request(request, state_of(request).auth_limiter, f"address:{address}")
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -5,6 +5,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from faxnum.config import Settings
+from faxnum.domain.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from faxnum.domain.idempotency import KEY_PATTERN
+
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "ApiKeyHeader": {
         "type": "apiKey",
@@ -30,13 +34,20 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 AUTHENTICATED: dict[str, Any] = {"security": [{name: []} for name in SECURITY_SCHEMES]}
 
 
-def install_openapi(app: FastAPI) -> None:
+_IDEMPOTENT_MARK = "x-faxnum-idempotent"
+# Marks an operation that takes an Idempotency-Key; the parameter is written in when the
+# document is built, from the configured retention.
+IDEMPOTENT: dict[str, Any] = {_IDEMPOTENT_MARK: True}
+
+
+def install_openapi(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
             schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            _document_idempotency(schema, settings.idempotency_hours)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -56,24 +67,30 @@ def _form_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any
     }
 
 
-_EMAIL = {"type": "string", "format": "email", "maxLength": 254}
-_PASSWORD = {"type": "string", "minLength": 10, "maxLength": 1024}
+_EMAIL = {"type": "string", "format": "email", "maxLength": MAX_EMAIL_LENGTH}
+_PASSWORD = {
+    "type": "string",
+    "minLength": MIN_PASSWORD_LENGTH,
+    "maxLength": MAX_PASSWORD_LENGTH,
+}
 PASSWORD_BODY = _form_body({"email": _EMAIL, "password": _PASSWORD}, ["email", "password"])
 SUBUSER_BODY = _form_body({"email": _EMAIL, "password": _PASSWORD}, ["email"])
 
-IDEMPOTENT: dict[str, Any] = {
-    "parameters": [
-        {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": False,
-            "description": "Repeat a request with the same key (24 h) to get the first answer "
-            "again, with Idempotent-Replayed: true; nothing is provisioned twice. Also accepted "
-            "as the idempotency_key parameter.",
-            "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
-        }
-    ]
-}
+
+def _document_idempotency(schema: dict[str, Any], retention_hours: int) -> None:
+    parameter = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": f"Repeat a request with the same key within {retention_hours} h to get "
+        "the first answer again, with Idempotent-Replayed: true; nothing is provisioned twice. "
+        "Also accepted as the idempotency_key parameter.",
+        "schema": {"type": "string", "pattern": f"^{KEY_PATTERN}$"},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if operation.pop(_IDEMPOTENT_MARK, False):
+                operation.setdefault("parameters", []).append(parameter)
 
 
 def merged(*parts: dict[str, Any]) -> dict[str, Any]:

@@ -1,15 +1,11 @@
-"""Parsing of v2 parameters that FastAPI cannot declare on its own.
-
-Values may arrive in the path, the query or a form/JSON body, and the published SDKs
-send unfilled `{placeholder}` path segments.
+"""Parsing of v2 parameters that FastAPI cannot declare on its own: ids and countries
+as text (the published SDKs send unfilled `{placeholder}` path segments), and paging.
 """
 
-import json
 import re
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from starlette.datastructures import UploadFile
+from fastapi import Depends, Query
 
 from faxnum.domain.catalogue import normalise_country
 from faxnum.domain.errors import Invalid
@@ -17,7 +13,6 @@ from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 MAX_ID = 2**31 - 1
 _ID = re.compile(r"[0-9]{1,10}")
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
 _ID_REASON = f"must be a whole number from 1 to {MAX_ID}"
 
 
@@ -59,44 +54,6 @@ def country_segment(segment: str) -> str | None:
         return normalise_country(segment)
     except ValueError as exc:
         raise Invalid.field("country_code", str(exc)) from exc
-
-
-async def body_fields(request: Request) -> dict[str, str]:
-    """Scalar fields of a form or JSON-object body, as strings; cached per request."""
-    cached: dict[str, str] | None = getattr(request.state, "body_fields", None)
-    if cached is None:
-        cached = await _read_body_fields(request) if request.method in _BODY_METHODS else {}
-        request.state.body_fields = cached
-    return cached
-
-
-async def _read_body_fields(request: Request) -> dict[str, str]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "application/json" or media_type.endswith("+json"):
-        return _json_fields(await request.body())
-    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        try:
-            form = await request.form()
-        except Exception as exc:  # malformed multipart: the parser's own exceptions vary
-            raise Invalid.field("body", "is not a readable form") from exc
-        return {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
-    return {}
-
-
-def _json_fields(raw: bytes) -> dict[str, str]:
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid.field("body", "is not valid JSON") from exc
-    if not isinstance(data, dict):
-        return {}  # e.g. a bare JSON string: no named fields at all
-    return {
-        str(key): value if isinstance(value, str) else json.dumps(value)
-        for key, value in data.items()
-        if value is not None
-    }
 
 
 # The documented shape of an id parameter. Handlers take ids as text (the published

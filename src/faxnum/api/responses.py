@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from faxnum.api.schemas import Failure
+from faxnum.api.schemas import Failure, Meta, Pagination
 from faxnum.domain.pagination import Page
 
 
@@ -50,12 +50,14 @@ def documented_failures(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Failure, "description": reasons[code]} for code in codes}
 
 
-def page_links(request: Request, page: Page[Any]) -> dict[str, str]:
-    """Neighbour page URLs keeping the other query parameters, never the key."""
+def page_meta(request: Request, page: Page[Any]) -> Meta:
+    """Where a page stands, with neighbour page URLs keeping the other query
+    parameters, never the key."""
     url = request.url.remove_query_params("api_key")
     neighbours = {"previous": page.previous_page, "next": page.next_page}
-    return {
+    links = {
         name: str(url.include_query_params(page=n))
         for name, n in neighbours.items()
         if n is not None
     }
+    return Meta(pagination=Pagination.of(page, links))

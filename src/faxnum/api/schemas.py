@@ -1,9 +1,9 @@
 """Wire shapes of the v2 API, kept apart from tables and domain entities."""
 
-from datetime import UTC
+from datetime import UTC, date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from faxnum.domain.catalogue import AreaCode, Country, State
 from faxnum.domain.ledger import LedgerEntry
@@ -55,7 +55,9 @@ class ProvisionResponse(BaseModel):
 
 
 class DidGroupData(BaseModel):
-    did_group_id: int
+    model_config = ConfigDict(from_attributes=True)  # read straight from a DidGroup
+
+    did_group_id: int = Field(validation_alias="id")
     area_code: str
     city_name: str | None
     country_code: str = Field(description="Extension: ISO 3166-1 alpha-3.")
@@ -70,18 +72,7 @@ class DidGroupData(BaseModel):
 
     @classmethod
     def of(cls, group: DidGroup) -> "DidGroupData":
-        return cls(
-            did_group_id=group.id,
-            area_code=group.area_code,
-            city_name=group.city_name,
-            country_code=group.country_code,
-            state_id=group.state_id,
-            type=group.type,
-            stock=group.stock,
-            setup_price=float(group.setup_price),
-            monthly_price=float(group.monthly_price),
-            features=list(group.features),
-        )
+        return cls.model_validate(group)
 
 
 class DidGroupsResponse(BaseModel):
@@ -145,6 +136,8 @@ class AreaCodesResponse(BaseModel):
 
 
 class NumberData(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read straight from a NumberListing
+
     id: int
     order_reference: str | None
     country_code: str
@@ -153,23 +146,12 @@ class NumberData(BaseModel):
     area_code: str
     did_group_id: int
     did_number: str = Field(description="E.164.")
-    expiration_date: str = Field(description="YYYY-MM-DD.", examples=["2026-12-27"])
+    expiration_date: date = Field(description="YYYY-MM-DD.", examples=["2026-12-27"])
     status: str = Field(examples=["Active"])
 
     @classmethod
     def of(cls, number: NumberListing) -> "NumberData":
-        return cls(
-            id=number.id,
-            order_reference=number.order_reference,
-            country_code=number.country_code,
-            country=number.country,
-            city_name=number.city_name,
-            area_code=number.area_code,
-            did_group_id=number.did_group_id,
-            did_number=number.did_number,
-            expiration_date=number.expiration_date.isoformat(),
-            status=number.status,
-        )
+        return cls.model_validate(number)
 
 
 class Pagination(BaseModel):

@@ -8,8 +8,7 @@ from rich.table import Table
 
 from faxnum.cli.common import amount_option, console, operator_database
 from faxnum.config import Settings
-from faxnum.domain.money import from_micros
-from faxnum.key_cipher import KeyCipher
+from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import (
     account_id_for,
     create_account,
@@ -59,7 +58,7 @@ def list_() -> None:
             str(account.id),
             account.email,
             str(account.parent_id or ""),
-            f"{from_micros(account.balance_micros):.2f}",
+            f"{account.balance:.2f}",
             "disabled" if account.disabled else "active",
             account.created_at.strftime("%Y-%m-%d"),
         )

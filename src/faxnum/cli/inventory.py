@@ -12,6 +12,7 @@ from faxnum.cli.common import amount_option, console, operator_database
 from faxnum.cli.import_report import import_progress, import_summary
 from faxnum.cli.inventory_files import count_data_lines, read_rows, write_inventory, write_rejects
 from faxnum.config import Settings
+from faxnum.services.inventory import inventory_lines
 from faxnum.services.inventory_import import import_inventory
 
 import_app = typer.Typer(help="Load inventory from files.", no_args_is_help=True)
@@ -64,8 +65,8 @@ def export_dids(
     """Export the whole DID inventory as CSV, in the format `import dids` reads."""
     with operator_database(Settings()) as database, database.reader() as uow:
         if output is None:
-            write_inventory(uow.dids.inventory(), sys.stdout)
+            write_inventory(inventory_lines(uow), sys.stdout)
             return
         with output.open("w", newline="", encoding="utf-8") as handle:
-            written = write_inventory(uow.dids.inventory(), handle)
+            written = write_inventory(inventory_lines(uow), handle)
     console.print(f"Exported {written} DIDs to {output}.", highlight=False)

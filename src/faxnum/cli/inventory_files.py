@@ -9,9 +9,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from faxnum.domain.money import from_micros
+from faxnum.domain.numbers import InventoryLine
 from faxnum.services.inventory_import import InventoryRow, Rejection
-from faxnum.store.inventory import InventoryLine
 
 EXPORT_COLUMNS = [
     "number",
@@ -93,8 +92,8 @@ def write_inventory(lines: Iterable[InventoryLine], handle: TextIO) -> int:
                 line.area_code,
                 line.city_name or "",
                 line.type,
-                f"{from_micros(line.setup_price_micros):f}",
-                f"{from_micros(line.monthly_price_micros):f}",
+                f"{line.setup_price:f}",
+                f"{line.monthly_price:f}",
                 line.carrier_trunk or "",
             ]
         )

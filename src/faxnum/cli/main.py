@@ -1,18 +1,19 @@
 """The `faxnum` command: serving, schema and demo data; the rest in sub-commands."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from faxnum.bootstrap import prepare_demo, seed_demo_inventory
 from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.billing import billing_app
-from faxnum.cli.common import console
+from faxnum.cli.common import console, operator_database
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.logging_config import server_logging
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.demo import prepare_demo, seed_demo_inventory
 from faxnum.store.migrate import upgrade
 
 GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
@@ -40,7 +41,14 @@ def serve(
     """Migrate the database, then serve the v2 API."""
     settings = Settings()
     if demo:
-        ready = prepare_demo(settings)
+        with operator_database(settings) as database:
+            ready = prepare_demo(
+                database.unit_of_work,
+                KeyCipher(settings.effective_secret),
+                settings.demo_email,
+                settings.demo_credit,
+                datetime.now(UTC),
+            )
         if ready.inventory is not None:
             console.print(
                 f"Loaded demo inventory: {ready.inventory.groups_created} DID groups, "
@@ -77,13 +85,8 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo inventory (USA, CAN, GBR from real numbering data); idempotent."""
-    settings = Settings()
-    upgrade(settings.effective_database_url)
-    database = Database(settings.effective_database_url)
-    try:
-        summary = seed_demo_inventory(database, only_if_empty=False)
-    finally:
-        database.dispose()
+    with operator_database(Settings()) as database:
+        summary = seed_demo_inventory(database.unit_of_work, datetime.now(UTC), only_if_empty=False)
     assert summary is not None
     console.print(
         f"DID groups created: {summary.groups_created}; DIDs added: {summary.dids_added}; "

@@ -1,11 +1,14 @@
 """Accounts as the domain sees them: the authenticated caller, password rules."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from faxnum.domain.errors import Invalid
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # hashing is deliberately slow: bound the input
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
 
 
 def check_password(password: str) -> None:
@@ -32,3 +35,31 @@ class Caller:
     def payer_id(self) -> int:
         """Sub-accounts spend their parent's balance."""
         return self.parent_id if self.parent_id is not None else self.account_id
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """What a key digest resolves to, before authentication decides to accept it."""
+
+    caller: Caller
+    digest: bytes
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a login checks a password against."""
+
+    account_id: int
+    password_hash: str | None
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    id: int
+    email: str
+    parent_id: int | None
+    balance: Decimal
+    disabled: bool
+    created_at: datetime

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 _COUNTRY = re.compile(r"[A-Za-z]{3}")
+MAX_CITY_PATTERN_LENGTH = 100
 
 
 def normalise_country(code: str) -> str:
@@ -23,12 +24,6 @@ class CityPattern:
     def parts(self) -> list[str]:
         """Literal pieces between wildcards, upper-cased like stored city names."""
         return self.pattern.upper().split("%")
-
-    def matches(self, city: str | None) -> bool:
-        if city is None:
-            return False
-        regex = ".*".join(re.escape(part) for part in self.parts)
-        return re.fullmatch(regex, city, flags=re.DOTALL) is not None
 
 
 @dataclass(frozen=True)
@@ -61,3 +56,21 @@ class AreaCode:
     country_code: str
     state_id: int | None
     area_code: str
+
+
+@dataclass(frozen=True)
+class CountryInfo:
+    """A country as numbering data describes it, to load into the catalogue."""
+
+    alpha3: str
+    alpha2: str
+    name: str
+    slug: str
+    dial_code: int
+
+
+@dataclass(frozen=True)
+class Subdivision:
+    country_alpha3: str
+    code: str  # the part after the hyphen: "MB" for CA-MB
+    name: str

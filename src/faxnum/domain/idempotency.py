@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from faxnum.domain.errors import Invalid
 
-_PRINTABLE = re.compile(r"[\x21-\x7e]{1,255}")
+KEY_PATTERN = r"[\x21-\x7e]{1,255}"  # 1 to 255 printable ASCII characters, no space
+_KEY = re.compile(KEY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,6 @@ class IdempotentRequest:
 
     @classmethod
     def for_provisioning(cls, key: str, group_id: int) -> "IdempotentRequest":
-        if not _PRINTABLE.fullmatch(key):
+        if not _KEY.fullmatch(key):
             raise Invalid.field("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
         return cls(key, hashlib.sha256(f"provision:{group_id}".encode()).hexdigest())

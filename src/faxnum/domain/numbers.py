@@ -92,3 +92,40 @@ class GroupSpec:
     @property
     def key(self) -> tuple[str, str, str | None, NumberType]:
         return (self.country_code, self.area_code, self.city_name, self.type)
+
+
+@dataclass(frozen=True)
+class NewDid:
+    """A DID to add to inventory, unless its number is already there."""
+
+    group_id: int
+    number: str  # E.164
+    carrier_trunk: str | None
+
+
+@dataclass(frozen=True)
+class InventoryLine:
+    """One DID with its group's defining fields, as an export writes it."""
+
+    number: str
+    country_code: str
+    area_code: str
+    city_name: str | None
+    type: str
+    setup_price: Decimal
+    monthly_price: Decimal
+    carrier_trunk: str | None
+
+
+@dataclass(frozen=True)
+class DueNumber:
+    """A live number whose paid period has ended, with what renewing it costs."""
+
+    id: int
+    account_id: int
+    payer_id: int
+    did_id: int
+    did_number: str
+    expiration_date: date
+    status: str
+    monthly_price: Decimal

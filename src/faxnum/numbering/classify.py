@@ -7,7 +7,7 @@ from phonenumbers import NumberParseException, geocoder
 
 from faxnum.domain.numbers import NumberType
 from faxnum.numbering.countries import alpha3_for_region
-from faxnum.numbering.geodata import Place, nanp_area_code_states, number_type
+from faxnum.numbering.geodata import Place, area_code_of, nanp_area_code_states, number_type
 
 MAX_INPUT_LENGTH = 40
 
@@ -44,7 +44,7 @@ def classify(raw: str, region_hint: str | None = None) -> NumberFacts:
         raise Rejected("number belongs to no country")
     description = geocoder.description_for_valid_number(number, "en")
     place = Place.from_description(description) if description else None
-    area_code = _area_code(number)
+    area_code = area_code_of(number)
     nanp = number.country_code == 1
     # NANP descriptions without ", ST" name a whole state or province, not a city.
     city = place.city if place and (place.state_code or not nanp) else None
@@ -59,13 +59,3 @@ def classify(raw: str, region_hint: str | None = None) -> NumberFacts:
         state_code=state,
         type=number_type(number),
     )
-
-
-def _area_code(number: phonenumbers.PhoneNumber) -> str:
-    national = phonenumbers.national_significant_number(number)
-    if number.country_code == 1:  # NANP: the area code is always the first three digits
-        return national[:3]
-    length = phonenumbers.length_of_geographical_area_code(number)
-    if not length:
-        length = phonenumbers.length_of_national_destination_code(number)
-    return national[:length] if length else ""

@@ -2,26 +2,11 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 import phonenumbers
 import pycountry
 
-
-@dataclass(frozen=True)
-class CountryInfo:
-    alpha3: str
-    alpha2: str
-    name: str
-    slug: str
-    dial_code: int
-
-
-@dataclass(frozen=True)
-class Subdivision:
-    country_alpha3: str
-    code: str  # the part after the hyphen: "MB" for CA-MB
-    name: str
+from faxnum.domain.catalogue import CountryInfo, Subdivision
 
 
 def slugify(name: str) -> str:
@@ -49,6 +34,17 @@ def all_countries() -> list[CountryInfo]:
 
 def is_known_country(alpha3: str) -> bool:
     return pycountry.countries.get(alpha_3=alpha3) is not None
+
+
+def alpha2_and_alpha3(code: str) -> tuple[str, str] | None:
+    """An ISO country given as alpha-3 or alpha-2, any case; None when there is none."""
+    text = code.strip().upper()
+    found = None
+    if len(text) == 3:
+        found = pycountry.countries.get(alpha_3=text)
+    elif len(text) == 2:
+        found = pycountry.countries.get(alpha_2=text)
+    return None if found is None else (str(found.alpha_2), str(found.alpha_3))
 
 
 def country_dial_code(alpha3: str) -> int | None:

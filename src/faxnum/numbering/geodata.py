@@ -40,8 +40,15 @@ def place_of(number: PhoneNumber) -> Place | None:
 
 
 def area_code_of(number: PhoneNumber) -> str:
+    """NANP: always the first three digits; elsewhere the geographic area code, or the
+    national destination code for numbers without one (mobile, non-geographic)."""
     national = phonenumbers.national_significant_number(number)
-    return national[: phonenumbers.length_of_geographical_area_code(number)]
+    if number.country_code == 1:
+        return national[:3]
+    length = phonenumbers.length_of_geographical_area_code(number)
+    if not length:
+        length = phonenumbers.length_of_national_destination_code(number)
+    return national[:length] if length else ""
 
 
 @lru_cache(maxsize=8)

@@ -5,14 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from faxnum.domain.accounts import MAX_PASSWORD_LENGTH, Caller, check_password
+from faxnum.domain.accounts import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    AccountSummary,
+    Caller,
+    check_password,
+)
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
 from faxnum.domain.errors import Conflict, Invalid, NotFound, Unauthorized
-from faxnum.key_cipher import KeyCipher
-from faxnum.passwords import hash_password, verify_password
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.security.passwords import hash_password, verify_password
 from faxnum.services.billing import credit
-from faxnum.store.accounts import AccountSummary, Credentials
-from faxnum.store.uow import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork
 
 WRONG_CREDENTIALS = "Wrong email or password."
 # Verified against when the email is unknown, so both answers take as long.
@@ -63,7 +68,7 @@ def prepare_registration(
 
 def normalise_email(email: str) -> str:
     cleaned = email.strip().lower()
-    if len(cleaned) > 254 or not _EMAIL.fullmatch(cleaned):
+    if len(cleaned) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(cleaned):
         raise Invalid.field("email", "must be a valid email address")
     return cleaned
 
@@ -92,10 +97,7 @@ def create_account(
     parent_id: int | None = None,
 ) -> NewAccount:
     """A new account with a default trunk, one API key and an optional opening credit."""
-    email = normalise_email(email)
-    if uow.accounts.id_by_email(email) is not None:
-        raise Conflict("An account with this email already exists.")
-    account_id = uow.accounts.create(email, password_hash, parent_id, now)
+    account_id = uow.accounts.create(normalise_email(email), password_hash, parent_id, now)
     uow.accounts.add_default_trunk(account_id)
     api_key = new_api_key()
     uow.accounts.add_key(account_id, key_digest(api_key), cipher.encrypt(api_key), now)
@@ -138,33 +140,24 @@ def create_subaccount(
     )
 
 
-@dataclass(frozen=True)
-class LoginRecord:
-    """What a login needs from storage, read before the slow password check."""
-
-    credentials: Credentials | None
-    encrypted_key: bytes | None
-
-
-def login_record(uow: UnitOfWork, email: str | None) -> LoginRecord:
+def log_in(uow: UnitOfWork, cipher: KeyCipher, email: str | None, password: str | None) -> str:
+    """The account's key for the right password. An unknown email, a wrong password and
+    a disabled account get one answer, in about the same time (a decoy hash is checked
+    when there is no account). Slow by design: run it off the event loop."""
+    if not email:
+        raise Invalid.field("email", "is required")
     try:
-        credentials = uow.accounts.credentials(normalise_email(email or ""))
+        credentials = uow.accounts.credentials(normalise_email(email))
     except Invalid:
         credentials = None
-    encrypted = uow.accounts.encrypted_key(credentials.account_id) if credentials else None
-    return LoginRecord(credentials, encrypted)
-
-
-def check_login(cipher: KeyCipher, record: LoginRecord, password: str | None) -> str:
-    """The account's key for the right password; one answer, in about the same time,
-    for an unknown email, a wrong password or a disabled account."""
-    credentials = record.credentials
     stored = credentials.password_hash if credentials and credentials.password_hash else _DECOY_HASH
     matches = verify_password(stored, (password or "")[:MAX_PASSWORD_LENGTH])
-    accepted = credentials is not None and credentials.password_hash is not None and matches
-    if not accepted or credentials is None or credentials.disabled or record.encrypted_key is None:
+    if credentials is None or credentials.password_hash is None or not matches:
         raise Unauthorized(WRONG_CREDENTIALS)
-    return cipher.decrypt(record.encrypted_key)
+    encrypted = uow.accounts.encrypted_key(credentials.account_id)
+    if credentials.disabled or encrypted is None:
+        raise Unauthorized(WRONG_CREDENTIALS)
+    return cipher.decrypt(encrypted)
 
 
 def rotate_key(uow: UnitOfWork, cipher: KeyCipher, account_id: int, now: datetime) -> str:

@@ -6,9 +6,8 @@ from decimal import Decimal
 from faxnum.domain.accounts import Caller
 from faxnum.domain.errors import InsufficientBalance, Invalid
 from faxnum.domain.ledger import LedgerEntry
-from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import Page, PageRequest
-from faxnum.store.uow import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork
 
 
 def credit(
@@ -17,9 +16,8 @@ def credit(
     """Add money (the caller commits)."""
     if amount <= 0:
         raise Invalid.field("amount", "must be greater than zero")
-    micros = to_micros(amount)
-    uow.accounts.change_balance(account_id, micros)
-    uow.ledger.add(account_id, micros, "credit", description, now)
+    uow.accounts.change_balance(account_id, amount)
+    uow.ledger.add(account_id, amount, "credit", description, now)
 
 
 def charge(
@@ -33,17 +31,16 @@ def charge(
     kind: str = "charge",
 ) -> None:
     """Take money, never below zero (the caller commits)."""
-    micros = to_micros(amount)
-    if not uow.accounts.change_balance(account_id, -micros):
+    if not uow.accounts.change_balance(account_id, -amount):
         raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
     uow.ledger.add(
-        account_id, -micros, kind, description, now, number_id=number_id, actor_id=actor_id
+        account_id, -amount, kind, description, now, number_id=number_id, actor_id=actor_id
     )
 
 
 def balance(uow: UnitOfWork, caller: Caller) -> Decimal:
     """What the caller can spend: a sub-account spends its parent's balance."""
-    return from_micros(uow.accounts.balance_micros(caller.payer_id))
+    return uow.accounts.balance(caller.payer_id)
 
 
 def ledger_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[LedgerEntry]:

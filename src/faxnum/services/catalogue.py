@@ -4,7 +4,7 @@ from faxnum.domain.catalogue import AreaCode, Country, DidGroupFilter, State
 from faxnum.domain.errors import NotFound
 from faxnum.domain.numbers import DidGroup
 from faxnum.numbering.countries import is_known_country
-from faxnum.store.uow import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork
 
 
 def _require_country(country_code: str | None) -> None:

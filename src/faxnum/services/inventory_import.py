@@ -7,20 +7,17 @@ only what is missing. A row is one DID insert, so it is never half-imported.
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 
-import pycountry
-
 from faxnum.domain.money import parse_amount
-from faxnum.domain.numbers import GroupSpec, NumberType
+from faxnum.domain.numbers import GroupSpec, NewDid, NumberType
 from faxnum.numbering.classify import NumberFacts, Rejected, classify
-from faxnum.numbering.countries import all_countries
-from faxnum.services.inventory import add_country_reference_data
-from faxnum.store.inventory import NewDid
-from faxnum.store.uow import UnitOfWork
+from faxnum.numbering.countries import alpha2_and_alpha3
+from faxnum.services.inventory import GroupResolver
+from faxnum.services.unit_of_work import UnitOfWorkFactory
 
 BATCH_SIZE = 5_000
 MAX_TRUNK_LENGTH = 100
@@ -64,7 +61,7 @@ class _Accepted:
 
 
 def import_inventory(
-    unit_of_work: Callable[[], UnitOfWork],
+    unit_of_work: UnitOfWorkFactory,
     rows: Iterable[InventoryRow],
     default_setup: Decimal,
     default_monthly: Decimal,
@@ -74,7 +71,7 @@ def import_inventory(
 ) -> ImportReport:
     report = ImportReport()
     first_line_of: dict[str, int] = {}
-    groups = _GroupResolver()
+    groups = GroupResolver()
     for batch in _batches(rows, batch_size):
         accepted = []
         for row in batch:
@@ -93,12 +90,12 @@ def import_inventory(
             accepted.append(item)
         with unit_of_work() as uow:
             dids = [
-                item.did._replace(group_id=groups.resolve(uow, item.group, report))
-                for item in accepted
+                replace(item.did, group_id=groups.resolve(uow, item.group)) for item in accepted
             ]
             added = uow.dids.add_missing(dids, now)
             uow.commit()
         groups.committed()
+        report.groups_created = groups.created
         report.added += added
         report.existing += len(accepted) - added
         if on_batch is not None:
@@ -113,10 +110,10 @@ def _batches(rows: Iterable[InventoryRow], size: int) -> Iterator[list[Inventory
 
 
 def _accept(row: InventoryRow, default_setup: Decimal, default_monthly: Decimal) -> _Accepted:
-    country = _country(row.country)
-    facts = classify(row.number, country.alpha_2 if country else None)
-    if country is not None and facts.country_code != country.alpha_3:
-        raise Rejected(f"number belongs to {facts.country_code}, not {country.alpha_3}")
+    alpha2, alpha3 = _country(row.country)
+    facts = classify(row.number, alpha2)
+    if alpha3 is not None and facts.country_code != alpha3:
+        raise Rejected(f"number belongs to {facts.country_code}, not {alpha3}")
     area_code = (row.area_code or "").strip() or facts.area_code
     if area_code != facts.area_code:
         raise Rejected(f"area code {area_code} does not match the number ({facts.area_code})")
@@ -135,25 +132,14 @@ def _accept(row: InventoryRow, default_setup: Decimal, default_monthly: Decimal)
     return _Accepted(group, NewDid(0, facts.e164, trunk))
 
 
-@dataclass(frozen=True)
-class _Country:
-    alpha_2: str
-    alpha_3: str
-
-
-def _country(raw: str | None) -> _Country | None:
-    """A country column: alpha-3 as in the API, alpha-2 accepted too."""
-    text = (raw or "").strip().upper()
-    if not text:
-        return None
-    found = None
-    if len(text) == 3:
-        found = pycountry.countries.get(alpha_3=text)
-    elif len(text) == 2:
-        found = pycountry.countries.get(alpha_2=text)
+def _country(raw: str | None) -> tuple[str | None, str | None]:
+    """A country column, alpha-3 as in the API or alpha-2: (alpha-2, alpha-3)."""
+    if not (raw or "").strip():
+        return None, None
+    found = alpha2_and_alpha3(raw or "")
     if found is None:
         raise Rejected(f"unknown country {raw!r}")
-    return _Country(found.alpha_2, found.alpha_3)
+    return found
 
 
 def _type(raw: str | None, facts: NumberFacts) -> NumberType:
@@ -173,42 +159,3 @@ def _price(name: str, raw: str | None, default: Decimal) -> Decimal:
         return parse_amount(raw)
     except ValueError as exc:
         raise Rejected(f"invalid {name} {raw!r}") from exc
-
-
-class _GroupResolver:
-    """Group ids by (country, area code, city, type), looked up or created once each."""
-
-    def __init__(self) -> None:
-        self._ids: dict[tuple[str, str, str | None, NumberType], int] = {}
-        self._pending: dict[tuple[str, str, str | None, NumberType], int] = {}
-        self._countries_ready: set[str] = set()
-
-    def resolve(self, uow: UnitOfWork, spec: GroupSpec, report: ImportReport) -> int:
-        key = spec.key
-        known = self._ids.get(key) or self._pending.get(key)
-        if known is not None:
-            return known
-        self._prepare_country(uow, spec.country_code)
-        group_id = uow.catalogue.group_id(*key)
-        if group_id is None:
-            state_id = (
-                uow.catalogue.state_id(spec.country_code, spec.state_code)
-                if spec.state_code
-                else None
-            )
-            group_id = uow.catalogue.add_group(spec, state_id)
-            uow.catalogue.ensure_area_code(spec.country_code, spec.area_code, state_id)
-            report.groups_created += 1
-        self._pending[key] = group_id
-        return group_id
-
-    def committed(self) -> None:
-        """Ids created in a batch are only reusable once that batch has committed."""
-        self._ids.update(self._pending)
-        self._pending.clear()
-
-    def _prepare_country(self, uow: UnitOfWork, country_code: str) -> None:
-        if country_code not in self._countries_ready:
-            uow.catalogue.add_countries(all_countries())
-            add_country_reference_data(uow, country_code)
-            self._countries_ready.add(country_code)

@@ -5,17 +5,15 @@ idempotent (a second run on the same day finds nothing due) and safe to run from
 several processes at once.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from faxnum.domain.dates import add_months
 from faxnum.domain.errors import InsufficientBalance
 from faxnum.domain.lifecycle import LifecyclePolicy
-from faxnum.domain.money import from_micros
+from faxnum.domain.numbers import DueNumber
 from faxnum.services.billing import charge
-from faxnum.store.numbers import DueNumber
-from faxnum.store.uow import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass
@@ -27,7 +25,7 @@ class RenewalReport:
 
 
 def renew_due(
-    unit_of_work: Callable[[], UnitOfWork], today: date, now: datetime, policy: LifecyclePolicy
+    unit_of_work: UnitOfWorkFactory, today: date, now: datetime, policy: LifecyclePolicy
 ) -> RenewalReport:
     report = RenewalReport()
     with unit_of_work() as uow:
@@ -73,7 +71,7 @@ def _pay_due_months(
             charge(
                 uow,
                 number.payer_id,
-                from_micros(number.monthly_price_micros),
+                number.monthly_price,
                 f"Renewed {number.did_number} from {paid_until.isoformat()}",
                 now,
                 number_id=number.id,

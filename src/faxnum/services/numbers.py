@@ -3,7 +3,7 @@
 from faxnum.domain.accounts import Caller
 from faxnum.domain.numbers import NumberListing
 from faxnum.domain.pagination import Page, PageRequest
-from faxnum.store.uow import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork
 
 
 def list_numbers(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[NumberListing]:

@@ -8,7 +8,7 @@ from faxnum.domain.errors import Conflict, Exhausted, Invalid, NotFound
 from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.domain.numbers import ProvisionedNumber
 from faxnum.services.billing import charge
-from faxnum.store.uow import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork
 
 
 def provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> ProvisionedNumber:

@@ -1,41 +1,15 @@
 """Queries on accounts, their API keys and trunks; every one scoped by account id."""
 
-from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from faxnum.domain.accounts import Caller
+from faxnum.domain.accounts import AccountSummary, Caller, Credentials, KeyHolder
 from faxnum.domain.errors import Conflict
+from faxnum.domain.money import from_micros, to_micros
 from faxnum.store.tables import accounts, api_keys, trunks
-
-
-@dataclass(frozen=True)
-class Credentials:
-    account_id: int
-    password_hash: str | None
-    disabled: bool
-
-
-@dataclass(frozen=True)
-class AccountSummary:
-    id: int
-    email: str
-    parent_id: int | None
-    balance_micros: int
-    disabled: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class KeyHolder:
-    """What a key digest resolves to, before the service decides to accept it."""
-
-    caller: Caller
-    digest: bytes
-    disabled: bool
-
 
 # Built once: statement construction costs more than SQLite's execution of it.
 _HOLDER_OF_KEY = (
@@ -106,7 +80,17 @@ class AccountQueries:
                 accounts.c.created_at,
             ).order_by(accounts.c.id)
         )
-        return [AccountSummary(**row._mapping) for row in rows]
+        return [
+            AccountSummary(
+                row.id,
+                row.email,
+                row.parent_id,
+                from_micros(row.balance_micros),
+                row.disabled,
+                row.created_at,
+            )
+            for row in rows
+        ]
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool:
         changed = self._db.execute(
@@ -153,19 +137,15 @@ class AccountQueries:
         ).scalar()
         return None if found is None else bytes(found)
 
-    def balance_micros(self, account_id: int) -> int:
-        return int(
-            self._db.execute(
-                select(accounts.c.balance_micros).where(accounts.c.id == account_id)
-            ).scalar_one()
-        )
+    def balance(self, account_id: int) -> Decimal:
+        micros = self._db.execute(
+            select(accounts.c.balance_micros).where(accounts.c.id == account_id)
+        ).scalar_one()
+        return from_micros(int(micros))
 
-    def change_balance(self, account_id: int, delta_micros: int) -> bool:
+    def change_balance(self, account_id: int, delta: Decimal) -> bool:
         """Apply a balance change unless it would go below zero; False when refused."""
         changed = self._db.execute(
-            _CHANGE_BALANCE, {"account_id": account_id, "delta": delta_micros}
+            _CHANGE_BALANCE, {"account_id": account_id, "delta": to_micros(delta)}
         )
         return changed.rowcount == 1
-
-    def count(self) -> int:
-        return int(self._db.execute(select(func.count()).select_from(accounts)).scalar_one())

@@ -2,12 +2,19 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, select
 
-from faxnum.domain.catalogue import AreaCode, CityPattern, Country, DidGroupFilter, State
+from faxnum.domain.catalogue import (
+    AreaCode,
+    CityPattern,
+    Country,
+    CountryInfo,
+    DidGroupFilter,
+    State,
+    Subdivision,
+)
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import DidGroup, DidState, GroupSpec, NumberType
-from faxnum.numbering.countries import CountryInfo, Subdivision
 from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
 
 _stock = (
@@ -25,6 +32,11 @@ def like_pattern(city: CityPattern) -> str:
     """LIKE text where `%` is the only wildcard: `_` and `\\` are escaped."""
     escaped = [part.replace("\\", "\\\\").replace("_", "\\_") for part in city.parts]
     return "%".join(escaped)
+
+
+def city_matches(city_name: ColumnElement[str | None], city: CityPattern) -> ColumnElement[bool]:
+    """The `cityNamePattern` filter on a column of (upper-case) city names."""
+    return city_name.like(like_pattern(city), escape="\\")
 
 
 def _group(row: Row[tuple[object, ...]]) -> DidGroup:
@@ -74,7 +86,7 @@ class CatalogueQueries:
         if wanted.area_code is not None:
             query = query.where(did_groups.c.area_code == wanted.area_code)
         if wanted.city is not None:
-            query = query.where(did_groups.c.city_name.like(like_pattern(wanted.city), escape="\\"))
+            query = query.where(city_matches(did_groups.c.city_name, wanted.city))
         return [_group(row) for row in self._db.execute(query)]
 
     def countries_with_groups(self) -> list[Country]:
@@ -125,11 +137,11 @@ class CatalogueQueries:
         if rows:
             self._db.execute(insert(countries), rows)
 
-    def add_states(self, subs: Iterable[Subdivision]) -> None:
+    def add_states(self, subdivisions: Iterable[Subdivision]) -> None:
         known = set(self._db.execute(select(states.c.country_code, states.c.code)))
         rows = [
             {"country_code": s.country_alpha3, "code": s.code, "name": s.name}
-            for s in subs
+            for s in subdivisions
             if (s.country_alpha3, s.code) not in known
         ]
         if rows:

@@ -15,10 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TypeVar, cast
 
+from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.checkpointer import Checkpointer
 from faxnum.store.engine import is_sqlite, make_engine
 from faxnum.store.group_commit import GroupCommitWriter
-from faxnum.store.uow import SqlUnitOfWork, UnitOfWork
+from faxnum.store.uow import SqlUnitOfWork
 
 T = TypeVar("T")
 POSTGRES_WRITERS = 4
@@ -66,6 +67,11 @@ class Database:
             self._readers = ThreadPoolExecutor(POSTGRES_READERS, thread_name_prefix="faxnum-reader")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, partial(_run, query, self.reader()))
+
+    async def read_off_loop(self, query: Callable[[UnitOfWork], T]) -> T:
+        """A read that also does slow work of its own (a password check) or may wait
+        (a readiness probe): always in a worker thread, so the event loop keeps serving."""
+        return await asyncio.to_thread(_run, query, self.reader())
 
     def dispose(self) -> None:
         if self._checkpointer is not None:

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from faxnum.store.uow import SavepointUnitOfWork, SqlUnitOfWork, UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork
+from faxnum.store.uow import SavepointUnitOfWork, SqlUnitOfWork
 
 UseCase = Callable[[UnitOfWork], Any]
 MAX_BATCH = 64

@@ -4,8 +4,8 @@ transaction as the provisioning itself."""
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from faxnum.store.dialect import insert_or_ignore
 from faxnum.store.tables import idempotency_keys
 
 
@@ -28,12 +28,11 @@ class IdempotencyQueries:
                 idempotency_keys.c.created_at < expired_before,
             )
         )
-        dialect = {"sqlite": sqlite, "postgresql": postgresql}[self._db.dialect.name]
+        claim = insert_or_ignore(self._db, idempotency_keys, "account_id", "key")
         claimed = self._db.execute(
-            dialect.insert(idempotency_keys)
-            .values(account_id=account_id, key=key, fingerprint=fingerprint, created_at=now)
-            .on_conflict_do_nothing(index_elements=["account_id", "key"])
-            .returning(idempotency_keys.c.id)
+            claim.values(
+                account_id=account_id, key=key, fingerprint=fingerprint, created_at=now
+            ).returning(idempotency_keys.c.id)
         ).first()
         return claimed is not None
 

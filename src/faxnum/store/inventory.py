@@ -2,12 +2,12 @@
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from faxnum.domain.numbers import Did, DidState
+from faxnum.domain.money import from_micros
+from faxnum.domain.numbers import Did, DidState, InventoryLine, NewDid
+from faxnum.store.dialect import insert_or_ignore
 from faxnum.store.tables import did_groups, dids
 
 _AVAILABLE = DidState.AVAILABLE.value
@@ -29,23 +29,6 @@ _TAKE_AVAILABLE = (
 )
 
 
-class NewDid(NamedTuple):
-    group_id: int
-    number: str  # E.164
-    carrier_trunk: str | None
-
-
-class InventoryLine(NamedTuple):
-    number: str
-    country_code: str
-    area_code: str
-    city_name: str | None
-    type: str
-    setup_price_micros: int
-    monthly_price_micros: int
-    carrier_trunk: str | None
-
-
 class DidQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
@@ -64,12 +47,7 @@ class DidQueries:
         """Insert the DIDs not already in inventory (by number); how many were new."""
         if not new:
             return 0
-        dialect = {"sqlite": sqlite, "postgresql": postgresql}[self._db.dialect.name]
-        statement = (
-            dialect.insert(dids)
-            .on_conflict_do_nothing(index_elements=[dids.c.number])
-            .returning(dids.c.id)
-        )
+        statement = insert_or_ignore(self._db, dids, "number").returning(dids.c.id)
         rows = [
             {
                 "did_group_id": d.group_id,
@@ -101,7 +79,16 @@ class DidQueries:
             .execution_options(yield_per=10_000)
         )
         for row in self._db.execute(query):
-            yield InventoryLine(*row)
+            yield InventoryLine(
+                row.number,
+                row.country_code,
+                row.area_code,
+                row.city_name,
+                row.type,
+                from_micros(row.setup_price_micros),
+                from_micros(row.monthly_price_micros),
+                row.carrier_trunk,
+            )
 
     def start_aging(self, did_id: int, now: datetime) -> bool:
         """A released DID rests before anyone else can get it (callers may still ring)."""

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,8 +22,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def schema_is_current(engine: Engine) -> bool:
-    """The database answers and stands at the newest revision this code knows."""
+def schema_is_current(connection: Connection) -> bool:
+    """The database stands at the newest revision this code knows."""
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+    return MigrationContext.configure(connection).get_current_revision() == head

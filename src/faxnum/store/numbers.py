@@ -1,13 +1,13 @@
 """Numbers (an account's holdings) and the money ledger."""
 
-from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
 from faxnum.domain.ledger import LedgerEntry
-from faxnum.domain.money import from_micros
-from faxnum.domain.numbers import Did, NumberListing, NumberStatus, ProvisionedNumber
+from faxnum.domain.money import from_micros, to_micros
+from faxnum.domain.numbers import Did, DueNumber, NumberListing, NumberStatus, ProvisionedNumber
 from faxnum.domain.pagination import PageRequest
 from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_entries, numbers
@@ -15,20 +15,6 @@ from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_en
 ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = insert(numbers).returning(numbers.c.id)
 _ADD_ENTRY = insert(ledger_entries)
-
-
-@dataclass(frozen=True)
-class DueNumber:
-    """A live number whose paid period has ended, with what renewing it costs."""
-
-    id: int
-    account_id: int
-    payer_id: int
-    did_id: int
-    did_number: str
-    expiration_date: date
-    status: str
-    monthly_price_micros: int
 
 
 class NumberQueries:
@@ -86,7 +72,7 @@ class NumberQueries:
             .where(numbers.c.released_at.is_(None), numbers.c.expiration_date <= today)
             .order_by(numbers.c.expiration_date, numbers.c.id)
         )
-        return [DueNumber(*row) for row in rows]
+        return [DueNumber(*row[:-1], from_micros(row[-1])) for row in rows]
 
     def extend(self, number_id: int, paid_until: date, new_expiration: date) -> bool:
         """Move the paid period on, unless someone else already did (guarded)."""
@@ -166,7 +152,7 @@ class LedgerQueries:
     def add(
         self,
         account_id: int,
-        amount_micros: int,
+        amount: Decimal,
         kind: str,
         description: str,
         now: datetime,
@@ -178,7 +164,7 @@ class LedgerQueries:
             {
                 "actor_id": actor_id,
                 "account_id": account_id,
-                "amount_micros": amount_micros,
+                "amount_micros": to_micros(amount),
                 "kind": kind,
                 "description": description,
                 "number_id": number_id,

@@ -1,4 +1,5 @@
-"""Units of work: one transaction each, rolled back unless the use case commits.
+"""The SQLAlchemy unit of work (the `UnitOfWork` protocol of `faxnum.services`): one
+transaction each, rolled back unless the use case commits.
 
 `SqlUnitOfWork` owns a connection and its transaction. `SavepointUnitOfWork` is one
 use case inside a larger transaction (the SQLite group commit): its commit releases
@@ -16,10 +17,11 @@ from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
+from faxnum.store.migrate import schema_is_current
 from faxnum.store.numbers import LedgerQueries, NumberQueries
 
 
-class UnitOfWork(ABC):
+class _ConnectionUnitOfWork(ABC):
     accounts: AccountQueries
     catalogue: CatalogueQueries
     dids: DidQueries
@@ -29,6 +31,7 @@ class UnitOfWork(ABC):
     _transaction: RootTransaction | NestedTransaction | None = None
 
     def _bind(self, connection: Connection) -> None:
+        self._bound = connection
         self.accounts = AccountQueries(connection)
         self.catalogue = CatalogueQueries(connection)
         self.dids = DidQueries(connection)
@@ -51,13 +54,16 @@ class UnitOfWork(ABC):
         assert self._transaction is not None, "commit() outside a `with` block"
         self._transaction.commit()
 
+    def schema_is_current(self) -> bool:
+        return schema_is_current(self._bound)
+
     def _rollback_unless_committed(self) -> None:
         if self._transaction is not None and self._transaction.is_active:
             self._transaction.rollback()
         self._transaction = None
 
 
-class SqlUnitOfWork(UnitOfWork):
+class SqlUnitOfWork(_ConnectionUnitOfWork):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
@@ -82,7 +88,7 @@ class SqlUnitOfWork(UnitOfWork):
             self._connection = None
 
 
-class SavepointUnitOfWork(UnitOfWork):
+class SavepointUnitOfWork(_ConnectionUnitOfWork):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 

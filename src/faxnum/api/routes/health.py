@@ -2,12 +2,12 @@
 answers and its schema is at the latest migration). Neither needs a key."""
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from faxnum.api.responses import documented, failure, success
+from faxnum.api.responses import documented, success
 from faxnum.api.schemas import Health
-from faxnum.store.database import Database
-from faxnum.store.migrate import schema_is_current
+from faxnum.api.state import state_of
+from faxnum.domain.errors import DomainError, Unavailable
+from faxnum.services.readiness import check_ready
 
 router = APIRouter(tags=["operations"])
 
@@ -19,11 +19,10 @@ async def healthz() -> Response:
 
 @router.get("/readyz", response_model=None, responses=documented(Health, 503))
 async def readyz(request: Request) -> Response:
-    database: Database = request.app.state.database
     try:
-        current = await run_in_threadpool(schema_is_current, database.read_engine)
-    except Exception:  # any failure to reach the database means: not ready
-        return failure(503, "Database unreachable.")
-    if not current:
-        return failure(503, "Database schema is not at the latest migration; run `faxnum migrate`.")
+        await state_of(request).database.read_off_loop(check_ready)
+    except DomainError:
+        raise
+    except Exception as exc:  # any failure to reach the database means: not ready
+        raise Unavailable("Database unreachable.") from exc
     return success(Health())

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request, Response
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import Paging
-from faxnum.api.responses import V2JSONResponse, documented, page_links, success
+from faxnum.api.responses import V2JSONResponse, documented, page_meta, success
 from faxnum.api.routes import get_and_post
-from faxnum.api.schemas import BalanceResponse, LedgerEntryData, LedgerResponse, Meta, Pagination
+from faxnum.api.schemas import BalanceResponse, LedgerEntryData, LedgerResponse
+from faxnum.api.state import state_of
 from faxnum.services.billing import balance, ledger_page
-from faxnum.store.database import Database
 
 router = APIRouter(tags=["money"])
 _CENTS = Decimal("0.01")
@@ -27,8 +27,9 @@ _CENTS = Decimal("0.01")
     summary="The balance the caller can spend",
 )
 async def get_balance(request: Request, caller: CurrentCaller) -> Response:
-    database: Database = request.app.state.database
-    amount = (await database.read(partial(balance, caller=caller))).quantize(_CENTS, ROUND_HALF_UP)
+    amount = (await state_of(request).database.read(partial(balance, caller=caller))).quantize(
+        _CENTS, ROUND_HALF_UP
+    )
     # A JSON number written with exactly two decimals (100.10, not 100.1): no float on the way.
     body = f'{{"status":"success","balance":{amount:.2f}}}'
     return Response(body, media_type=V2JSONResponse.media_type)
@@ -47,11 +48,12 @@ async def get_ledger(
     caller: CurrentCaller,
     paging: Paging,
 ) -> Response:
-    database: Database = request.app.state.database
-    found = await database.read(partial(ledger_page, caller=caller, wanted=paging))
+    found = await state_of(request).database.read(
+        partial(ledger_page, caller=caller, wanted=paging)
+    )
     return success(
         LedgerResponse(
             entries=[LedgerEntryData.of(entry) for entry in found.items],
-            meta=Meta(pagination=Pagination.of(found, page_links(request, found))),
+            meta=page_meta(request, found),
         )
     )

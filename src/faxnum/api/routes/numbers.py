@@ -7,11 +7,11 @@ from fastapi import APIRouter, Request, Response
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import Paging
-from faxnum.api.responses import documented, page_links, success
+from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.routes import get_and_post
-from faxnum.api.schemas import Meta, NumberData, NumbersResponse, Pagination
+from faxnum.api.schemas import NumberData, NumbersResponse
+from faxnum.api.state import state_of
 from faxnum.services.numbers import list_numbers
-from faxnum.store.database import Database
 
 router = APIRouter(tags=["numbers"])
 
@@ -29,11 +29,12 @@ async def numbers(
     caller: CurrentCaller,
     paging: Paging,
 ) -> Response:
-    database: Database = request.app.state.database
-    found = await database.read(partial(list_numbers, caller=caller, wanted=paging))
+    found = await state_of(request).database.read(
+        partial(list_numbers, caller=caller, wanted=paging)
+    )
     return success(
         NumbersResponse(
             numbers=[NumberData.of(number) for number in found.items],
-            meta=Meta(pagination=Pagination.of(found, page_links(request, found))),
+            meta=page_meta(request, found),
         )
     )

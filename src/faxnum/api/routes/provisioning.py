@@ -1,22 +1,22 @@
 """Provision a number from a DID group (the seed endpoint), plus its documented alias."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.body import parameter
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
-from faxnum.api.params import ID_SCHEMA, body_fields, is_placeholder, parse_id
+from faxnum.api.params import ID_SCHEMA, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
-from faxnum.config import Settings
+from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
 from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.services.provisioning import provision, provision_idempotently
-from faxnum.store.database import Database
 
 router = APIRouter(tags=["provisioning"])
 _RESPONSES = documented(ProvisionResponse, 401, 402, 403, 404, 409, 422)
@@ -45,38 +45,28 @@ _GROUP_ID_PARAMETER = {
 
 async def _provision(request: Request, caller: Caller, raw_group_id: str | None) -> Response:
     group_id = parse_id("did_group_id", raw_group_id)
-    database: Database = request.app.state.database
-    now: datetime = request.app.state.clock()
-    key = await _idempotency_key(request)
+    state = state_of(request)
+    now = state.clock()
+    key = request.headers.get("idempotency-key") or await parameter(request, "idempotency_key")
     if key is None:
-        provisioned = await database.write(
+        provisioned = await state.database.write(
             partial(provision, caller=caller, group_id=group_id, now=now)
         )
         return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
-    settings: Settings = request.app.state.settings
-    provisioned, replayed = await database.write(
+    provisioned, replayed = await state.database.write(
         partial(
             provision_idempotently,
             caller=caller,
             group_id=group_id,
             now=now,
             request=IdempotentRequest.for_provisioning(key, group_id),
-            retention=timedelta(hours=settings.idempotency_hours),
+            retention=timedelta(hours=state.settings.idempotency_hours),
         )
     )
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
-
-
-async def _idempotency_key(request: Request) -> str | None:
-    """`Idempotency-Key` header, or `idempotency_key` in the query or body."""
-    return (
-        request.headers.get("idempotency-key")
-        or request.query_params.get("idempotency_key")
-        or (await body_fields(request)).get("idempotency_key")
-    )
 
 
 @get_and_post(
@@ -91,11 +81,11 @@ async def provision_from_group(
     request: Request,
     did_group_id: GroupIdPath,
     caller: CurrentCaller,
-    query_group_id: GroupIdQuery = None,
+    query_group_id: GroupIdQuery = None,  # declared for the OpenAPI; read by `parameter`
 ) -> Response:
     raw: str | None = did_group_id
     if is_placeholder(did_group_id):
-        raw = query_group_id or (await body_fields(request)).get("did_group_id")
+        raw = await parameter(request, "did_group_id")
     return await _provision(request, caller, raw)
 
 
@@ -108,7 +98,4 @@ async def provision_from_group(
     summary="Provision a number (alias taking did_group_id as a parameter)",
 )
 async def provision_numbers(request: Request, caller: CurrentCaller) -> Response:
-    raw = request.query_params.get("did_group_id") or (await body_fields(request)).get(
-        "did_group_id"
-    )
-    return await _provision(request, caller, raw)
+    return await _provision(request, caller, await parameter(request, "did_group_id"))

@@ -1,31 +1,27 @@
 """Accounts over the v2 API: register, log in, sub-accounts, and key rotation.
 
 Passwords travel only in the body (never the query string), so these are POST only.
-Hashing and checking them is slow by design and runs in a worker thread.
+Hashing and checking them is slow by design and runs off the event loop.
 """
 
+import asyncio
 from functools import partial
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from faxnum.api.auth import CurrentCaller, count_anonymous_request
+from faxnum.api.body import body_fields
 from faxnum.api.openapi import AUTHENTICATED, PASSWORD_BODY, SUBUSER_BODY
-from faxnum.api.params import body_fields
 from faxnum.api.responses import documented, success
 from faxnum.api.schemas import ApiKeyResponse
-from faxnum.config import Settings
-from faxnum.domain.errors import Invalid
-from faxnum.key_cipher import KeyCipher
+from faxnum.api.state import state_of
 from faxnum.services.accounts import (
-    check_login,
     create_subaccount,
-    login_record,
+    log_in,
     prepare_registration,
     register,
     rotate_key,
 )
-from faxnum.store.database import Database
 
 router = APIRouter(tags=["accounts"])
 
@@ -44,18 +40,17 @@ def _key_response(api_key: str) -> Response:
 async def register_user(request: Request) -> Response:
     await count_anonymous_request(request)
     fields = await body_fields(request)
-    registration = await run_in_threadpool(
+    registration = await asyncio.to_thread(
         prepare_registration, fields.get("email"), fields.get("password"), password_required=True
     )
-    settings: Settings = request.app.state.settings
-    database: Database = request.app.state.database
-    created = await database.write(
+    state = state_of(request)
+    created = await state.database.write(
         partial(
             register,
-            cipher=request.app.state.cipher,
+            cipher=state.cipher,
             registration=registration,
-            now=request.app.state.clock(),
-            welcome_credit=settings.welcome_credit,
+            now=state.clock(),
+            welcome_credit=state.settings.welcome_credit,
         )
     )
     return _key_response(created.api_key)
@@ -71,14 +66,13 @@ async def register_user(request: Request) -> Response:
 async def login(request: Request) -> Response:
     await count_anonymous_request(request)
     fields = await body_fields(request)
-    if not fields.get("email"):
-        raise Invalid.field("email", "is required")
-    database: Database = request.app.state.database
-    record = await database.read(partial(login_record, email=fields.get("email")))
-    cipher: KeyCipher = request.app.state.cipher
-    return _key_response(
-        await run_in_threadpool(check_login, cipher, record, fields.get("password"))
+    state = state_of(request)
+    api_key = await state.database.read_off_loop(
+        partial(
+            log_in, cipher=state.cipher, email=fields.get("email"), password=fields.get("password")
+        )
     )
+    return _key_response(api_key)
 
 
 @router.post(
@@ -90,17 +84,17 @@ async def login(request: Request) -> Response:
 )
 async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     fields = await body_fields(request)
-    registration = await run_in_threadpool(
+    registration = await asyncio.to_thread(
         prepare_registration, fields.get("email"), fields.get("password"), password_required=False
     )
-    database: Database = request.app.state.database
-    created = await database.write(
+    state = state_of(request)
+    created = await state.database.write(
         partial(
             create_subaccount,
-            cipher=request.app.state.cipher,
+            cipher=state.cipher,
             caller=caller,
             registration=registration,
-            now=request.app.state.clock(),
+            now=state.clock(),
         )
     )
     return _key_response(created.api_key)
@@ -114,13 +108,8 @@ async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     summary="Replace the caller's API key (the old one stops working)",
 )
 async def rotate(request: Request, caller: CurrentCaller) -> Response:
-    database: Database = request.app.state.database
-    new_key = await database.write(
-        partial(
-            rotate_key,
-            cipher=request.app.state.cipher,
-            account_id=caller.account_id,
-            now=request.app.state.clock(),
-        )
+    state = state_of(request)
+    new_key = await state.database.write(
+        partial(rotate_key, cipher=state.cipher, account_id=caller.account_id, now=state.clock())
     )
     return _key_response(new_key)

@@ -1,9 +1,9 @@
-"""Real PostgreSQL and Redis servers for the tests: the URLs given in the environment,
-or throwaway instances started here from the installed binaries on free loopback ports.
+"""Throwaway PostgreSQL and Redis servers, started from the installed binaries on free
+loopback ports and removed afterwards.
 
-FAXNUM_TEST_POSTGRES_URL / FAXNUM_TEST_REDIS_URL: use these servers instead.
-FAXNUM_REQUIRE_BACKENDS=1 (set by CI): a backend that cannot be had fails the tests
-instead of skipping them.
+PostgreSQL refuses to run as root, so as root it runs as the `postgres` (or `nobody`)
+user; this is why the tests do not use pytest-postgresql, whose `pg_ctl` runs as the
+current user. The benchmarks start the same servers outside pytest.
 """
 
 import glob
@@ -14,34 +14,17 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from faxnum.testing.servers import free_port
 
 STARTUP_TIMEOUT_S = 60
 
 
 class BackendUnavailable(RuntimeError):
     pass
-
-
-def backends_required() -> bool:
-    return os.environ.get("FAXNUM_REQUIRE_BACKENDS", "") not in ("", "0")
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail when CI said every backend must run."""
-    if backends_required():
-        pytest.fail(f"backend required but unavailable: {reason}")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _postgres_bin(name: str) -> str:
@@ -83,8 +66,8 @@ def _user_exists(name: str) -> bool:
 
 
 def _wait_for(
-    check: "callable[[], bool]", what: str, process: subprocess.Popen[bytes] | None = None
-) -> None:  # type: ignore[valid-type]
+    check: Callable[[], bool], what: str, process: "subprocess.Popen[bytes] | None" = None
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

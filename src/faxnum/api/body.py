@@ -1,0 +1,55 @@
+"""Parameters from the request body: v2 clients send them as a form or a JSON object,
+or in the query string. The body is read once per request and cached.
+"""
+
+import json
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from faxnum.domain.errors import Invalid
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+async def parameter(request: Request, name: str) -> str | None:
+    """A named parameter from the query string, else from the body."""
+    return request.query_params.get(name) or (await body_fields(request)).get(name)
+
+
+async def body_fields(request: Request) -> dict[str, str]:
+    """Scalar fields of a form or JSON-object body, as strings; cached per request."""
+    cached: dict[str, str] | None = getattr(request.state, "body_fields", None)
+    if cached is None:
+        cached = await _read_body_fields(request) if request.method in _BODY_METHODS else {}
+        request.state.body_fields = cached
+    return cached
+
+
+async def _read_body_fields(request: Request) -> dict[str, str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return _json_fields(await request.body())
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            form = await request.form()
+        except Exception as exc:  # malformed multipart: the parser's own exceptions vary
+            raise Invalid.field("body", "is not a readable form") from exc
+        return {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
+    return {}
+
+
+def _json_fields(raw: bytes) -> dict[str, str]:
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid.field("body", "is not valid JSON") from exc
+    if not isinstance(data, dict):
+        return {}  # e.g. a bare JSON string: no named fields at all
+    return {
+        str(key): value if isinstance(value, str) else json.dumps(value)
+        for key, value in data.items()
+        if value is not None
+    }

@@ -1,0 +1,54 @@
+"""Headers every response carries: a request id (the client's own if it sent a sane
+one), safety headers, and the caller's rate-limit quota once authentication counted it.
+
+The request id is kept in the ASGI scope's state, where the access log reads it.
+"""
+
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ALWAYS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),  # answers may carry API keys
+]
+
+
+def request_id_of(scope: Scope) -> str:
+    """The id given to this request (set by `ResponseHeaders`)."""
+    return str(scope.get("state", {}).get("request_id", ""))
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = str(value.decode("latin-1"))
+            if _CLIENT_REQUEST_ID.fullmatch(text):
+                return text
+    return uuid.uuid4().hex
+
+
+class ResponseHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = scope.setdefault("state", {})["request_id"] = _incoming_request_id(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(b"x-request-id", request_id.encode()), *_ALWAYS]
+                quota = scope["state"].get("quota")
+                if quota is not None:
+                    extra += quota.headers()
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

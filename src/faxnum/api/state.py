@@ -1,0 +1,27 @@
+"""What every request handler may use, built once per process and typed."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+
+from faxnum.api.ratelimit import RateLimiter
+from faxnum.config import Settings
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.store.database import Database
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    database: Database
+    limiter: RateLimiter  # per API key
+    auth_limiter: RateLimiter  # per client address, for register and login
+    cipher: KeyCipher
+    clock: Callable[[], datetime]
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.faxnum
+    return state

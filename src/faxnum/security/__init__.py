@@ -1,0 +1,1 @@
+"""Secrets at rest: API-key encryption, password hashing, the operator's secret."""
