@@ -7,7 +7,8 @@ fails the tests instead of skipping them."""
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -42,30 +43,29 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    given = os.environ.get("FAXNUM_TEST_POSTGRES_URL")
+def _given_or_throwaway(
+    variable: str, throwaway: Callable[[], AbstractContextManager[str]]
+) -> Iterator[str]:
+    """The server named by an environment variable, else a throwaway one."""
+    given = os.environ.get(variable)
     if given:
         yield given
         return
     try:
-        with throwaway_postgres() as url:
+        with throwaway() as url:
             yield url
     except BackendUnavailable as reason:
         unavailable(str(reason))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    yield from _given_or_throwaway("FAXNUM_TEST_POSTGRES_URL", throwaway_postgres)
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
-    given = os.environ.get("FAXNUM_TEST_REDIS_URL")
-    if given:
-        yield given
-        return
-    try:
-        with throwaway_redis() as url:
-            yield url
-    except BackendUnavailable as reason:
-        unavailable(str(reason))
+    yield from _given_or_throwaway("FAXNUM_TEST_REDIS_URL", throwaway_redis)
 
 
 class PostgresDatabases:

@@ -73,3 +73,8 @@ def add_account(
         return create_account(
             uow, KeyCipher(TEST_SECRET), email, datetime.now(UTC), opening_credit=Decimal(credit)
         )
+
+
+def balance_of(database: Database, account_id: int) -> Decimal:
+    with database.reader() as uow:
+        return uow.accounts.balance(account_id)

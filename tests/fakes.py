@@ -80,7 +80,7 @@ class FakeAccounts(_Repository):
                 account = self.t.accounts[account_id]
                 trunk = next(i for i, t in self.t.trunks.items() if t["account_id"] == account_id)
                 caller = Caller(account_id, account["parent_id"], key_id, trunk)
-                return KeyHolder(caller, digest, account["disabled"])
+                return KeyHolder(caller, digest, self._shut_out(account_id))
         return None
 
     def create(
@@ -104,15 +104,31 @@ class FakeAccounts(_Repository):
         if account_id is None:
             return None
         account = self.t.accounts[account_id]
-        return Credentials(account_id, account["password_hash"], account["disabled"])
+        return Credentials(account_id, account["password_hash"], self._shut_out(account_id))
+
+    def _shut_out(self, account_id: int) -> bool:
+        account = self.t.accounts[account_id]
+        parent = self.t.accounts.get(account["parent_id"]) if account["parent_id"] else None
+        return bool(account["disabled"] or (parent and parent["disabled"]))
 
     def summaries(self) -> list[AccountSummary]:
-        return [
-            AccountSummary(
-                i, a["email"], a["parent_id"], a["balance"], a["disabled"], a["created_at"]
-            )
-            for i, a in sorted(self.t.accounts.items())
-        ]
+        return [self._summary(i) for i in sorted(self.t.accounts)]
+
+    def summary(self, account_id: int) -> AccountSummary | None:
+        return self._summary(account_id) if account_id in self.t.accounts else None
+
+    def subaccounts_page(
+        self, parent_id: int, wanted: PageRequest
+    ) -> tuple[list[AccountSummary], int]:
+        subs = [i for i in sorted(self.t.accounts) if self.t.accounts[i]["parent_id"] == parent_id]
+        page = subs[wanted.offset : wanted.offset + wanted.limit]
+        return [self._summary(i) for i in page], len(subs)
+
+    def _summary(self, account_id: int) -> AccountSummary:
+        a = self.t.accounts[account_id]
+        return AccountSummary(
+            account_id, a["email"], a["parent_id"], a["balance"], a["disabled"], a["created_at"]
+        )
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool:
         if account_id not in self.t.accounts:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # How long a repeated Idempotency-Key replays the first answer.
     idempotency_hours: int = 24
     max_body_bytes: int = 64 * 1024  # larger request bodies get 413
+    # Where clients reach this service (https://numbers.example.com): pagination links
+    # are absolute on it. Unset, they are relative; never built from a Host header.
+    public_url: str | None = None
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from faxnum.store.database import Database
+from faxnum.store.migrate import upgrade
 from faxnum.testing.servers import RunningServer, faxnum_command
 from faxnum.testing.servers import start_server as start_served
 from tests.conftest import PostgresDatabases
@@ -40,6 +42,16 @@ def faxnum(env: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+@pytest.fixture
+def served_database(server_env: dict[str, str]) -> Iterator[Database]:
+    """The database the served processes use, migrated, to arrange data before they start."""
+    url = server_env["FAXNUM_DATABASE_URL"]
+    upgrade(url)
+    database = Database(url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

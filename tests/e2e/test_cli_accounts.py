@@ -8,7 +8,6 @@ import httpx
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
 from faxnum.testing.servers import RunningServer
 from tests.e2e.conftest import faxnum
 from tests.factories import add_account, add_group
@@ -55,17 +54,14 @@ def test_operator_manages_an_account_through_the_cli(
 
 def test_billing_renew_charges_every_month_that_has_come_as_of_the_given_date(
     server_env: dict[str, str],
+    served_database: Database,
 ) -> None:
-    url = server_env["FAXNUM_DATABASE_URL"]
-    upgrade(url)
-    database = Database(url)
-    group_id = add_group(database, setup="1.00", monthly="2.00")
-    owner = add_account(database, email="billed@example.com", credit="10.00")
-    with database.reader() as uow:
+    group_id = add_group(served_database, setup="1.00", monthly="2.00")
+    owner = add_account(served_database, email="billed@example.com", credit="10.00")
+    with served_database.reader() as uow:
         caller = authenticate(uow, owner.api_key)
-    with database.unit_of_work() as uow:
+    with served_database.unit_of_work() as uow:
         provision(uow, caller, group_id, datetime(2030, 1, 15, tzinfo=UTC))
-    database.dispose()
 
     out = faxnum(server_env, "billing", "renew", "--today", "2030-03-15")
 

@@ -11,11 +11,10 @@ import httpx
 from sqlalchemy import select
 
 from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
 from faxnum.store.tables import accounts, dids, numbers
 from faxnum.testing.servers import RunningServer
 from tests.dbstate import assignment_is_consistent, balances_match_ledger
-from tests.factories import add_account, add_group
+from tests.factories import add_account, add_group, balance_of
 
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 25
@@ -37,25 +36,28 @@ def hammer(
     return outcomes
 
 
-def test_eight_processes_race_for_fifty_dids(
-    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+def race_for_one_group(
+    database: Database,
+    start_server: Callable[..., RunningServer],
+    clients: int,
+    *serve_options: str,
+    env: dict[str, str] | None = None,
 ) -> None:
-    url = server_env["FAXNUM_DATABASE_URL"]
-    upgrade(url)
-    database = Database(url)
+    """`clients` processes race for the DIDs of one group through a served API: every
+    DID goes to exactly one of them and each pays exactly for what it won."""
     group_id = add_group(database, count=GROUP_SIZE, setup="1.00", monthly="2.00")
-    keys = [add_account(database, f"client{i}@example.com", str(CREDIT)) for i in range(CLIENTS)]
-    server = start_server("--workers", "2", "--no-access-log")
+    keys = [add_account(database, f"client{i}@example.com", str(CREDIT)) for i in range(clients)]
+    server = start_server(*serve_options, env=env)
 
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(CLIENTS) as pool:
-        start = manager.Barrier(CLIENTS)
+    with context.Manager() as manager, context.Pool(clients) as pool:
+        start = manager.Barrier(clients)
         per_client = pool.starmap(
             hammer, [(server.base_url, k.api_key, group_id, start) for k in keys]
         )
 
     statuses = Counter(status for outcomes in per_client for status, _ in outcomes)
-    assert statuses == {200: GROUP_SIZE, 409: CLIENTS * REQUESTS_PER_CLIENT - GROUP_SIZE}
+    assert statuses == {200: GROUP_SIZE, 409: clients * REQUESTS_PER_CLIENT - GROUP_SIZE}
     won = [body["data"] for outcomes in per_client for status, body in outcomes if status == 200]
     assert len({d["didid"] for d in won}) == GROUP_SIZE  # type: ignore[index]
     assert len({d["number"] for d in won}) == GROUP_SIZE  # type: ignore[index]
@@ -76,7 +78,12 @@ def test_eight_processes_race_for_fifty_dids(
         assert Decimal(balances[account.account_id]) / 1_000_000 == CREDIT - PRICE * successes
     assert assignment_is_consistent(engine)
     assert balances_match_ledger(engine)
-    database.dispose()
+
+
+def test_eight_processes_race_for_fifty_dids(
+    served_database: Database, start_server: Callable[..., RunningServer]
+) -> None:
+    race_for_one_group(served_database, start_server, CLIENTS, "--workers", "2", "--no-access-log")
 
 
 def register_once(base_url: str, email: str, start: Any) -> int:
@@ -110,13 +117,10 @@ def provision_repeatedly(base_url: str, key: str, group_id: int, start: Any) -> 
 
 
 def test_two_sub_accounts_racing_for_one_numbers_worth_of_balance(
-    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+    served_database: Database, start_server: Callable[..., RunningServer]
 ) -> None:
-    url = server_env["FAXNUM_DATABASE_URL"]
-    upgrade(url)
-    database = Database(url)
-    group_id = add_group(database, count=10, setup="1.00", monthly="2.00")
-    parent = add_account(database, "parent@example.com", "3.00")
+    group_id = add_group(served_database, count=10, setup="1.00", monthly="2.00")
+    parent = add_account(served_database, "parent@example.com", "3.00")
     server = start_server("--workers", "2", "--no-access-log")
     subs = [
         httpx.post(
@@ -135,13 +139,6 @@ def test_two_sub_accounts_racing_for_one_numbers_worth_of_balance(
         )
 
     assert Counter(status for statuses in results for status in statuses) == {200: 1, 402: 19}
-    with database.write_engine.connect() as connection:
-        assert (
-            connection.execute(
-                select(accounts.c.balance_micros).where(accounts.c.id == parent.account_id)
-            ).scalar_one()
-            == 0
-        )
-    assert assignment_is_consistent(database.write_engine)
-    assert balances_match_ledger(database.write_engine)
-    database.dispose()
+    assert balance_of(served_database, parent.account_id) == 0
+    assert assignment_is_consistent(served_database.write_engine)
+    assert balances_match_ledger(served_database.write_engine)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from faxnum.domain.numbers import NewDid
 from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
 from faxnum.store.tables import dids, numbers
 from faxnum.testing.servers import RunningServer
 from tests.dbstate import assignment_is_consistent, balances_match_ledger
@@ -45,17 +44,17 @@ def provision_until_gone(
 
 
 def test_answered_provisions_survive_sigkill_and_nothing_is_half_done(
-    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+    served_database: Database, start_server: Callable[..., RunningServer]
 ) -> None:
-    url = server_env["FAXNUM_DATABASE_URL"]
-    upgrade(url)
-    database = Database(url)
-    group_id = add_group(database, count=1)
+    group_id = add_group(served_database, count=1)
     more = real_numbers("CA", "Winnipeg, MB", 1500, seed=11)
-    with database.unit_of_work() as uow:
+    with served_database.unit_of_work() as uow:
         uow.dids.add_missing([NewDid(group_id, n, None) for n in more], datetime.now(UTC))
         uow.commit()
-    keys = [add_account(database, f"c{i}@example.com", "100000.00").api_key for i in range(CLIENTS)]
+    keys = [
+        add_account(served_database, f"c{i}@example.com", "100000.00").api_key
+        for i in range(CLIENTS)
+    ]
     answered: list[tuple[int, str]] = []
     context = multiprocessing.get_context("spawn")
 
@@ -74,17 +73,16 @@ def test_answered_provisions_survive_sigkill_and_nothing_is_half_done(
 
         restarted = start_server("--no-access-log")  # opening the file replays its WAL
         assert httpx.get(f"{restarted.base_url}/readyz").status_code == 200
-        with database.write_engine.connect() as connection:
+        with served_database.write_engine.connect() as connection:
             stored = dict(
                 connection.execute(
                     select(numbers.c.id, dids.c.number).join(dids, dids.c.id == numbers.c.did_id)
                 ).all()
             )
         assert all(stored.get(number_id) == number for number_id, number in answered)
-        assert assignment_is_consistent(database.write_engine)
-        assert balances_match_ledger(database.write_engine)
+        assert assignment_is_consistent(served_database.write_engine)
+        assert balances_match_ledger(served_database.write_engine)
         restarted.process.terminate()
         restarted.process.wait(timeout=30)
 
     assert len(answered) > 0
-    database.dispose()

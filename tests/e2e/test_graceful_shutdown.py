@@ -8,20 +8,15 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
 from faxnum.testing.servers import RunningServer
 from tests.factories import add_account, add_group
 
 
 def test_a_request_in_flight_at_sigterm_completes(
-    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+    served_database: Database, start_server: Callable[..., RunningServer]
 ) -> None:
-    url = server_env["FAXNUM_DATABASE_URL"]
-    upgrade(url)
-    database = Database(url)
-    group_id = add_group(database, count=2)
-    key = add_account(database).api_key
-    database.dispose()
+    group_id = add_group(served_database, count=2)
+    key = add_account(served_database).api_key
     server = start_server()
     body_started = threading.Event()
 

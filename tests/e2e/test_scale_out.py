@@ -1,68 +1,30 @@
 """Several server processes on PostgreSQL, and one rate limit shared through Redis."""
 
-import multiprocessing
 import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
-
 from faxnum.store.database import Database
-from faxnum.store.tables import accounts, dids
 from faxnum.testing.servers import RunningServer
 from tests.conftest import unavailable
-from tests.dbstate import assignment_is_consistent, balances_match_ledger
-from tests.e2e.test_concurrent_provisioning import GROUP_SIZE, REQUESTS_PER_CLIENT, hammer
-from tests.factories import add_account, add_group
+from tests.e2e.test_concurrent_provisioning import race_for_one_group
+from tests.factories import add_account
 
 CLIENTS = 16
-PRICE = Decimal("3.00")
 
 
 def test_sixteen_processes_four_workers_on_postgresql(
     postgres_env: dict[str, str], start_server: Callable[..., RunningServer]
 ) -> None:
     database = Database(postgres_env["FAXNUM_DATABASE_URL"])
-    group_id = add_group(database, count=GROUP_SIZE, setup="1.00", monthly="2.00")
-    keys = [add_account(database, f"client{i}@example.com", "100.00") for i in range(CLIENTS)]
-    server = start_server("--workers", "4", "--no-access-log", env=postgres_env)
-
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(CLIENTS) as pool:
-        start = manager.Barrier(CLIENTS)
-        per_client = pool.starmap(
-            hammer, [(server.base_url, k.api_key, group_id, start) for k in keys]
+    try:
+        race_for_one_group(
+            database, start_server, CLIENTS, "--workers", "4", "--no-access-log", env=postgres_env
         )
-
-    statuses = Counter(status for outcomes in per_client for status, _ in outcomes)
-    assert statuses == {200: GROUP_SIZE, 409: CLIENTS * REQUESTS_PER_CLIENT - GROUP_SIZE}
-    won = [
-        body["data"]["didid"]  # type: ignore[index]  # a JSON object when the status is 200
-        for outcomes in per_client
-        for status, body in outcomes
-        if status == 200
-    ]
-    assert len(set(won)) == GROUP_SIZE
-    with database.write_engine.connect() as connection:
-        states = (
-            connection.execute(select(dids.c.state).where(dids.c.did_group_id == group_id))
-            .scalars()
-            .all()
-        )
-        balances = dict(connection.execute(select(accounts.c.id, accounts.c.balance_micros)).all())
-    assert states == ["assigned"] * GROUP_SIZE
-    for account, outcomes in zip(keys, per_client, strict=True):
-        successes = sum(status == 200 for status, _ in outcomes)
-        assert (
-            Decimal(balances[account.account_id]) / 1_000_000
-            == Decimal("100.00") - PRICE * successes
-        )
-    assert assignment_is_consistent(database.write_engine)
-    assert balances_match_ledger(database.write_engine)
-    database.dispose()
+    finally:
+        database.dispose()
 
 
 def test_four_workers_share_one_limit_through_redis(

@@ -6,20 +6,10 @@ from collections.abc import Callable
 import httpx
 
 from faxnum.testing.servers import RunningServer
+from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.e2e.conftest import faxnum
 
-SEED_KEYS = [
-    "id",
-    "didid",
-    "did_id",
-    "did_group_id",
-    "country_code",
-    "city_name",
-    "area_code",
-    "number",
-    "type",
-    "trunk_id",
-]
+SEED_KEYS = list(PROVISIONED_NUMBER_FIELDS)
 
 
 def test_cli_account_key_provisions_a_real_number_over_http(

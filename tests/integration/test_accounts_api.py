@@ -228,13 +228,21 @@ def test_parents_see_their_sub_accounts_numbers_but_not_the_reverse(
     assert visible("second") == {mine["second"]}
 
 
-def test_sub_accounts_cannot_have_sub_accounts(client: TestClient, family: dict[str, str]) -> None:
+def test_sub_accounts_cannot_have_sub_accounts(
+    client: TestClient, database: Database, family: dict[str, str]
+) -> None:
+    before = snapshot(database.write_engine)
     response = client.post(
         "/api/v2/subuser",
         json={"email": "grandchild@example.com"},
         headers={"X-API-Key": family["first"]},
     )
     assert response.status_code == 409
+    assert response.json() == {
+        "status": "failed",
+        "message": "A sub-account cannot create sub-accounts.",
+    }
+    assert snapshot(database.write_engine) == before
 
 
 def test_a_sub_account_can_log_in_with_its_own_password(

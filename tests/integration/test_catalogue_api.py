@@ -77,6 +77,10 @@ def test_a_state_of_another_country_is_404(client: TestClient, key: str) -> None
     states = get(client, key, "/api/v2/states/CAN")["states"]
     response = client.get(f"/api/v2/areacodes/GBR/{states[0]['id']}", headers={"X-API-Key": key})
     assert response.status_code == 404
+    assert response.json() == {
+        "status": "failed",
+        "message": f"State {states[0]['id']} not found in GBR.",
+    }
 
 
 @pytest.mark.parametrize(

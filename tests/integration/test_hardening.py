@@ -7,6 +7,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
+from faxnum.api.app import create_app
+from faxnum.config import Settings
 from faxnum.store.database import Database
 from tests.conftest import sqlite_only
 from tests.factories import add_account, add_group
@@ -64,3 +66,60 @@ def test_the_access_log_is_json_and_never_shows_a_key(
     assert lines[0]["request_id"] == response.headers["X-Request-ID"]
     assert lines[1]["request_id"] == "trace-7"
     assert key not in caplog.text and key[4:] not in caplog.text
+
+
+def test_a_bug_answers_500_with_the_request_id_and_safety_headers_and_logs_one_traceback(
+    database: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = add_account(database).api_key
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("faxnum.api.routes.money.balance", broken)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        with caplog.at_level(logging.ERROR):
+            response = client.get(
+                "/api/v2/balance", headers={"X-API-Key": key, "X-Request-ID": "trace-me"}
+            )
+    assert response.status_code == 500
+    assert response.json() == {"status": "failed", "message": "Internal server error."}
+    assert response.headers["x-request-id"] == "trace-me"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["ratelimit-remaining"].isdigit()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None and "trace-me" in errors[0].getMessage()
+
+
+def test_secret_query_values_are_redacted_however_they_are_encoded(
+    client: TestClient, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = add_account(database).api_key
+    encoded_key = "".join(f"%{ord(c):02X}" for c in key)
+    with caplog.at_level(logging.INFO, logger="faxnum.access"):
+        accepted = client.get(f"/api/v2/balance?api%5Fkey={encoded_key}")
+        client.post("/api/v2/user?password=hunter2hunter2&email=a%40example.com")
+        client.get("/api/v2/balance?PASSWORD=swordfish-swordfish", headers={"X-API-Key": key})
+    assert accepted.status_code == 200
+    paths = [json.loads(r.getMessage())["path"] for r in caplog.records]
+    assert paths[0] == "/api/v2/balance?api_key=[REDACTED]"
+    assert paths[1].startswith("/api/v2/user?password=[REDACTED]&email=")
+    assert paths[2] == "/api/v2/balance?PASSWORD=[REDACTED]"
+    for secret in (key, key[4:], encoded_key, "hunter2", "swordfish"):
+        assert secret not in caplog.text
+
+
+def test_a_trailing_slash_is_not_found_and_never_redirected_to_the_callers_host(
+    client: TestClient, database: Database
+) -> None:
+    key = add_account(database).api_key
+    response = client.get(
+        f"/api/v2/numbers/?api_key={key}", headers={"Host": "evil.example"}, follow_redirects=False
+    )
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert key not in response.text

@@ -340,3 +340,80 @@ def test_hostile_paging(
         lambda: client.get(path, params=params, headers={"X-API-Key": world["key"]}),
         {422},
     )
+
+
+DEEPLY_NESTED = b"[" * 30_000 + b"]" * 30_000  # under the body limit, deeper than the stack
+
+
+@pytest.mark.parametrize(
+    ("url", "with_key"),
+    [
+        ("/api/v2/balance", False),  # with a key in a header, /balance reads no body
+        ("/api/v2/countries", False),
+        ("/api/v2/user", False),
+        ("/api/v2/user/login", False),
+        ("/api/v2/provision-numbers", True),
+    ],
+)
+def test_deeply_nested_json_is_refused_not_a_crash(
+    client: TestClient, database: Database, world: dict[str, str], url: str, with_key: bool
+) -> None:
+    headers = {"content-type": "application/json"}
+    if with_key:
+        headers["X-API-Key"] = world["key"]
+    body = b'{"api_key": "x", "nested": ' + DEEPLY_NESTED + b"}"
+    assert_refused_cleanly(
+        database, lambda: client.post(url, content=body, headers=headers), {401, 422}
+    )
+
+
+LONE_SURROGATE_PASSWORD = b'{"email": "new@example.com", "password": "correct horse \\ud800"}'
+
+
+@pytest.mark.parametrize("url", ["/api/v2/user", "/api/v2/user/login", "/api/v2/subuser"])
+def test_a_lone_surrogate_in_a_password_is_refused_not_a_crash(
+    client: TestClient, database: Database, world: dict[str, str], url: str
+) -> None:
+    response_holder: list[Response] = []
+
+    def send() -> Response:
+        response: Response = client.post(
+            url,
+            content=LONE_SURROGATE_PASSWORD,
+            headers={"content-type": "application/json", "X-API-Key": world["key"]},
+        )
+        response_holder.append(response)
+        return response
+
+    assert_refused_cleanly(database, send, {422})
+    assert "password" in response_holder[0].json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c, key: c.get(
+            "/api/v2/countries/CAN/didgroups",
+            params={"cityNamePattern": "W\x00"},
+            headers={"X-API-Key": key},
+        ),
+        lambda c, key: c.post(
+            "/api/v2/user", json={"email": "a\x00@example.com", "password": "x" * 12}
+        ),
+        lambda c, key: c.post(
+            "/api/v2/subuser", json={"email": "b@example.com\x00"}, headers={"X-API-Key": key}
+        ),
+        lambda c, key: c.post(
+            "/api/v2/user/login", json={"email": "a\x00@b.co", "password": "x" * 12}
+        ),
+    ],
+    ids=["cityNamePattern", "register", "subuser", "login"],
+)
+def test_nul_characters_are_refused_on_every_store(
+    client: TestClient,
+    database: Database,
+    world: dict[str, str],
+    send: Callable[[TestClient, str], Response],
+) -> None:
+    # Login answers an unusable email as it answers a wrong one: 401.
+    assert_refused_cleanly(database, lambda: send(client, world["key"]), {401, 422})

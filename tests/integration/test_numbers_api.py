@@ -5,6 +5,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from faxnum.api.app import create_app
+from faxnum.config import Settings
 from faxnum.store.database import Database
 from tests.factories import add_account, add_group
 
@@ -137,3 +139,29 @@ def test_an_account_sees_only_its_own_numbers(
     stranger = add_account(database, "stranger@example.com").api_key
     assert numbers(client, stranger)["numbers"] == []
     assert numbers(client, stranger)["meta"]["pagination"]["total"] == 0
+
+
+def test_links_are_relative_whatever_host_the_client_names(
+    client: TestClient, owned: tuple[str, list[int]]
+) -> None:
+    key, _ = owned
+    response = client.get(
+        "/api/v2/numbers",
+        params={"api_key": key, "limit": 1, "page": 2},
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    )
+    links = response.json()["meta"]["pagination"]["links"]
+    assert links == {
+        "previous": "/api/v2/numbers?limit=1&page=1",
+        "next": "/api/v2/numbers?limit=1&page=3",
+    }
+
+
+def test_links_are_absolute_on_the_configured_public_url(
+    settings: Settings, owned: tuple[str, list[int]]
+) -> None:
+    key, _ = owned
+    public = settings.model_copy(update={"public_url": "https://numbers.example.com/"})
+    with TestClient(create_app(public)) as other:
+        links = numbers(other, key, limit=1, page=1)["meta"]["pagination"]["links"]
+    assert links == {"next": "https://numbers.example.com/api/v2/numbers?limit=1&page=2"}

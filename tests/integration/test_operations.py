@@ -12,6 +12,7 @@ from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
 from faxnum.store.migrate import alembic_config
 from faxnum.store.tables import metadata
+from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import snapshot
 from tests.factories import add_account, add_group
 
@@ -33,18 +34,7 @@ def test_openapi_describes_the_real_shapes_and_key_locations(client: TestClient)
         "/", 1
     )[1]
     data = spec["components"]["schemas"][data_ref]
-    assert set(data["required"]) == {
-        "id",
-        "didid",
-        "did_id",
-        "did_group_id",
-        "country_code",
-        "city_name",
-        "area_code",
-        "number",
-        "type",
-        "trunk_id",
-    }
+    assert set(data["required"]) == set(PROVISIONED_NUMBER_FIELDS)
     assert data["properties"]["id"]["type"] == "integer"
     assert data["properties"]["area_code"]["type"] == "string"
     failure = responses["404"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]

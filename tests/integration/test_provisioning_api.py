@@ -8,28 +8,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from faxnum.store.database import Database
-from faxnum.store.tables import accounts, ledger_entries
+from faxnum.store.tables import ledger_entries
+from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, set_disabled, snapshot
-from tests.factories import add_account, add_group
+from tests.factories import add_account, add_group, balance_of
 
 PROVISION = "/api/v2/countries/didgroups/{}/provision"
-DATA_TYPES = {
-    "id": int,
-    "didid": int,
-    "did_id": int,
-    "did_group_id": int,
-    "country_code": str,
-    "city_name": str,
-    "area_code": str,
-    "number": str,
-    "type": str,
-    "trunk_id": int,
-}
-
-
-def balance(database: Database, account_id: int) -> Decimal:
-    with database.reader() as uow:
-        return uow.accounts.balance(account_id)
+DATA_TYPES = PROVISIONED_NUMBER_FIELDS
 
 
 def test_provisioning_returns_the_documented_body_field_by_field(
@@ -69,7 +54,7 @@ def test_provisioning_charges_setup_and_first_month_with_a_ledger_entry(
     response = client.get(PROVISION.format(group_id), params={"api_key": owner.api_key})
 
     assert response.status_code == 200
-    assert balance(database, owner.account_id) == Decimal("6.25")
+    assert balance_of(database, owner.account_id) == Decimal("6.25")
     with database.write_engine.connect() as connection:
         charges = connection.execute(
             select(ledger_entries.c.amount_micros, ledger_entries.c.number_id).where(
@@ -136,7 +121,7 @@ def test_exact_balance_is_enough(client: TestClient, database: Database) -> None
         client.post(PROVISION.format(group_id), params={"api_key": owner.api_key}).status_code
         == 200
     )
-    assert balance(database, owner.account_id) == 0
+    assert balance_of(database, owner.account_id) == 0
 
 
 def test_unknown_group_answers_404(client: TestClient, database: Database) -> None:
@@ -183,6 +168,7 @@ def test_wrong_case_of_a_real_key_is_refused(client: TestClient, database: Datab
     key = add_account(database).api_key
     response = client.post(PROVISION.format(group_id), params={"api_key": key.upper()})
     assert response.status_code == 401
+    assert response.json() == {"status": "failed", "message": "Invalid API key."}
 
 
 def test_disabled_account_gets_401(client: TestClient, database: Database) -> None:
@@ -252,10 +238,4 @@ def test_money_columns_stay_exact(client: TestClient, database: Database) -> Non
         client.post(PROVISION.format(group_id), params={"api_key": owner.api_key}).status_code
         == 200
     )
-    with database.write_engine.connect() as connection:
-        assert (
-            connection.execute(
-                select(accounts.c.balance_micros).where(accounts.c.id == owner.account_id)
-            ).scalar_one()
-            == 0
-        )
+    assert balance_of(database, owner.account_id) == 0

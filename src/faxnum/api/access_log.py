@@ -7,7 +7,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faxnum.api.headers import request_id_of
-from faxnum.api.redaction import redact
+from faxnum.api.redaction import redacted_target
 
 access_log = logging.getLogger("faxnum.access")
 
@@ -37,13 +37,12 @@ class AccessLog:
 
 def _line(scope: Scope, status: int, seconds: float) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
-    path = scope.get("path", "") + (f"?{query}" if query else "")
     client = scope.get("client")
     return json.dumps(
         {
             "request_id": request_id_of(scope),
             "method": scope.get("method"),
-            "path": redact(path),
+            "path": redacted_target(scope.get("path", ""), query),
             "status": status,
             "ms": round(seconds * 1000, 2),
             "client": client[0] if client else None,

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from faxnum import __version__
 from faxnum.api.access_log import AccessLog
 from faxnum.api.body_limit import BodyLimit
-from faxnum.api.errors import install_error_handlers
+from faxnum.api.errors import UnexpectedErrors, install_error_handlers
 from faxnum.api.headers import ResponseHeaders
 from faxnum.api.openapi import install_openapi
 from faxnum.api.ratelimit import RateLimiter
@@ -71,11 +71,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.faxnum = state
+    # No redirect for a trailing slash: Starlette builds it from the Host header and
+    # repeats the query, key included. Such a path is simply not found.
+    app.router.redirect_slashes = False
     install_redaction("uvicorn.access", "uvicorn.error", "faxnum", "faxnum.access")
     install_error_handlers(app)
     install_openapi(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessLog)  # logs every answer, 413s too
+    app.add_middleware(AccessLog)  # logs every answer, 413s and 500s too
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(ResponseHeaders)  # outermost: the request id exists for all the rest
     for router in (
         provisioning.router,

@@ -29,14 +29,18 @@ async def body_fields(request: Request) -> dict[str, str]:
 async def _read_body_fields(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
-        return _json_fields(await request.body())
-    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields = _json_fields(await request.body())
+    elif media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form()
         except Exception as exc:  # malformed multipart: the parser's own exceptions vary
             raise Invalid.field("body", "is not a readable form") from exc
-        return {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
-    return {}
+        fields = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
+    else:
+        return {}
+    for name, value in fields.items():
+        _require_text(name, value)
+    return fields
 
 
 def _json_fields(raw: bytes) -> dict[str, str]:
@@ -44,12 +48,25 @@ def _json_fields(raw: bytes) -> dict[str, str]:
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        if not isinstance(data, dict):
+            return {}  # e.g. a bare JSON string: no named fields at all
+        return {
+            str(key): value if isinstance(value, str) else json.dumps(value)
+            for key, value in data.items()
+            if value is not None
+        }
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: nesting deeper than Python's stack, well inside the size limit.
         raise Invalid.field("body", "is not valid JSON") from exc
-    if not isinstance(data, dict):
-        return {}  # e.g. a bare JSON string: no named fields at all
-    return {
-        str(key): value if isinstance(value, str) else json.dumps(value)
-        for key, value in data.items()
-        if value is not None
-    }
+
+
+def _require_text(name: str, value: str) -> None:
+    """Text every encoder takes: JSON can smuggle in lone UTF-16 surrogates, which a
+    password hash or a database driver would fail on."""
+    for text in (name, value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise Invalid.field(
+                "body" if text is name else name, "is not valid text (lone surrogate)"
+            ) from exc

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faxnum.api.responses import failure
 from faxnum.domain.errors import (
@@ -71,13 +72,40 @@ async def on_http_error(_: Request, error: Exception) -> Response:
     return failure(error.status_code, message, headers=error.headers)
 
 
-async def on_unexpected_error(_: Request, error: Exception) -> Response:
-    log.error("unhandled error: %s", type(error).__name__, exc_info=error)
-    return failure(500, "Internal server error.")
+class UnexpectedErrors:
+    """A bug becomes one logged traceback and a 500 in the envelope, sent through the
+    middleware that adds the request id and safety headers. (Starlette's own handler
+    for `Exception` answers outside every middleware, and uvicorn logs the error again.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            log.error(
+                "unhandled error %s (request %s)",
+                type(error).__name__,
+                scope.get("state", {}).get("request_id", "-"),
+                exc_info=error,
+            )
+            if not started:  # otherwise the client sees a cut-off answer: nothing to add
+                await failure(500, "Internal server error.")(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected_error)

@@ -2,14 +2,29 @@
 
 import logging
 import re
+from urllib.parse import parse_qsl, unquote, urlencode
 
 _QUERY_KEY = re.compile(r"(?i)(api_key=)[^&\s\"']*")
 _BARE_KEY = re.compile(r"fxn_[0-9A-Za-z]{4,}")
 REDACTED = "[REDACTED]"
+# Query parameters whose value is a secret whatever it looks like (compared decoded and
+# case-insensitively, so `api%5Fkey` and `PASSWORD` are caught too).
+SECRET_PARAMETERS = frozenset({"api_key", "apikey", "key", "password", "token", "secret"})
 
 
 def redact(text: str) -> str:
     return _BARE_KEY.sub("fxn_" + REDACTED, _QUERY_KEY.sub(r"\1" + REDACTED, text))
+
+
+def redacted_target(path: str, query: str) -> str:
+    """A request's path and query as a log may show them: decoded first, so no encoding
+    hides a secret, then every secret parameter's value and anything key-shaped replaced."""
+    pairs = [
+        (name, REDACTED if name.strip().lower() in SECRET_PARAMETERS else value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+    ]
+    target = unquote(path) + (f"?{urlencode(pairs, safe='[]')}" if pairs else "")
+    return redact(target)
 
 
 class RedactKeys(logging.Filter):

@@ -50,14 +50,16 @@ def documented_failures(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Failure, "description": reasons[code]} for code in codes}
 
 
-def page_meta(request: Request, page: Page[Any]) -> Meta:
-    """Where a page stands, with neighbour page URLs keeping the other query
-    parameters, never the key."""
-    url = request.url.remove_query_params("api_key")
+def page_meta(request: Request, page: Page[Any], public_url: str | None) -> Meta:
+    """Where a page stands, with links to its neighbours that keep the other query
+    parameters, never the key: relative, or absolute on the configured public URL (a
+    client's Host header never makes them)."""
+    base = (public_url or "").rstrip("/") + request.url.path
+    query = request.url.remove_query_params("api_key").include_query_params
     neighbours = {"previous": page.previous_page, "next": page.next_page}
     links = {
-        name: str(url.include_query_params(page=n))
-        for name, n in neighbours.items()
-        if n is not None
+        name: f"{base}?{query(page=number).query}"
+        for name, number in neighbours.items()
+        if number is not None
     }
     return Meta(pagination=Pagination.of(page, links))

@@ -1,14 +1,20 @@
 """Wire shapes of the v2 API, kept apart from tables and domain entities."""
 
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faxnum.domain.accounts import AccountSummary
 from faxnum.domain.catalogue import AreaCode, Country, State
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import DidGroup, NumberListing, NumberType, ProvisionedNumber
 from faxnum.domain.pagination import Page
+
+
+def utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC; SQLite hands back times without their (UTC) zone."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 class Failure(BaseModel):
@@ -206,12 +212,9 @@ class LedgerEntryData(BaseModel):
 
     @classmethod
     def of(cls, entry: LedgerEntry) -> "LedgerEntryData":
-        created = (
-            entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=UTC)
-        )
         return cls(
             id=entry.id,
-            created_at=created.isoformat(),
+            created_at=utc_text(entry.created_at),
             kind=entry.kind,
             description=entry.description,
             amount=float(entry.amount),
@@ -223,3 +226,39 @@ class LedgerResponse(BaseModel):
     status: Literal["success"] = "success"
     entries: list[LedgerEntryData]
     meta: Meta
+
+
+class SubuserData(BaseModel):
+    id: int
+    email: str
+    disabled: bool = Field(description="A disabled sub-account gets 401 for key and login.")
+    created_at: str = Field(description="ISO 8601, UTC.")
+
+    @classmethod
+    def of(cls, account: AccountSummary) -> "SubuserData":
+        return cls(
+            id=account.id,
+            email=account.email,
+            disabled=account.disabled,
+            created_at=utc_text(account.created_at),
+        )
+
+
+class SubusersResponse(BaseModel):
+    status: Literal["success"] = "success"
+    data: list[SubuserData]
+    meta: Meta
+
+
+class SubuserResponse(BaseModel):
+    status: Literal["success"] = "success"
+    data: SubuserData
+
+
+class ApiKeyData(BaseModel):
+    api_key: str
+
+
+class SubuserKeyResponse(BaseModel):
+    status: Literal["success"] = "success"
+    data: ApiKeyData

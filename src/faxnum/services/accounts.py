@@ -13,11 +13,11 @@ from faxnum.domain.accounts import (
     check_password,
 )
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
-from faxnum.domain.errors import Conflict, Invalid, NotFound, Unauthorized
+from faxnum.domain.errors import Invalid, NotFound, Unauthorized
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.passwords import hash_password, verify_password
 from faxnum.services.billing import credit
-from faxnum.services.unit_of_work import UnitOfWork
+from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 WRONG_CREDENTIALS = "Wrong email or password."
 # Verified against when the email is unknown, so both answers take as long.
@@ -114,47 +114,30 @@ def register(
     now: datetime,
     welcome_credit: Decimal,
 ) -> NewAccount:
-    return create_account(
-        uow,
-        cipher,
-        registration.email,
-        now,
-        password_hash=registration.password_hash,
-        opening_credit=welcome_credit,
-    )
+    email, password_hash = registration.email, registration.password_hash
+    return create_account(uow, cipher, email, now, password_hash, opening_credit=welcome_credit)
 
 
-def create_subaccount(
-    uow: UnitOfWork, cipher: KeyCipher, caller: Caller, registration: Registration, now: datetime
-) -> NewAccount:
-    """A sub-account spends its parent's balance; only main accounts have them."""
-    if caller.is_subaccount:
-        raise Conflict("A sub-account cannot create sub-accounts.")
-    return create_account(
-        uow,
-        cipher,
-        registration.email,
-        now,
-        password_hash=registration.password_hash,
-        parent_id=caller.account_id,
-    )
-
-
-def log_in(uow: UnitOfWork, cipher: KeyCipher, email: str | None, password: str | None) -> str:
+def log_in(
+    unit_of_work: UnitOfWorkFactory, cipher: KeyCipher, email: str | None, password: str | None
+) -> str:
     """The account's key for the right password. An unknown email, a wrong password and
     a disabled account get one answer, in about the same time (a decoy hash is checked
-    when there is no account). Slow by design: run it off the event loop."""
+    when there is no account). The slow check runs after the read's transaction ended."""
     if not email:
         raise Invalid.field("email", "is required")
-    try:
-        credentials = uow.accounts.credentials(normalise_email(email))
-    except Invalid:
-        credentials = None
+    credentials, encrypted = None, None
+    with unit_of_work() as uow:
+        try:
+            credentials = uow.accounts.credentials(normalise_email(email))
+        except Invalid:
+            credentials = None
+        if credentials is not None:
+            encrypted = uow.accounts.encrypted_key(credentials.account_id)
     stored = credentials.password_hash if credentials and credentials.password_hash else _DECOY_HASH
     matches = verify_password(stored, (password or "")[:MAX_PASSWORD_LENGTH])
     if credentials is None or credentials.password_hash is None or not matches:
         raise Unauthorized(WRONG_CREDENTIALS)
-    encrypted = uow.accounts.encrypted_key(credentials.account_id)
     if credentials.disabled or encrypted is None:
         raise Unauthorized(WRONG_CREDENTIALS)
     return cipher.decrypt(encrypted)

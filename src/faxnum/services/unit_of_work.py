@@ -38,7 +38,9 @@ from faxnum.domain.pagination import PageRequest
 
 
 class AccountRepository(Protocol):
-    def holder_of_key(self, digest: bytes) -> KeyHolder | None: ...
+    def holder_of_key(self, digest: bytes) -> KeyHolder | None:
+        """`disabled` when the account or the parent it spends for is disabled."""
+        ...
 
     def create(
         self, email: str, password_hash: str | None, parent_id: int | None, now: datetime
@@ -46,9 +48,19 @@ class AccountRepository(Protocol):
         """The new account's id; `Conflict` when the email is taken, even concurrently."""
         ...
 
-    def credentials(self, email: str) -> Credentials | None: ...
+    def credentials(self, email: str) -> Credentials | None:
+        """`disabled` when the account or the parent it spends for is disabled."""
+        ...
 
     def summaries(self) -> list[AccountSummary]: ...
+
+    def summary(self, account_id: int) -> AccountSummary | None: ...
+
+    def subaccounts_page(
+        self, parent_id: int, wanted: PageRequest
+    ) -> tuple[list[AccountSummary], int]:
+        """Oldest first; and how many there are."""
+        ...
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool: ...
 

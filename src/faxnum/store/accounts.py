@@ -2,15 +2,20 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from faxnum.domain.accounts import AccountSummary, Caller, Credentials, KeyHolder
 from faxnum.domain.errors import Conflict
 from faxnum.domain.money import from_micros, to_micros
+from faxnum.domain.pagination import PageRequest
 from faxnum.store.tables import accounts, api_keys, trunks
 
+_parent = accounts.alias("parent")
+# An account is shut out when it, or the parent whose balance it spends, is disabled.
+_SHUT_OUT = or_(accounts.c.disabled, _parent.c.disabled.is_(True)).label("disabled")
 # Built once: statement construction costs more than SQLite's execution of it.
 _HOLDER_OF_KEY = (
     select(
@@ -18,12 +23,21 @@ _HOLDER_OF_KEY = (
         api_keys.c.digest,
         accounts.c.id.label("account_id"),
         accounts.c.parent_id,
-        accounts.c.disabled,
+        _SHUT_OUT,
         trunks.c.id.label("trunk_id"),
     )
     .join(accounts, accounts.c.id == api_keys.c.account_id)
+    .outerjoin(_parent, _parent.c.id == accounts.c.parent_id)
     .join(trunks, and_(trunks.c.account_id == accounts.c.id, trunks.c.is_default))
     .where(api_keys.c.digest == bindparam("digest"), api_keys.c.revoked_at.is_(None))
+)
+_SUMMARY_COLUMNS = (
+    accounts.c.id,
+    accounts.c.email,
+    accounts.c.parent_id,
+    accounts.c.balance_micros,
+    accounts.c.disabled,
+    accounts.c.created_at,
 )
 _CHANGE_BALANCE = (
     update(accounts)
@@ -63,34 +77,34 @@ class AccountQueries:
 
     def credentials(self, email: str) -> Credentials | None:
         row = self._db.execute(
-            select(accounts.c.id, accounts.c.password_hash, accounts.c.disabled).where(
-                accounts.c.email == email
-            )
+            select(accounts.c.id, accounts.c.password_hash, _SHUT_OUT)
+            .outerjoin(_parent, _parent.c.id == accounts.c.parent_id)
+            .where(accounts.c.email == email)
         ).first()
         return None if row is None else Credentials(row.id, row.password_hash, row.disabled)
 
     def summaries(self) -> list[AccountSummary]:
+        rows = self._db.execute(select(*_SUMMARY_COLUMNS).order_by(accounts.c.id))
+        return [_summary(row) for row in rows]
+
+    def summary(self, account_id: int) -> AccountSummary | None:
+        row = self._db.execute(select(*_SUMMARY_COLUMNS).where(accounts.c.id == account_id)).first()
+        return None if row is None else _summary(row)
+
+    def subaccounts_page(
+        self, parent_id: int, wanted: PageRequest
+    ) -> tuple[list[AccountSummary], int]:
+        """Oldest first; and how many there are."""
+        mine = accounts.c.parent_id == parent_id
+        total = self._db.execute(select(func.count()).select_from(accounts).where(mine))
         rows = self._db.execute(
-            select(
-                accounts.c.id,
-                accounts.c.email,
-                accounts.c.parent_id,
-                accounts.c.balance_micros,
-                accounts.c.disabled,
-                accounts.c.created_at,
-            ).order_by(accounts.c.id)
+            select(*_SUMMARY_COLUMNS)
+            .where(mine)
+            .order_by(accounts.c.id)
+            .limit(wanted.limit)
+            .offset(wanted.offset)
         )
-        return [
-            AccountSummary(
-                row.id,
-                row.email,
-                row.parent_id,
-                from_micros(row.balance_micros),
-                row.disabled,
-                row.created_at,
-            )
-            for row in rows
-        ]
+        return [_summary(row) for row in rows], int(total.scalar_one())
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool:
         changed = self._db.execute(
@@ -149,3 +163,14 @@ class AccountQueries:
             _CHANGE_BALANCE, {"account_id": account_id, "delta": to_micros(delta)}
         )
         return changed.rowcount == 1
+
+
+def _summary(row: Any) -> AccountSummary:  # a Row of _SUMMARY_COLUMNS
+    return AccountSummary(
+        row.id,
+        row.email,
+        row.parent_id,
+        from_micros(row.balance_micros),
+        row.disabled,
+        row.created_at,
+    )

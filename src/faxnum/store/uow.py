@@ -28,50 +28,25 @@ class _ConnectionUnitOfWork(ABC):
     numbers: NumberQueries
     ledger: LedgerQueries
     idempotency: IdempotencyQueries
+    _connection: Connection | None = None
     _transaction: RootTransaction | NestedTransaction | None = None
 
-    def _bind(self, connection: Connection) -> None:
-        self._bound = connection
+    @abstractmethod
+    def _begin(self) -> tuple[Connection, RootTransaction | NestedTransaction]: ...
+
+    @abstractmethod
+    def _end(self) -> None:
+        """After the transaction is settled: give back what `_begin` took."""
+
+    def __enter__(self) -> Self:
+        connection, self._transaction = self._begin()
+        self._connection = connection
         self.accounts = AccountQueries(connection)
         self.catalogue = CatalogueQueries(connection)
         self.dids = DidQueries(connection)
         self.numbers = NumberQueries(connection)
         self.ledger = LedgerQueries(connection)
         self.idempotency = IdempotencyQueries(connection)
-
-    @abstractmethod
-    def __enter__(self) -> Self: ...
-
-    @abstractmethod
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None:
-        assert self._transaction is not None, "commit() outside a `with` block"
-        self._transaction.commit()
-
-    def schema_is_current(self) -> bool:
-        return schema_is_current(self._bound)
-
-    def _rollback_unless_committed(self) -> None:
-        if self._transaction is not None and self._transaction.is_active:
-            self._transaction.rollback()
-        self._transaction = None
-
-
-class SqlUnitOfWork(_ConnectionUnitOfWork):
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._connection: Connection | None = None
-
-    def __enter__(self) -> Self:
-        self._connection = self._engine.connect()
-        self._transaction = self._connection.begin()
-        self._bind(self._connection)
         return self
 
     def __exit__(
@@ -81,26 +56,45 @@ class SqlUnitOfWork(_ConnectionUnitOfWork):
         tb: TracebackType | None,
     ) -> None:
         try:
-            self._rollback_unless_committed()
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
         finally:
-            if self._connection is not None:
-                self._connection.close()
-            self._connection = None
+            self._transaction = None
+            self._end()
+
+    def commit(self) -> None:
+        assert self._transaction is not None, "commit() outside a `with` block"
+        self._transaction.commit()
+
+    def schema_is_current(self) -> bool:
+        assert self._connection is not None, "used outside a `with` block"
+        return schema_is_current(self._connection)
+
+
+class SqlUnitOfWork(_ConnectionUnitOfWork):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _begin(self) -> tuple[Connection, RootTransaction]:
+        connection = self._engine.connect()
+        try:
+            return connection, connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+
+    def _end(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
 
 
 class SavepointUnitOfWork(_ConnectionUnitOfWork):
     def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+        self._enclosing = connection
 
-    def __enter__(self) -> Self:
-        self._transaction = self._connection.begin_nested()
-        self._bind(self._connection)
-        return self
+    def _begin(self) -> tuple[Connection, NestedTransaction]:
+        return self._enclosing, self._enclosing.begin_nested()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._rollback_unless_committed()
+    def _end(self) -> None:
+        """The enclosing connection belongs to the batch, which closes it."""

@@ -8,15 +8,16 @@ from faxnum.domain.accounts import Caller
 from faxnum.domain.errors import Conflict, Invalid, Unauthorized
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import (
+    NewAccount,
     authenticate,
     create_account,
-    create_subaccount,
     log_in,
     prepare_registration,
     register,
     rotate_key,
     set_disabled,
 )
+from faxnum.services.subaccounts import create_subaccount
 from tests.fakes import FakeStore
 from tests.unit.services.conftest import NOW
 
@@ -95,36 +96,55 @@ def test_a_rotated_key_replaces_the_old_one(
         assert uow.accounts.holder_of_key(store.tables.keys[caller.key_id]["digest"]) is None
 
 
-def test_login_answers_the_key_for_the_right_password_only(
-    store: FakeStore, cipher: KeyCipher
-) -> None:
+@pytest.fixture
+def user(store: FakeStore, cipher: KeyCipher) -> NewAccount:
+    """user@example.com, registered with PASSWORD."""
     registration = prepare_registration("user@example.com", PASSWORD, password_required=True)
     with store.unit_of_work() as uow:
-        created = register(uow, cipher, registration, NOW, welcome_credit=Decimal(0))
-    with store.unit_of_work() as uow:
-        assert log_in(uow, cipher, "USER@example.com", PASSWORD) == created.api_key
-        for email, password in [
-            ("user@example.com", "wrong password!"),
-            ("nobody@example.com", PASSWORD),
-            ("not an email", PASSWORD),
-        ]:
-            with pytest.raises(Unauthorized) as refused:
-                log_in(uow, cipher, email, password)
-            assert refused.value.message == "Wrong email or password."
-        with pytest.raises(Invalid):
-            log_in(uow, cipher, None, PASSWORD)
+        return register(uow, cipher, registration, NOW, welcome_credit=Decimal(0))
+
+
+def test_login_answers_the_key_for_the_right_password_only(
+    store: FakeStore, cipher: KeyCipher, user: NewAccount
+) -> None:
+    read = store.unit_of_work
+    assert log_in(read, cipher, "USER@example.com", PASSWORD) == user.api_key
+    for email, password in [
+        ("user@example.com", "wrong password!"),
+        ("nobody@example.com", PASSWORD),
+        ("not an email", PASSWORD),
+    ]:
+        with pytest.raises(Unauthorized) as refused:
+            log_in(read, cipher, email, password)
+        assert refused.value.message == "Wrong email or password."
+    with pytest.raises(Invalid):
+        log_in(read, cipher, None, PASSWORD)
 
 
 def test_a_disabled_account_can_neither_log_in_nor_use_its_key(
-    store: FakeStore, cipher: KeyCipher
+    store: FakeStore, cipher: KeyCipher, user: NewAccount
 ) -> None:
-    registration = prepare_registration("user@example.com", PASSWORD, password_required=True)
-    with store.unit_of_work() as uow:
-        created = register(uow, cipher, registration, NOW, welcome_credit=Decimal(0))
     with store.unit_of_work() as uow:
         set_disabled(uow, "user@example.com", True)
+    with pytest.raises(Unauthorized):
+        log_in(store.unit_of_work, cipher, "user@example.com", PASSWORD)
+    with store.unit_of_work() as uow, pytest.raises(Unauthorized):
+        authenticate(uow, user.api_key)
+
+
+def test_a_disabled_parent_shuts_out_its_sub_accounts_keys_and_logins(
+    store: FakeStore, cipher: KeyCipher, caller: Caller
+) -> None:
+    registration = prepare_registration("child@example.com", PASSWORD, password_required=False)
     with store.unit_of_work() as uow:
-        with pytest.raises(Unauthorized):
-            log_in(uow, cipher, "user@example.com", PASSWORD)
-        with pytest.raises(Unauthorized):
-            authenticate(uow, created.api_key)
+        child = create_subaccount(uow, cipher, caller, registration, NOW)
+    with store.unit_of_work() as uow:
+        set_disabled(uow, "owner@example.com", True)
+    with store.unit_of_work() as uow, pytest.raises(Unauthorized):
+        authenticate(uow, child.api_key)
+    with pytest.raises(Unauthorized):
+        log_in(store.unit_of_work, cipher, "child@example.com", PASSWORD)
+    with store.unit_of_work() as uow:
+        set_disabled(uow, "owner@example.com", False)
+    with store.unit_of_work() as uow:
+        assert authenticate(uow, child.api_key).account_id == child.account_id

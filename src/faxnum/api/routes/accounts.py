@@ -4,23 +4,33 @@ Passwords travel only in the body (never the query string), so these are POST on
 Hashing and checking them is slow by design and runs off the event loop.
 """
 
-import asyncio
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller, count_anonymous_request
 from faxnum.api.body import body_fields
 from faxnum.api.openapi import AUTHENTICATED, PASSWORD_BODY, SUBUSER_BODY
-from faxnum.api.responses import documented, success
-from faxnum.api.schemas import ApiKeyResponse
+from faxnum.api.params import MAX_ID, Paging
+from faxnum.api.responses import documented, page_meta, success
+from faxnum.api.schemas import (
+    ApiKeyData,
+    ApiKeyResponse,
+    SubuserData,
+    SubuserKeyResponse,
+    SubuserResponse,
+    SubusersResponse,
+)
 from faxnum.api.state import state_of
-from faxnum.services.accounts import (
+from faxnum.domain.accounts import Caller
+from faxnum.security.passwords import with_password_work
+from faxnum.services.accounts import log_in, prepare_registration, register, rotate_key
+from faxnum.services.subaccounts import (
     create_subaccount,
-    log_in,
-    prepare_registration,
-    register,
-    rotate_key,
+    list_subaccounts,
+    rotate_subaccount_key,
+    set_subaccount_disabled,
 )
 
 router = APIRouter(tags=["accounts"])
@@ -40,8 +50,8 @@ def _key_response(api_key: str) -> Response:
 async def register_user(request: Request) -> Response:
     await count_anonymous_request(request)
     fields = await body_fields(request)
-    registration = await asyncio.to_thread(
-        prepare_registration, fields.get("email"), fields.get("password"), password_required=True
+    registration = await with_password_work(
+        partial(prepare_registration, fields.get("email"), fields.get("password"), True)
     )
     state = state_of(request)
     created = await state.database.write(
@@ -67,9 +77,9 @@ async def login(request: Request) -> Response:
     await count_anonymous_request(request)
     fields = await body_fields(request)
     state = state_of(request)
-    api_key = await state.database.read_off_loop(
+    api_key = await with_password_work(
         partial(
-            log_in, cipher=state.cipher, email=fields.get("email"), password=fields.get("password")
+            log_in, state.database.reader, state.cipher, fields.get("email"), fields.get("password")
         )
     )
     return _key_response(api_key)
@@ -84,8 +94,8 @@ async def login(request: Request) -> Response:
 )
 async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     fields = await body_fields(request)
-    registration = await asyncio.to_thread(
-        prepare_registration, fields.get("email"), fields.get("password"), password_required=False
+    registration = await with_password_work(
+        partial(prepare_registration, fields.get("email"), fields.get("password"), False)
     )
     state = state_of(request)
     created = await state.database.write(
@@ -113,3 +123,82 @@ async def rotate(request: Request, caller: CurrentCaller) -> Response:
         partial(rotate_key, cipher=state.cipher, account_id=caller.account_id, now=state.clock())
     )
     return _key_response(new_key)
+
+
+SubuserId = Annotated[int, Path(ge=1, le=MAX_ID, description="From List sub-accounts.")]
+
+
+@router.get(
+    "/subusers",
+    response_model=None,
+    responses=documented(SubusersResponse, 401, 403, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="List the caller's sub-accounts, oldest first",
+)
+async def subusers(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+    state = state_of(request)
+    found = await state.database.read(partial(list_subaccounts, caller=caller, wanted=paging))
+    return success(
+        SubusersResponse(
+            data=[SubuserData.of(account) for account in found.items],
+            meta=page_meta(request, found, state.settings.public_url),
+        )
+    )
+
+
+async def _set_disabled(
+    request: Request, caller: Caller, subuser_id: int, disabled: bool
+) -> Response:
+    changed = await state_of(request).database.write(
+        partial(set_subaccount_disabled, caller=caller, subaccount_id=subuser_id, disabled=disabled)
+    )
+    return success(SubuserResponse(data=SubuserData.of(changed)))
+
+
+@router.post(
+    "/subusers/{subuser_id}/disable",
+    response_model=None,
+    responses=documented(SubuserResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="Disable a sub-account: its key and login get 401 at once",
+)
+async def disable_subuser(
+    request: Request, caller: CurrentCaller, subuser_id: SubuserId
+) -> Response:
+    return await _set_disabled(request, caller, subuser_id, True)
+
+
+@router.post(
+    "/subusers/{subuser_id}/enable",
+    response_model=None,
+    responses=documented(SubuserResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="Enable a sub-account again",
+)
+async def enable_subuser(
+    request: Request, caller: CurrentCaller, subuser_id: SubuserId
+) -> Response:
+    return await _set_disabled(request, caller, subuser_id, False)
+
+
+@router.post(
+    "/subusers/{subuser_id}/keys/rotate",
+    response_model=None,
+    responses=documented(SubuserKeyResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="Replace a sub-account's API key (the old one stops working)",
+)
+async def rotate_subuser_key(
+    request: Request, caller: CurrentCaller, subuser_id: SubuserId
+) -> Response:
+    state = state_of(request)
+    new_key = await state.database.write(
+        partial(
+            rotate_subaccount_key,
+            cipher=state.cipher,
+            caller=caller,
+            subaccount_id=subuser_id,
+            now=state.clock(),
+        )
+    )
+    return success(SubuserKeyResponse(data=ApiKeyData(api_key=new_key)))

@@ -67,6 +67,7 @@ async def list_did_groups(
         Query(
             alias="cityNamePattern",
             max_length=MAX_CITY_PATTERN_LENGTH,
+            pattern=r"^[^\x00-\x1f]*$",  # no control characters (PostgreSQL refuses NUL)
             description="Prefix; `%` matches any run.",
         ),
     ] = None,

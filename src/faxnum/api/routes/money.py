@@ -48,12 +48,11 @@ async def get_ledger(
     caller: CurrentCaller,
     paging: Paging,
 ) -> Response:
-    found = await state_of(request).database.read(
-        partial(ledger_page, caller=caller, wanted=paging)
-    )
+    state = state_of(request)
+    found = await state.database.read(partial(ledger_page, caller=caller, wanted=paging))
     return success(
         LedgerResponse(
             entries=[LedgerEntryData.of(entry) for entry in found.items],
-            meta=page_meta(request, found),
+            meta=page_meta(request, found, state.settings.public_url),
         )
     )

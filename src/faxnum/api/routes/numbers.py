@@ -29,12 +29,11 @@ async def numbers(
     caller: CurrentCaller,
     paging: Paging,
 ) -> Response:
-    found = await state_of(request).database.read(
-        partial(list_numbers, caller=caller, wanted=paging)
-    )
+    state = state_of(request)
+    found = await state.database.read(partial(list_numbers, caller=caller, wanted=paging))
     return success(
         NumbersResponse(
             numbers=[NumberData.of(number) for number in found.items],
-            meta=page_meta(request, found),
+            meta=page_meta(request, found, state.settings.public_url),
         )
     )
