@@ -28,7 +28,7 @@ from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
 from faxnum.testing.servers import running_server as served
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-not-for-production-0123456789"
 # Winnipeg exchanges: every number below is validated and geocoded before it is loaded.
 WINNIPEG_EXCHANGES = ("1204284", "1204949", "1204943", "1204944", "1204947", "1204989")
 

@@ -173,6 +173,19 @@ class FakeAccounts(_Repository):
         ]
         return max(live)[1] if live else None
 
+    def live_encrypted_keys(
+        self, after_id: int, limit: int, newest_first: bool = False
+    ) -> list[tuple[int, bytes]]:
+        live = [
+            (i, k["encrypted"])
+            for i, k in sorted(self.t.keys.items(), reverse=newest_first)
+            if k["revoked_at"] is None and i > after_id
+        ]
+        return live[:limit]
+
+    def replace_encrypted(self, key_id: int, encrypted: bytes) -> None:
+        self.t.keys[key_id]["encrypted"] = encrypted
+
     def balance(self, account_id: int) -> Decimal:
         return Decimal(self.t.accounts[account_id]["balance"])
 

@@ -4,11 +4,13 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS
 from faxnum.domain.lifecycle import LifecyclePolicy
-from faxnum.security.secrets import local_secret
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, split_secrets
 
 
 class Settings(BaseSettings):
@@ -18,10 +20,15 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: SecretStr | None = None
     redis_url: str | None = None
-    # Per API key; `limits` notation, several separated by ';' ("20/second;600/minute").
+    # Per account tree (an account and its sub-accounts share one budget, whichever key
+    # they use); `limits` notation, several separated by ';' ("20/second;600/minute").
     rate_limit: str = "20/second;600/minute"
-    # Per client address, for the unauthenticated register and login endpoints.
+    # Per client address, for register, login and sub-account creation.
     auth_rate_limit: str = "10/minute;100/hour"
+    # Per account tree, on top of rate_limit: creating sub-accounts and rotating keys.
+    account_change_rate_limit: str = "10/minute;50/day"
+    # How many sub-accounts one account may have.
+    max_subaccounts: int = DEFAULT_MAX_SUBACCOUNTS
     welcome_credit: Decimal = Decimal("0")
     # Renewal inside `serve`: how often (0 turns it off), grace and aging in days.
     renew_interval_s: float = 3600
@@ -49,9 +56,30 @@ class Settings(BaseSettings):
             idempotency_hours=self.idempotency_hours,
         )
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secrets(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            given = split_secrets(value.get_secret_value())
+            if not given:
+                raise ValueError("is empty; unset it to have a secret generated")
+            for secret in given:
+                check_strength(secret.decode())
+        return value
+
     @cached_property
-    def effective_secret(self) -> bytes:
-        """The key-encryption secret; generated once into the data dir when unset."""
+    def effective_secrets(self) -> list[bytes]:
+        """The key-encryption secrets, current first; generated once into the data dir
+        when FAXNUM_SECRET_KEY is unset."""
         if self.secret_key is not None:
-            return self.secret_key.get_secret_value().encode()
-        return local_secret(self.data_dir)
+            return split_secrets(self.secret_key.get_secret_value())
+        found = local_secrets(self.data_dir)
+        for secret in found:
+            try:
+                check_strength(secret.decode())
+            except WeakSecret as weak:
+                raise WeakSecret(f"{self.data_dir / 'secret.key'}: {weak}") from None
+        return found
+
+    def key_cipher(self) -> KeyCipher:
+        return KeyCipher(*self.effective_secrets)

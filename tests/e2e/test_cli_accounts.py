@@ -1,14 +1,17 @@
 """Operator commands for accounts, keys and billing, run as an operator runs them."""
 
+import secrets
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
-from faxnum.testing.servers import RunningServer
+from faxnum.testing.servers import RunningServer, faxnum_command
 from tests.e2e.conftest import faxnum
 from tests.factories import add_account, add_group
 
@@ -70,3 +73,39 @@ def test_billing_renew_charges_every_month_that_has_come_as_of_the_given_date(
     assert "billed@example.com" in listing and "3.00" in listing  # 10 - 3 - 2 x 2
     again = faxnum(server_env, "billing", "renew", "--today", "2030-03-15")
     assert "Renewed 0 number-months" in again
+
+
+def test_a_lost_secret_stops_the_server_and_rotation_keeps_every_key(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in server_env.items() if k != "FAXNUM_SECRET_KEY"}  # secret.key
+    key = faxnum(env, "accounts", "create", "ada@example.com").splitlines()[-1]
+    secret_file = Path(env["FAXNUM_DATA_DIR"]) / "secret.key"
+    before = secret_file.read_text()
+
+    assert "Re-sealed 1 stored keys" in faxnum(env, "secret", "rotate")
+    assert secret_file.read_text() != before and len(secret_file.read_text().split()) == 1
+    assert faxnum(env, "keys", "rotate", "ada@example.com")  # opens the copy: same secret
+
+    secret_file.write_text(secrets.token_urlsafe(32) + "\n")  # lost and replaced
+    refused = subprocess.run(
+        faxnum_command("serve", "--port", "1"), env=env, capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode != 0
+    assert "encrypted under another secret" in refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stdout + refused.stderr
+    assert key not in refused.stdout + refused.stderr
+
+
+def test_a_weak_secret_is_refused_in_one_line(server_env: dict[str, str]) -> None:
+    for weak in ("", "x", "..."):
+        done = subprocess.run(
+            faxnum_command("accounts", "list"),
+            env=server_env | {"FAXNUM_SECRET_KEY": weak},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: FAXNUM_SECRET_KEY")

@@ -1,7 +1,9 @@
 """`faxnum import dids` and `faxnum export dids` as an operator runs them."""
 
+import subprocess
 from pathlib import Path
 
+from faxnum.testing.servers import faxnum_command
 from tests.e2e.conftest import faxnum
 from tests.factories import real_numbers
 
@@ -35,3 +37,21 @@ def test_import_reports_rejects_and_is_idempotent_then_exports(
     assert exported[0] == "number,country,area_code,city,type,setup_price,monthly_price,trunk"
     assert sorted(line.split(",")[0] for line in exported[1:]) == sorted(numbers)
     assert all(",0.75," in line for line in exported[1:])
+
+
+def test_the_rejects_file_can_never_be_the_file_being_imported(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "dids.csv"
+    source.write_text("number\nnonsense\n")
+    for given in (str(source), str(tmp_path / "." / "dids.csv")):
+        done = subprocess.run(
+            faxnum_command("import", "dids", str(source), "--rejects", given),
+            env=server_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode != 0
+        assert "--rejects" in done.stderr and "must not be the file being imported" in done.stderr
+    assert source.read_text() == "number\nnonsense\n"

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from faxnum.api.app import create_app
+from faxnum.config import Settings
 from faxnum.services.accounts import NewAccount
 from faxnum.store.database import Database
 from tests.dbstate import set_disabled, snapshot
@@ -124,4 +126,23 @@ def test_a_disabled_parent_shuts_out_every_sub_account_keys_and_logins(
         "/api/v2/user/login", json={"email": "sub1@example.com", "password": PASSWORD}
     )
     assert login.status_code == 401
+    assert snapshot(database.write_engine) == before
+
+
+def test_an_account_may_have_only_so_many_sub_accounts(
+    settings: Settings, database: Database, family: Family
+) -> None:
+    capped = settings.model_copy(update={"max_subaccounts": 3})
+    before = snapshot(database.write_engine)
+    with TestClient(create_app(capped)) as client:
+        response = client.post(
+            "/api/v2/subuser",
+            json={"email": "one-too-many@example.com"},
+            headers={"X-API-Key": family.parent.api_key},
+        )
+    assert response.status_code == 409
+    assert response.json() == {
+        "status": "failed",
+        "message": "An account may have at most 3 sub-accounts.",
+    }
     assert snapshot(database.write_engine) == before

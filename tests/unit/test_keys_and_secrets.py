@@ -1,15 +1,17 @@
 import logging
+import secrets
 import stat
 from pathlib import Path
 
 import pytest
-from cryptography.exceptions import InvalidTag
+from pydantic import SecretStr, ValidationError
 
 from faxnum.api.redaction import RedactKeys, redact
 from faxnum.config import Settings
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
-from faxnum.security.key_cipher import KeyCipher
+from faxnum.security.key_cipher import KeyCipher, WrongSecret
 from faxnum.security.passwords import hash_password, verify_password
+from faxnum.security.secrets import WeakSecret
 
 
 def test_new_keys_are_prefixed_128_bit_and_unique() -> None:
@@ -42,7 +44,7 @@ def test_encrypted_copy_round_trips_and_is_not_the_key() -> None:
 
 def test_another_secret_cannot_decrypt() -> None:
     sealed = KeyCipher(b"one").encrypt(new_api_key())
-    with pytest.raises(InvalidTag):
+    with pytest.raises(WrongSecret):
         KeyCipher(b"two").decrypt(sealed)
 
 
@@ -56,9 +58,44 @@ def test_passwords_are_argon2_hashed() -> None:
 
 def test_generated_secret_is_private_and_reused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key=None)
-    first = settings.effective_secret
+    first = settings.effective_secrets
     assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
-    assert Settings(data_dir=tmp_path, secret_key=None).effective_secret == first
+    assert Settings(data_dir=tmp_path, secret_key=None).effective_secrets == first
+
+
+@pytest.mark.parametrize(
+    "secret", ["", " ", "x", "...", "a" * 64, "abcdefgh" * 8, "short-but-random-9f8e", "ok" * 20]
+)
+def test_weak_secrets_are_refused_naming_the_setting(secret: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(secret_key=SecretStr(secret))
+    assert refused.value.errors()[0]["loc"] == ("secret_key",)
+
+
+def test_a_hand_written_weak_secret_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("secret\n")
+    with pytest.raises(WeakSecret, match="secret.key"):
+        Settings(data_dir=tmp_path, secret_key=None).key_cipher()
+
+
+def test_several_secrets_newest_first_are_all_accepted() -> None:
+    new, old = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    assert Settings(secret_key=SecretStr(f"{new}, {old}")).effective_secrets == [
+        new.encode(),
+        old.encode(),
+    ]
+
+
+def test_a_cipher_with_older_secrets_opens_their_copies_and_reseals_under_the_newest() -> None:
+    old, new = KeyCipher(b"o" * 40), KeyCipher(b"n" * 40, b"o" * 40)
+    key = new_api_key()
+    sealed_by_old = old.encrypt(key)
+    assert new.decrypt(sealed_by_old) == key
+    resealed = new.reseal(sealed_by_old)
+    assert resealed is not None and KeyCipher(b"n" * 40).decrypt(resealed) == key
+    assert new.reseal(resealed) is None  # already under the newest
+    with pytest.raises(WrongSecret):
+        KeyCipher(b"x" * 40).decrypt(sealed_by_old)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from faxnum.api.redaction import install_redaction
 from faxnum.api.routes import accounts, catalogue, health, money, numbers, provisioning
 from faxnum.api.state import AppState
 from faxnum.config import Settings
-from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.store.database import Database
 
@@ -39,7 +39,8 @@ def create_app(
         database=Database(settings.effective_database_url, serving=True),
         limiter=RateLimiter(settings.rate_limit, settings.redis_url),
         auth_limiter=RateLimiter(settings.auth_rate_limit, settings.redis_url),
-        cipher=KeyCipher(settings.effective_secret),
+        change_limiter=RateLimiter(settings.account_change_rate_limit, settings.redis_url),
+        cipher=settings.key_cipher(),
         clock=clock,
     )
 
@@ -47,6 +48,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Everything loaded so far lives as long as the process: keep the cyclic GC
         # from rescanning it, which otherwise shows up as latency spikes.
+        with state.database.reader() as uow:
+            check_secret(uow, state.cipher)  # serve no key that cannot be shown again
         gc.collect()
         gc.freeze()
         renewal = None

@@ -40,7 +40,8 @@ async def current_caller(request: Request) -> Caller:
     state = state_of(request)
     api_key = await presented_key(request)
     caller = await state.database.read(partial(authenticate, api_key=api_key))
-    await count_request(request, state.limiter, f"key:{caller.key_id}")
+    # One budget per account tree: a rotated key or a new sub-account brings no fresh one.
+    await count_request(request, state.limiter, f"account:{caller.payer_id}")
     return caller
 
 
@@ -54,9 +55,14 @@ async def count_request(request: Request, limiter: RateLimiter, identity: str) -
 
 
 async def count_anonymous_request(request: Request) -> None:
-    """Unauthenticated endpoints (register, login) are limited per client address."""
+    """Register, login and sub-account creation are limited per client address."""
     address = request.client.host if request.client else "unknown"
     await count_request(request, state_of(request).auth_limiter, f"address:{address}")
+
+
+async def count_account_change(request: Request, caller: Caller) -> None:
+    """Creating sub-accounts and rotating keys: a much smaller budget per account tree."""
+    await count_request(request, state_of(request).change_limiter, f"changes:{caller.payer_id}")
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

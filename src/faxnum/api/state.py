@@ -16,8 +16,9 @@ from faxnum.store.database import Database
 class AppState:
     settings: Settings
     database: Database
-    limiter: RateLimiter  # per API key
-    auth_limiter: RateLimiter  # per client address, for register and login
+    limiter: RateLimiter  # per account tree
+    auth_limiter: RateLimiter  # per client address, for register, login, sub-accounts
+    change_limiter: RateLimiter  # per account tree: sub-account creation, key rotation
     cipher: KeyCipher
     clock: Callable[[], datetime]
 

@@ -6,9 +6,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from faxnum.cli.common import amount_option, console, operator_database
-from faxnum.config import Settings
-from faxnum.security.key_cipher import KeyCipher
+from faxnum.cli.common import (
+    amount_option,
+    checked_cipher,
+    console,
+    load_settings,
+    operator_database,
+)
 from faxnum.services.accounts import (
     account_id_for,
     create_account,
@@ -30,14 +34,15 @@ def create(
     password: Annotated[str | None, typer.Option(help="Password for v2 login.")] = None,
 ) -> None:
     """Create an account; its API key is printed on the last line."""
-    settings = Settings()
+    settings = load_settings()
     amount = amount_option(credit, "--credit")
     with operator_database(settings) as database:
+        cipher = checked_cipher(settings, database)
         registration = prepare_registration(email, password, password_required=False)
         with database.unit_of_work() as uow:
             created = create_account(
                 uow,
-                KeyCipher(settings.effective_secret),
+                cipher,
                 registration.email,
                 datetime.now(UTC),
                 password_hash=registration.password_hash,
@@ -50,7 +55,7 @@ def create(
 @accounts_app.command("list")
 def list_() -> None:
     """Every account with its balance."""
-    with operator_database(Settings()) as database, database.reader() as uow:
+    with operator_database(load_settings()) as database, database.reader() as uow:
         accounts = list_accounts(uow)
     table = Table("id", "email", "parent", "balance", "status", "created")
     for account in accounts:
@@ -73,7 +78,7 @@ def credit_(
 ) -> None:
     """Add money to an account's balance (written to its ledger)."""
     value = amount_option(amount, "AMOUNT")
-    with operator_database(Settings()) as database, database.unit_of_work() as uow:
+    with operator_database(load_settings()) as database, database.unit_of_work() as uow:
         credit_account(uow, account_id_for(uow, email), value, note, datetime.now(UTC))
     console.print(f"Credited {value:.2f} to {email}.", highlight=False)
 
@@ -81,14 +86,14 @@ def credit_(
 @accounts_app.command("disable")
 def disable(email: str) -> None:
     """Refuse every request of the account (401) until enabled again."""
-    with operator_database(Settings()) as database, database.unit_of_work() as uow:
+    with operator_database(load_settings()) as database, database.unit_of_work() as uow:
         set_disabled(uow, email, True)
     console.print(f"Disabled {email}.", highlight=False)
 
 
 @accounts_app.command("enable")
 def enable(email: str) -> None:
-    with operator_database(Settings()) as database, database.unit_of_work() as uow:
+    with operator_database(load_settings()) as database, database.unit_of_work() as uow:
         set_disabled(uow, email, False)
     console.print(f"Enabled {email}.", highlight=False)
 
@@ -96,10 +101,10 @@ def enable(email: str) -> None:
 @keys_app.command("rotate")
 def rotate(email: str) -> None:
     """Replace the account's API key; the old one stops working at once. Prints the new key."""
-    settings = Settings()
-    with operator_database(settings) as database, database.unit_of_work() as uow:
-        api_key = rotate_key(
-            uow, KeyCipher(settings.effective_secret), account_id_for(uow, email), datetime.now(UTC)
-        )
+    settings = load_settings()
+    with operator_database(settings) as database:
+        cipher = checked_cipher(settings, database)
+        with database.unit_of_work() as uow:
+            api_key = rotate_key(uow, cipher, account_id_for(uow, email), datetime.now(UTC))
     console.print(f"Rotated the key of {email}.", highlight=False)
     print(api_key)

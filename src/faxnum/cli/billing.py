@@ -5,8 +5,7 @@ from typing import Annotated
 
 import typer
 
-from faxnum.cli.common import console, operator_database
-from faxnum.config import Settings
+from faxnum.cli.common import console, load_settings, operator_database
 from faxnum.services.lifecycle import renew_due
 
 billing_app = typer.Typer(help="Billing runs.", no_args_is_help=True)
@@ -20,7 +19,7 @@ def renew(
 ) -> None:
     """Charge every number whose paid month has ended; expire or release the unpaid.
     Safe to repeat: a second run on the same day charges nothing."""
-    settings = Settings()
+    settings = load_settings()
     now = datetime.now(UTC)
     try:
         as_of = date.fromisoformat(today) if today else now.date()

@@ -5,15 +5,48 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from faxnum.config import Settings
 from faxnum.domain.errors import DomainError
 from faxnum.domain.money import parse_amount
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.security.secrets import WeakSecret
+from faxnum.services.key_secrets import check_secret
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
 
 console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, status: int = 2) -> typer.Exit:
+    """Say what is wrong in one line on standard error; the exit to raise."""
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(status)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or one line per bad one and exit status 2."""
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            name = "FAXNUM_" + "_".join(str(part) for part in problem["loc"]).upper()
+            errors.print(f"[red]error:[/red] {name} {problem['msg']}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def checked_cipher(settings: Settings, database: Database) -> KeyCipher:
+    """The key cipher, once it is known to open the stored keys."""
+    try:
+        cipher = settings.key_cipher()
+    except WeakSecret as weak:
+        raise fail(str(weak)) from None
+    with database.reader() as uow:
+        check_secret(uow, cipher)
+    return cipher
 
 
 @contextmanager

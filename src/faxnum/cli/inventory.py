@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from faxnum.cli.common import amount_option, console, operator_database
+from faxnum.cli.common import amount_option, console, load_settings, operator_database
 from faxnum.cli.import_report import import_progress, import_summary
 from faxnum.cli.inventory_files import count_data_lines, read_rows, write_inventory, write_rejects
-from faxnum.config import Settings
 from faxnum.services.inventory import inventory_lines
 from faxnum.services.inventory_import import import_inventory
 
@@ -38,8 +37,11 @@ def import_dids(
         amount_option(setup_price, "--setup-price"),
         amount_option(monthly_price, "--monthly-price"),
     )
+    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+    if rejects_path.resolve() == file.resolve():
+        raise typer.BadParameter("must not be the file being imported", param_hint="--rejects")
     started = time.perf_counter()
-    with operator_database(Settings()) as database, import_progress(console) as progress:
+    with operator_database(load_settings()) as database, import_progress(console) as progress:
         task = progress.add_task("Importing", total=count_data_lines(file))
         report = import_inventory(
             database.unit_of_work,
@@ -50,7 +52,6 @@ def import_dids(
             on_batch=lambda r: progress.update(task, completed=r.rows),
         )
         progress.update(task, total=report.rows, completed=report.rows)
-    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
     if report.rejected:
         write_rejects(report.rejected, rejects_path)
     console.print(import_summary(report, time.perf_counter() - started, rejects_path))
@@ -63,7 +64,7 @@ def export_dids(
     ] = None,
 ) -> None:
     """Export the whole DID inventory as CSV, in the format `import dids` reads."""
-    with operator_database(Settings()) as database, database.reader() as uow:
+    with operator_database(load_settings()) as database, database.reader() as uow:
         if output is None:
             write_inventory(inventory_lines(uow), sys.stdout)
             return

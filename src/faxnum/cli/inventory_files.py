@@ -2,9 +2,14 @@
 
 Files may start with a byte-order mark, use CRLF line ends, contain blank lines, miss
 the header (then the only column is the number) and end in a truncated line.
+
+Cells we write that a spreadsheet would run as a formula (starting with = + - @, a tab
+or a carriage return) get a leading apostrophe, which reading removes again; a plain
+number (+12045551234, 1.25) is a value to a spreadsheet and stays as it is.
 """
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -43,6 +48,20 @@ _ALIASES = {
 }
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"\+?[0-9]+(\.[0-9]+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def _unescaped(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+
+
 def _field_name(header: str) -> str | None:
     return _ALIASES.get(header.strip().lower().replace(" ", "_").replace("-", "_"))
 
@@ -65,7 +84,9 @@ def read_rows(path: Path) -> Iterator[InventoryRow]:
                     fields = [_field_name(cell) for cell in record]
                     continue
                 fields = ["number"]
-            values = {name: cell for name, cell in zip(fields, record, strict=False) if name}
+            values = {
+                name: _unescaped(cell) for name, cell in zip(fields, record, strict=False) if name
+            }
             yield InventoryRow(line=reader.line_num, **values)
 
 
@@ -77,7 +98,9 @@ def write_rejects(rejections: Iterable[Rejection], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "number", "reason"])
-        writer.writerows((r.line, r.number, r.reason) for r in rejections)
+        writer.writerows(
+            (r.line, spreadsheet_safe(r.number), spreadsheet_safe(r.reason)) for r in rejections
+        )
 
 
 def write_inventory(lines: Iterable[InventoryLine], handle: TextIO) -> int:
@@ -85,17 +108,16 @@ def write_inventory(lines: Iterable[InventoryLine], handle: TextIO) -> int:
     writer.writerow(EXPORT_COLUMNS)
     written = 0
     for line in lines:
-        writer.writerow(
-            [
-                line.number,
-                line.country_code,
-                line.area_code,
-                line.city_name or "",
-                line.type,
-                f"{line.setup_price:f}",
-                f"{line.monthly_price:f}",
-                line.carrier_trunk or "",
-            ]
-        )
+        cells = [
+            line.number,
+            line.country_code,
+            line.area_code,
+            line.city_name or "",
+            line.type,
+            f"{line.setup_price:f}",
+            f"{line.monthly_price:f}",
+            line.carrier_trunk or "",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
         written += 1
     return written

@@ -8,11 +8,10 @@ import uvicorn
 
 from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.billing import billing_app
-from faxnum.cli.common import console, operator_database
+from faxnum.cli.common import checked_cipher, console, load_settings, operator_database
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.logging_config import server_logging
-from faxnum.config import Settings
-from faxnum.security.key_cipher import KeyCipher
+from faxnum.cli.secret import secret_app
 from faxnum.services.demo import prepare_demo, seed_demo_inventory
 from faxnum.store.migrate import upgrade
 
@@ -26,6 +25,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(billing_app, name="billing")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(secret_app, name="secret")
 
 
 @app.command()
@@ -39,16 +39,21 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log each request (keys redacted).")] = True,
 ) -> None:
     """Migrate the database, then serve the v2 API."""
-    settings = Settings()
-    if demo:
-        with operator_database(settings) as database:
-            ready = prepare_demo(
+    settings = load_settings()
+    with operator_database(settings) as database:
+        cipher = checked_cipher(settings, database)  # refuse to serve keys no one can open
+        ready = (
+            prepare_demo(
                 database.unit_of_work,
-                KeyCipher(settings.effective_secret),
+                cipher,
                 settings.demo_email,
                 settings.demo_credit,
                 datetime.now(UTC),
             )
+            if demo
+            else None
+        )
+    if ready is not None:
         if ready.inventory is not None:
             console.print(
                 f"Loaded demo inventory: {ready.inventory.groups_created} DID groups, "
@@ -56,8 +61,6 @@ def serve(
             )
         console.print(f"Demo account: {settings.demo_email}")
         console.print(f"API key: {ready.account.api_key}", highlight=False)
-    else:
-        upgrade(settings.effective_database_url)
     console.print(
         f"Serving the v2 API at http://{host}:{port}/api/v2 (docs: http://{host}:{port}/docs)"
     )
@@ -77,7 +80,7 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    settings = Settings()
+    settings = load_settings()
     upgrade(settings.effective_database_url)
     console.print("Database is at the latest revision.")
 
@@ -85,7 +88,7 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo inventory (USA, CAN, GBR from real numbering data); idempotent."""
-    with operator_database(Settings()) as database:
+    with operator_database(load_settings()) as database:
         summary = seed_demo_inventory(database.unit_of_work, datetime.now(UTC), only_if_empty=False)
     assert summary is not None
     console.print(

@@ -9,6 +9,7 @@ from faxnum.domain.errors import Invalid
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # hashing is deliberately slow: bound the input
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
+DEFAULT_MAX_SUBACCOUNTS = 100
 
 
 def check_password(password: str) -> None:

@@ -1,23 +1,63 @@
-"""The operator's key-encryption secret when none is configured: generated once into
-the data directory (mode 0600) and reused by every later process."""
+"""The operator's key-encryption secrets: checked for strength, or generated once into
+the data directory (mode 0600) and reused by every later process.
+
+Several secrets may be given, newest first (comma-separated in FAXNUM_SECRET_KEY, one
+per line in the file): the first seals, all of them open (see `key_cipher`).
+"""
 
 import os
 import secrets
 from pathlib import Path
 
 SECRET_FILE = "secret.key"
+MIN_SECRET_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 12
+GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
-def local_secret(data_dir: Path) -> bytes:
+class WeakSecret(ValueError):
+    pass
+
+
+def check_strength(secret: str) -> None:
+    """Refuse what an attacker could guess: short, repetitive, or a placeholder."""
+    if len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < MIN_DISTINCT_CHARACTERS:
+        raise WeakSecret(
+            f"a secret must be at least {MIN_SECRET_LENGTH} random characters "
+            f"(e.g. from `{GENERATE_HINT}`)"
+        )
+
+
+def split_secrets(text: str) -> list[bytes]:
+    return [part.strip().encode() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def local_secrets(data_dir: Path) -> list[bytes]:
     path = data_dir / SECRET_FILE
     if path.exists():
-        return path.read_bytes().strip()
+        return split_secrets(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32).encode()
+    secret = new_secret()
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first: use theirs
-        return path.read_bytes().strip()
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(secret)
-    return secret
+        return split_secrets(path.read_text())
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    return [secret.encode()]
+
+
+def write_local_secrets(data_dir: Path, all_secrets: list[str]) -> None:
+    """Replace the file atomically (a crash leaves the old or the new one, whole)."""
+    path = data_dir / SECRET_FILE
+    temporary = path.with_name(SECRET_FILE + ".new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("\n".join(all_secrets) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)

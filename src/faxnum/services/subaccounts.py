@@ -6,7 +6,7 @@ reaches only its own (anyone else's id is simply not found).
 
 from datetime import datetime
 
-from faxnum.domain.accounts import AccountSummary, Caller
+from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS, AccountSummary, Caller
 from faxnum.domain.errors import Conflict, NotFound
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.security.key_cipher import KeyCipher
@@ -15,10 +15,19 @@ from faxnum.services.unit_of_work import UnitOfWork
 
 
 def create_subaccount(
-    uow: UnitOfWork, cipher: KeyCipher, caller: Caller, registration: Registration, now: datetime
+    uow: UnitOfWork,
+    cipher: KeyCipher,
+    caller: Caller,
+    registration: Registration,
+    now: datetime,
+    most: int = DEFAULT_MAX_SUBACCOUNTS,
 ) -> NewAccount:
+    """At most `most` per parent: each one is a key and a login that cost the operator."""
     if caller.is_subaccount:
         raise Conflict("A sub-account cannot create sub-accounts.")
+    _, existing = uow.accounts.subaccounts_page(caller.account_id, PageRequest(limit=1))
+    if existing >= most:
+        raise Conflict(f"An account may have at most {most} sub-accounts.")
     email, password_hash = registration.email, registration.password_hash
     return create_account(uow, cipher, email, now, password_hash, parent_id=caller.account_id)
 

@@ -76,6 +76,14 @@ class AccountRepository(Protocol):
         """The newest live key's encrypted copy."""
         ...
 
+    def live_encrypted_keys(
+        self, after_id: int, limit: int, newest_first: bool = False
+    ) -> list[tuple[int, bytes]]:
+        """(key id, encrypted copy) of keys not revoked, by id from `after_id` on."""
+        ...
+
+    def replace_encrypted(self, key_id: int, encrypted: bytes) -> None: ...
+
     def balance(self, account_id: int) -> Decimal: ...
 
     def change_balance(self, account_id: int, delta: Decimal) -> bool:

@@ -151,6 +151,23 @@ class AccountQueries:
         ).scalar()
         return None if found is None else bytes(found)
 
+    def live_encrypted_keys(
+        self, after_id: int, limit: int, newest_first: bool = False
+    ) -> list[tuple[int, bytes]]:
+        order = api_keys.c.id.desc() if newest_first else api_keys.c.id
+        rows = self._db.execute(
+            select(api_keys.c.id, api_keys.c.encrypted)
+            .where(api_keys.c.revoked_at.is_(None), api_keys.c.id > after_id)
+            .order_by(order)
+            .limit(limit)
+        )
+        return [(int(key_id), bytes(encrypted)) for key_id, encrypted in rows]
+
+    def replace_encrypted(self, key_id: int, encrypted: bytes) -> None:
+        self._db.execute(
+            update(api_keys).where(api_keys.c.id == key_id).values(encrypted=encrypted)
+        )
+
     def balance(self, account_id: int) -> Decimal:
         micros = self._db.execute(
             select(accounts.c.balance_micros).where(accounts.c.id == account_id)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from faxnum.api.auth import CurrentCaller, count_anonymous_request
+from faxnum.api.auth import CurrentCaller, count_account_change, count_anonymous_request
 from faxnum.api.body import body_fields
 from faxnum.api.openapi import AUTHENTICATED, PASSWORD_BODY, SUBUSER_BODY
 from faxnum.api.params import MAX_ID, Paging
@@ -93,6 +93,8 @@ async def login(request: Request) -> Response:
     summary="Create a sub-account",
 )
 async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
+    await count_account_change(request, caller)
+    await count_anonymous_request(request)
     fields = await body_fields(request)
     registration = await with_password_work(
         partial(prepare_registration, fields.get("email"), fields.get("password"), False)
@@ -105,6 +107,7 @@ async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
             caller=caller,
             registration=registration,
             now=state.clock(),
+            most=state.settings.max_subaccounts,
         )
     )
     return _key_response(created.api_key)
@@ -118,6 +121,7 @@ async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     summary="Replace the caller's API key (the old one stops working)",
 )
 async def rotate(request: Request, caller: CurrentCaller) -> Response:
+    await count_account_change(request, caller)
     state = state_of(request)
     new_key = await state.database.write(
         partial(rotate_key, cipher=state.cipher, account_id=caller.account_id, now=state.clock())
@@ -191,6 +195,7 @@ async def enable_subuser(
 async def rotate_subuser_key(
     request: Request, caller: CurrentCaller, subuser_id: SubuserId
 ) -> Response:
+    await count_account_change(request, caller)
     state = state_of(request)
     new_key = await state.database.write(
         partial(
