@@ -1,11 +1,14 @@
 """The README path on real processes: CLI, `serve`, and requests as curl sends them."""
 
+import json
 import re
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
-from faxnum.testing.servers import RunningServer
+from faxnum.testing.servers import RunningServer, faxnum_command, free_port, wait_until_healthy
 from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.e2e.conftest import faxnum
 
@@ -61,3 +64,48 @@ def test_serve_demo_prints_a_working_key_and_the_base_url(
     assert balance_groups.status_code == 200
     assert {g["country_code"] for g in balance_groups.json()["data"]} == {"USA", "CAN", "GBR"}
     assert len(balance_groups.json()["data"]) >= 200
+
+
+def test_standard_output_is_the_json_access_log_alone_and_no_server_is_advertised(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            faxnum_command("serve", "--demo", "--port", str(port)),
+            env=server_env,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    server = RunningServer(f"http://127.0.0.1:{port}", process, err)
+    try:
+        wait_until_healthy(server)
+        response = httpx.get(f"{server.base_url}/healthz")
+        httpx.get(f"{server.base_url}/api/v2/balance")
+    finally:
+        server.stop()
+    assert "server" not in response.headers
+    assert "API key: fxn_" in err.read_text()
+    lines = out.read_text().splitlines()
+    assert len(lines) >= 2 and all(json.loads(line)["status"] for line in lines)
+
+
+def test_a_port_out_of_range_is_refused(server_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        faxnum_command("serve", "--port", "99999"),
+        env=server_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--port" in done.stderr and "65535" in done.stderr
+
+
+def test_export_to_a_dash_writes_standard_output(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    faxnum(server_env, "seed-demo")
+    exported = faxnum(server_env, "export", "dids", "--output", "-").splitlines()
+    assert exported[0].startswith("number,") and len(exported) > 1000
+    assert not (Path.cwd() / "-").exists()

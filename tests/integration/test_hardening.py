@@ -3,6 +3,7 @@ SQLite only)."""
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +26,33 @@ def test_oversized_bodies_are_413_with_the_envelope(client: TestClient, database
     )
     assert response.status_code == 413
     assert response.json() == {"status": "failed", "message": "Request body too large."}
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_a_streamed_body_over_the_limit_is_413_not_a_malformed_form(
+    client: TestClient, database: Database, content_type: str
+) -> None:
+    key = add_account(database).api_key
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the size shows only while reading
+        for _ in range(70):
+            yield b"x" * 1024
+
+    response = client.post(
+        "/api/v2/provision-numbers",
+        content=chunks(),
+        headers={"X-API-Key": key, "content-type": content_type},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"status": "failed", "message": "Request body too large."}
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head_as_load_balancers_send_it(client: TestClient, path: str) -> None:
+    response = client.head(path)
+    assert response.status_code == 200 and response.content == b""
 
 
 def test_every_response_carries_a_request_id_and_safety_headers(client: TestClient) -> None:

@@ -7,6 +7,7 @@ import json
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from faxnum.api.body_limit import BodyTooLarge
 from faxnum.domain.errors import Invalid
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -33,6 +34,8 @@ async def _read_body_fields(request: Request) -> dict[str, str]:
     elif media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form()
+        except BodyTooLarge:
+            raise  # the limit's 413, not a malformed form
         except Exception as exc:  # malformed multipart: the parser's own exceptions vary
             raise Invalid.field("body", "is not a readable form") from exc
         fields = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}

@@ -10,8 +10,8 @@ from faxnum.api.responses import failure
 TOO_LARGE = "Request body too large."
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised from `receive` once the body passes the limit; answered with 413."""
 
 
 class BodyLimit:
@@ -35,7 +35,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -45,7 +45,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if not started:
                 await failure(413, TOO_LARGE)(scope, receive, send)
 

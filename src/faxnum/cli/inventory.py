@@ -60,12 +60,12 @@ def import_dids(
 @export_app.command("dids")
 def export_dids(
     output: Annotated[
-        Path | None, typer.Option(help="CSV file to write [standard output].")
+        Path | None, typer.Option(help="CSV file to write; - or nothing: standard output.")
     ] = None,
 ) -> None:
     """Export the whole DID inventory as CSV, in the format `import dids` reads."""
     with operator_database(load_settings()) as database, database.reader() as uow:
-        if output is None:
+        if output is None or str(output) == "-":
             write_inventory(inventory_lines(uow), sys.stdout)
             return
         with output.open("w", newline="", encoding="utf-8") as handle:

@@ -8,7 +8,13 @@ import uvicorn
 
 from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.billing import billing_app
-from faxnum.cli.common import checked_cipher, console, load_settings, operator_database
+from faxnum.cli.common import (
+    checked_cipher,
+    console,
+    errors,
+    load_settings,
+    operator_database,
+)
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.logging_config import server_logging
 from faxnum.cli.secret import secret_app
@@ -31,7 +37,7 @@ app.add_typer(secret_app, name="secret")
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
     demo: Annotated[
         bool, typer.Option(help="Load demo inventory if empty; print a demo key.")
@@ -53,15 +59,16 @@ def serve(
             if demo
             else None
         )
+    # Standard error: standard output carries the JSON access log, one line a request.
     if ready is not None:
         if ready.inventory is not None:
-            console.print(
+            errors.print(
                 f"Loaded demo inventory: {ready.inventory.groups_created} DID groups, "
                 f"{ready.inventory.dids_added} DIDs."
             )
-        console.print(f"Demo account: {settings.demo_email}")
-        console.print(f"API key: {ready.account.api_key}", highlight=False)
-    console.print(
+        errors.print(f"Demo account: {settings.demo_email}")
+        errors.print(f"API key: {ready.account.api_key}", highlight=False)
+    errors.print(
         f"Serving the v2 API at http://{host}:{port}/api/v2 (docs: http://{host}:{port}/docs)"
     )
     uvicorn.run(
@@ -73,6 +80,7 @@ def serve(
         access_log=False,  # replaced by faxnum's JSON access log (keys redacted)
         log_config=server_logging(access_log),
         proxy_headers=False,
+        server_header=False,  # no advertising of the server software and version
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 

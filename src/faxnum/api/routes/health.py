@@ -12,12 +12,16 @@ from faxnum.services.readiness import check_ready
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=None, responses=documented(Health))
+@router.api_route(
+    "/healthz", methods=["GET", "HEAD"], response_model=None, responses=documented(Health)
+)
 async def healthz() -> Response:
     return success(Health())
 
 
-@router.get("/readyz", response_model=None, responses=documented(Health, 503))
+@router.api_route(
+    "/readyz", methods=["GET", "HEAD"], response_model=None, responses=documented(Health, 503)
+)
 async def readyz(request: Request) -> Response:
     try:
         await state_of(request).database.read_off_loop(check_ready)
