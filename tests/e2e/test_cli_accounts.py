@@ -66,12 +66,24 @@ def test_billing_renew_charges_every_month_that_has_come_as_of_the_given_date(
     with served_database.unit_of_work() as uow:
         provision(uow, caller, group_id, datetime(2030, 1, 15, tzinfo=UTC))
 
-    out = faxnum(server_env, "billing", "renew", "--today", "2030-03-15")
+    looked = faxnum(server_env, "billing", "renew", "--today", "2030-03-15", "--dry-run")
+    assert "would have renewed 2 number-months" in looked
+    assert "7.00" in faxnum(server_env, "accounts", "list")  # nothing charged yet
+    unconfirmed = subprocess.run(
+        faxnum_command("billing", "renew", "--today", "2030-03-15"),
+        env=server_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+
+    out = faxnum(server_env, "billing", "renew", "--today", "2030-03-15", "--yes")
 
     assert "Renewed 2 number-months" in out  # February 15 and March 15
     listing = faxnum(server_env, "accounts", "list")
     assert "billed@example.com" in listing and "3.00" in listing  # 10 - 3 - 2 x 2
-    again = faxnum(server_env, "billing", "renew", "--today", "2030-03-15")
+    again = faxnum(server_env, "billing", "renew", "--today", "2030-03-15", "--yes")
     assert "Renewed 0 number-months" in again
 
 

@@ -1,11 +1,16 @@
 """Renewal over several months with a frozen clock: charge, expire, grace, release, aging."""
 
+import logging
+import time as time_module
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from faxnum.api.app import create_app
+from faxnum.config import Settings
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.services.accounts import authenticate
 from faxnum.services.billing import credit_account
@@ -148,3 +153,23 @@ def test_concurrent_style_repeated_runs_never_double_charge(database: Database, 
     for _ in range(runs):
         scenario.renew(date(2026, 3, 28))
     assert scenario.balance() == Decimal("13.00")  # 20 - 3 - 2 (Feb 28) - 2 (Mar 28)
+
+
+def test_a_served_app_runs_the_billing_at_start_and_says_so(
+    database: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    scenario = Scenario(database, credit="10.00")  # 7.00 left, the number due on Feb 28
+    hourly = settings.model_copy(update={"renew_interval_s": 3600})
+    with (
+        caplog.at_level(logging.INFO, logger="faxnum"),
+        TestClient(create_app(hourly, clock=lambda: at(date(2026, 2, 28)))),
+    ):
+        deadline = time_module.monotonic() + 10
+        while scenario.balance() != Decimal("5.00") and time_module.monotonic() < deadline:
+            time_module.sleep(0.05)
+    assert scenario.balance() == Decimal("5.00")  # billed without waiting an hour
+    summaries = [r.getMessage() for r in caplog.records if "renewal run" in r.getMessage()]
+    assert summaries == [
+        "renewal run as of 2026-02-28: renewed 1 number-months; expired 0; "
+        "released 0; DIDs back in stock after aging: 0"
+    ]

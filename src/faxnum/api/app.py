@@ -57,6 +57,7 @@ def create_app(
             renewal = asyncio.create_task(
                 renew_periodically(
                     state.database.unit_of_work,
+                    state.database.reader,
                     settings.lifecycle,
                     settings.renew_interval_s,
                     clock,

@@ -14,6 +14,7 @@ def server_logging(access_log: bool) -> dict[str, Any]:
         "formatter": "json_line",
         "stream": "ext://sys.stdout",
     }
+    config["loggers"]["faxnum"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     config["loggers"]["faxnum.access"] = {
         "handlers": ["json_access"],
         "level": "INFO" if access_log else "WARNING",

@@ -7,6 +7,7 @@ several processes at once.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from faxnum.domain.dates import add_months
 from faxnum.domain.errors import InsufficientBalance
@@ -23,12 +24,24 @@ class RenewalReport:
     released: int = 0
     recycled: int = 0
 
+    def __str__(self) -> str:
+        return (
+            f"renewed {self.renewed_months} number-months; expired {self.expired}; "
+            f"released {self.released}; DIDs back in stock after aging: {self.recycled}"
+        )
+
 
 def renew_due(
-    unit_of_work: UnitOfWorkFactory, today: date, now: datetime, policy: LifecyclePolicy
+    unit_of_work: UnitOfWorkFactory,
+    today: date,
+    now: datetime,
+    policy: LifecyclePolicy,
+    reader: UnitOfWorkFactory | None = None,
 ) -> RenewalReport:
+    """`reader`: where the list of due numbers is read, outside any write transaction
+    (on SQLite a write transaction holds the one write lock)."""
     report = RenewalReport()
-    with unit_of_work() as uow:
+    with (reader or unit_of_work)() as uow:
         due = uow.numbers.due(today)
     for number in due:
         with unit_of_work() as uow:
@@ -82,3 +95,29 @@ def _pay_due_months(
             break
         paid_until, months = add_months(paid_until, 1), months + 1
     return paid_until, months
+
+
+class _Uncommitted:
+    """A unit of work whose commit keeps nothing: everything rolls back on leaving."""
+
+    def __init__(self, inner: UnitOfWork) -> None:
+        self._inner = inner
+
+    def __enter__(self) -> "_Uncommitted":
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._inner.__exit__(*exc_info)
+
+    def commit(self) -> None:
+        """Kept uncommitted on purpose."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def dry_run(unit_of_work: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """Units of work that roll everything back: `renew_due` through them reports what a
+    run would charge, expire, release and recycle, and changes nothing."""
+    return lambda: cast(UnitOfWork, _Uncommitted(unit_of_work()))

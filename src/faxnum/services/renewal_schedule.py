@@ -1,6 +1,8 @@
-"""Renewal inside `serve`: the billing run, every `interval_s`, off the event loop.
+"""Renewal inside `serve`: the billing run at start and then every `interval_s`, off
+the event loop, with a summary line each time.
 
-Every worker process runs it; the run's guarded updates make concurrent runs safe.
+Every worker process runs it; the run's guarded updates make concurrent runs safe. It
+runs at start so that a server restarted more often than the interval still bills.
 """
 
 import asyncio
@@ -17,16 +19,19 @@ log = logging.getLogger(__name__)
 
 async def renew_periodically(
     unit_of_work: UnitOfWorkFactory,
+    reader: UnitOfWorkFactory,
     policy: LifecyclePolicy,
     interval_s: float,
     clock: Callable[[], datetime],
 ) -> None:
     while True:
-        await asyncio.sleep(interval_s)
         now = clock()
         try:
-            report = await asyncio.to_thread(renew_due, unit_of_work, now.date(), now, policy)
+            report = await asyncio.to_thread(
+                renew_due, unit_of_work, now.date(), now, policy, reader
+            )
         except Exception:  # the next run retries; a billing run must never stop the server
             log.exception("renewal run failed")
-            continue
-        log.info("renewal run: %s", report)
+        else:
+            log.info("renewal run as of %s: %s", now.date().isoformat(), report)
+        await asyncio.sleep(interval_s)

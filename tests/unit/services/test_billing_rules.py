@@ -1,6 +1,7 @@
 """Money: every balance change has its ledger entry; renewal charges each month once,
 then expires and releases what stays unpaid."""
 
+import copy
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from faxnum.domain.errors import InsufficientBalance, Invalid
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.domain.numbers import DidState, NumberStatus
 from faxnum.services.billing import charge, credit, credit_account
-from faxnum.services.lifecycle import renew_due
+from faxnum.services.lifecycle import dry_run, renew_due
 from faxnum.services.provisioning import provision
 from tests.fakes import FakeStore
 from tests.unit.services.conftest import NOW
@@ -106,3 +107,15 @@ def test_a_number_settled_meanwhile_by_another_run_is_not_charged_again(
     assert report.renewed_months == 0
     assert store.tables.numbers[number_id]["expiration_date"] == date(2026, 3, 28)
     assert balance_and_ledger(store, caller.account_id) == (Decimal("5.00"), Decimal("5.00"))
+
+
+def test_a_dry_run_reports_the_run_and_changes_nothing(
+    store: FakeStore, caller: Caller, group_id: int
+) -> None:
+    provisioned_on_january_31(store, caller, group_id)
+    before = copy.deepcopy(store.tables)
+
+    report = renew_due(dry_run(store.unit_of_work), date(2026, 3, 28), at(NOW.date()), POLICY)
+
+    assert report.renewed_months == 2
+    assert store.tables == before
