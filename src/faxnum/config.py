@@ -4,11 +4,13 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS
 from faxnum.domain.lifecycle import LifecyclePolicy
+from faxnum.domain.money import check_amount
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, split_secrets
 
@@ -28,15 +30,15 @@ class Settings(BaseSettings):
     # Per account tree, on top of rate_limit: creating sub-accounts and rotating keys.
     account_change_rate_limit: str = "10/minute;50/day"
     # How many sub-accounts one account may have.
-    max_subaccounts: int = DEFAULT_MAX_SUBACCOUNTS
+    max_subaccounts: int = Field(default=DEFAULT_MAX_SUBACCOUNTS, ge=0)
     welcome_credit: Decimal = Decimal("0")
     # Renewal inside `serve`: how often (0 turns it off), grace and aging in days.
-    renew_interval_s: float = 3600
-    grace_days: int = 7
-    aging_days: int = 30
+    renew_interval_s: float = Field(default=3600, ge=0, allow_inf_nan=False)
+    grace_days: int = Field(default=7, ge=0, le=3650)
+    aging_days: int = Field(default=30, ge=0, le=3650)
     # How long a repeated Idempotency-Key replays the first answer.
-    idempotency_hours: int = 24
-    max_body_bytes: int = 64 * 1024  # larger request bodies get 413
+    idempotency_hours: int = Field(default=24, ge=1, le=24 * 365)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)  # larger bodies get 413
     # Where clients reach this service (https://numbers.example.com): pagination links
     # are absolute on it. Unset, they are relative; never built from a Host header.
     public_url: str | None = None
@@ -55,6 +57,23 @@ class Settings(BaseSettings):
             aging_days=self.aging_days,
             idempotency_hours=self.idempotency_hours,
         )
+
+    @field_validator("welcome_credit", "demo_credit")
+    @classmethod
+    def _money(cls, value: Decimal) -> Decimal:
+        check_amount(value)
+        return value
+
+    @field_validator("rate_limit", "auth_rate_limit", "account_change_rate_limit")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        try:
+            parsed = parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"is not a rate limit such as 20/second;600/minute: {exc}") from exc
+        if not parsed or any(item.amount < 1 for item in parsed):
+            raise ValueError("must allow at least one request per period")
+        return value
 
     @field_validator("secret_key")
     @classmethod

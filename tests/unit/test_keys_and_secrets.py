@@ -124,3 +124,26 @@ def test_log_filter_redacts_arguments_of_the_access_log_record() -> None:
     )
     RedactKeys().filter(record)
     assert "fxn_0123456789abcdef" not in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("welcome_credit", "1e30"),
+        ("welcome_credit", "-5"),
+        ("welcome_credit", "0.005"),
+        ("rate_limit", "0/second"),
+        ("rate_limit", "lots"),
+        ("auth_rate_limit", ""),
+        ("renew_interval_s", "-1"),
+        ("idempotency_hours", "0"),
+        ("max_subaccounts", "-1"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(f"FAXNUM_{name.upper()}", value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert refused.value.errors()[0]["loc"] == (name,)

@@ -29,6 +29,12 @@ def test_bad_amounts_are_refused(text: str) -> None:
         parse_amount(text)
 
 
+@pytest.mark.parametrize("text", ["3.495", "0.001", "1e-3", "1000000000.01", "1e30"])
+def test_amounts_are_whole_cents_up_to_the_maximum(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_amount(text)
+
+
 def test_amounts_parse_exactly() -> None:
     assert parse_amount(" 100.10 ") == Decimal("100.10")
     assert to_micros(parse_amount("0.1")) + to_micros(parse_amount("0.2")) == to_micros(

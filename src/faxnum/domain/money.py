@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 MICROS_PER_UNIT = 1_000_000
 MAX_AMOUNT = Decimal(10**9)  # far inside 64-bit micro-units, whatever is summed
+CENT = Decimal("0.01")
 _MICRO = Decimal("0.000001")
 
 
@@ -20,14 +21,22 @@ def from_micros(micros: int) -> Decimal:
 
 
 def parse_amount(text: str) -> Decimal:
-    """Parse a user-given amount such as '100.10'; finite, non-negative, <= 6 decimals."""
+    """Parse a user-given amount such as '100.10': finite, from 0 to MAX_AMOUNT, in whole
+    cents (balances are shown in cents: a fraction would show one amount and spend
+    another)."""
     try:
         amount = Decimal(text.strip())
     except InvalidOperation as exc:
         raise ValueError(f"not a decimal amount: {text!r}") from exc
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"amount must be a non-negative number: {text!r}")
-    if amount > MAX_AMOUNT:
-        raise ValueError(f"amount must be at most {MAX_AMOUNT}: {text!r}")
-    to_micros(amount)
+    check_amount(amount)
     return amount
+
+
+def check_amount(amount: Decimal) -> None:
+    """An amount a person may give: a finite number of whole cents, 0 to MAX_AMOUNT."""
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"amount must be a non-negative number: {amount}")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"amount must be at most {MAX_AMOUNT}: {amount}")
+    if amount != amount.quantize(CENT):
+        raise ValueError(f"amount must be in whole cents: {amount}")

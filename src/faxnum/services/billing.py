@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.errors import InsufficientBalance, Invalid
+from faxnum.domain.errors import Conflict, InsufficientBalance, Invalid, NotFound
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.services.unit_of_work import UnitOfWork
@@ -51,6 +51,12 @@ def ledger_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Le
 def credit_account(
     uow: UnitOfWork, account_id: int, amount: Decimal, description: str, now: datetime
 ) -> None:
-    """Operator top-up, committed."""
+    """Operator top-up, committed. A sub-account's own balance can never be spent (it
+    spends its parent's), so crediting one is refused."""
+    account = uow.accounts.summary(account_id)
+    if account is None:
+        raise NotFound(f"Account {account_id} not found.")
+    if account.parent_id is not None:
+        raise Conflict("This is a sub-account: it spends its parent's balance; credit the parent.")
     credit(uow, account_id, amount, description, now)
     uow.commit()

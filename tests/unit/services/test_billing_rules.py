@@ -8,14 +8,15 @@ from decimal import Decimal
 import pytest
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.errors import InsufficientBalance, Invalid
+from faxnum.domain.errors import Conflict, InsufficientBalance, Invalid
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.domain.numbers import DidState, NumberStatus
+from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.billing import charge, credit, credit_account
 from faxnum.services.lifecycle import dry_run, renew_due
 from faxnum.services.provisioning import provision
 from tests.fakes import FakeStore
-from tests.unit.services.conftest import NOW
+from tests.unit.services.conftest import NOW, open_account
 
 POLICY = LifecyclePolicy(grace_days=7, aging_days=30)
 
@@ -119,3 +120,12 @@ def test_a_dry_run_reports_the_run_and_changes_nothing(
 
     assert report.renewed_months == 2
     assert store.tables == before
+
+
+def test_crediting_a_sub_account_is_refused(
+    store: FakeStore, cipher: KeyCipher, caller: Caller
+) -> None:
+    child = open_account(store, cipher, "child@example.com", credit="0", parent=caller.account_id)
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        credit_account(uow, child.account_id, Decimal("5.00"), "top-up", NOW)
+    assert balance_and_ledger(store, child.account_id) == (Decimal(0), Decimal(0))
