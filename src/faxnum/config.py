@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Where clients reach this service (https://numbers.example.com): pagination links
     # are absolute on it. Unset, they are relative; never built from a Host header.
     public_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For / -Proto to believe: addresses or networks,
+    # comma-separated ("127.0.0.1", "10.0.0.0/8"), or "*". Unset: none, the peer is the client.
+    trusted_proxies: str | None = None
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 

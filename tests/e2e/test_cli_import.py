@@ -55,3 +55,25 @@ def test_the_rejects_file_can_never_be_the_file_being_imported(
         assert done.returncode != 0
         assert "--rejects" in done.stderr and "must not be the file being imported" in done.stderr
     assert source.read_text() == "number\nnonsense\n"
+
+
+def test_an_import_with_nothing_valid_fails_and_an_unreadable_file_imports_nothing(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    rejected = tmp_path / "rejected.csv"
+    rejected.write_text("number\nnonsense\n+1204\n")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"number,city\n" + b"+12045551234,Montr\xe9al\n")
+    statuses = []
+    for path in (rejected, latin):
+        done = subprocess.run(
+            faxnum_command("import", "dids", str(path)),
+            env=server_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        statuses.append(done.returncode)
+        assert "error:" in done.stderr
+    assert statuses == [1, 2]
+    assert faxnum(server_env, "export", "dids").splitlines()[1:] == []

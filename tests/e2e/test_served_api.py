@@ -109,3 +109,20 @@ def test_export_to_a_dash_writes_standard_output(
     exported = faxnum(server_env, "export", "dids", "--output", "-").splitlines()
     assert exported[0].startswith("number,") and len(exported) > 1000
     assert not (Path.cwd() / "-").exists()
+
+
+def test_client_addresses_come_from_trusted_proxies_only(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    direct = start_server()
+    httpx.get(f"{direct.base_url}/healthz", headers=forwarded)
+    proxied = start_server(env=server_env | {"FAXNUM_TRUSTED_PROXIES": "127.0.0.1"})
+    httpx.get(f"{proxied.base_url}/healthz", headers=forwarded)
+
+    def clients(server: RunningServer) -> list[str]:
+        lines = [line for line in server.log().splitlines() if line.startswith("{")]
+        return [json.loads(line)["client"] for line in lines]
+
+    assert clients(direct) == ["127.0.0.1"]  # a header anyone can send is not believed
+    assert clients(proxied) == ["203.0.113.7"]

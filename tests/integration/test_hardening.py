@@ -151,3 +151,21 @@ def test_a_trailing_slash_is_not_found_and_never_redirected_to_the_callers_host(
     assert response.status_code == 404
     assert "location" not in response.headers
     assert key not in response.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {f"x-filler-{n}": "1" for n in range(150)},
+        {"x-filler": "a" * 20_000},
+    ],
+    ids=["too many", "too large"],
+)
+def test_too_many_or_too_large_headers_are_431(
+    client: TestClient, database: Database, headers: dict[str, str]
+) -> None:
+    key = add_account(database).api_key
+    response = client.get("/api/v2/balance", headers={"X-API-Key": key, **headers})
+    assert response.status_code == 431
+    assert response.json() == {"status": "failed", "message": "Request headers too large."}
+    assert response.headers["x-request-id"]

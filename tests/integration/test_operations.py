@@ -1,6 +1,8 @@
 """OpenAPI, docs, liveness, readiness and the schema the migrations build."""
 
+import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -10,7 +12,7 @@ from fastapi.testclient import TestClient
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
-from faxnum.store.migrate import alembic_config
+from faxnum.store.migrate import alembic_config, upgrade
 from faxnum.store.tables import metadata
 from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import snapshot
@@ -110,3 +112,39 @@ def test_balances_far_beyond_32_bits_are_exact(client: TestClient, database: Dat
     )
     balance = client.get("/api/v2/balance", headers={"X-API-Key": key})
     assert balance.text == '{"status":"success","balance":999876543.20}'
+
+
+def test_the_openapi_says_what_each_endpoint_really_does(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    assert "email" in paths["/api/v2/user"]["post"]["responses"]["409"]["description"]
+    assert "provision" not in paths["/api/v2/user"]["post"]["responses"]["409"]["description"]
+    login_401 = paths["/api/v2/user/login"]["post"]["responses"]["401"]["description"]
+    assert "email or password" in login_401 and "API key" not in login_401
+    provision = paths["/api/v2/countries/didgroups/{did_group_id}/provision"]["get"]
+    query_id = next(
+        p for p in provision["parameters"] if p["name"] == "did_group_id" and p["in"] == "query"
+    )
+    assert query_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    city = next(
+        p
+        for p in paths["/api/v2/countries/{country_code}/didgroups"]["get"]["parameters"]
+        if p["name"] == "cityNamePattern"
+    )
+    assert "only NEW YORK" in city["description"]
+    operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_the_embedded_store_is_private_to_its_owner_and_synchronous(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    url = f"sqlite:///{data / 'faxnum.db'}"
+    upgrade(url)
+    database = Database(url)
+    with database.write_engine.connect() as connection:
+        level = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert level == 2  # FULL: an answered commit survives power loss
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for name in ("faxnum.db", "faxnum.db-wal", "faxnum.db-shm"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+    database.dispose()

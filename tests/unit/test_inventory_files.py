@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from faxnum.cli.inventory_files import read_rows, spreadsheet_safe, write_inventory
+from faxnum.cli.inventory_files import (
+    UnreadableFile,
+    check_readable,
+    read_rows,
+    spreadsheet_safe,
+    write_inventory,
+)
 from faxnum.domain.numbers import InventoryLine
 
 
@@ -52,3 +58,22 @@ def test_escaped_cells_read_back_as_they_were(tmp_path: Path) -> None:
         "@trunk-a",
         "1.25",
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"number\n+12045551234\n\xff\xfe\n", "not UTF-8"),
+        (b'number,city\n+12045551234,"Winnipeg\n+12045551235,Leeds\n', "unterminated quote"),
+        (b"phone,city\n+12045551234,Winnipeg\n", "names no number column"),
+    ],
+    ids=["latin-1 bytes", "unterminated quote", "header without a number column"],
+)
+def test_a_file_that_cannot_be_read_whole_is_refused_before_anything_is_imported(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "dids.csv"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile, match=says):
+        check_readable(path)
+        list(read_rows(path))

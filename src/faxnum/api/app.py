@@ -12,6 +12,7 @@ from faxnum import __version__
 from faxnum.api.access_log import AccessLog
 from faxnum.api.body_limit import BodyLimit
 from faxnum.api.errors import UnexpectedErrors, install_error_handlers
+from faxnum.api.header_limit import HeaderLimit
 from faxnum.api.headers import ResponseHeaders
 from faxnum.api.openapi import install_openapi
 from faxnum.api.ratelimit import RateLimiter
@@ -82,6 +83,7 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeaderLimit)
     app.add_middleware(AccessLog)  # logs every answer, 413s and 500s too
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(ResponseHeaders)  # outermost: the request id exists for all the rest

@@ -20,9 +20,15 @@ def success(body: BaseModel) -> Response:
     return Response(body.model_dump_json(), media_type=V2JSONResponse.media_type)
 
 
-def documented(model: type[BaseModel], *failure_codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries: `model` under 200, the failure envelope under each code."""
-    return {200: {"model": model, "description": "Success"}, **documented_failures(*failure_codes)}
+def documented(
+    model: type[BaseModel], *failure_codes: int, reasons: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries: `model` under 200, the failure envelope under each code, with the
+    endpoint's own reason where the general one would mislead."""
+    failures = documented_failures(*failure_codes)
+    for code, reason in (reasons or {}).items():
+        failures[code] = {"model": Failure, "description": reason}
+    return {200: {"model": model, "description": "Success"}, **failures}
 
 
 def failure(
@@ -43,7 +49,7 @@ def documented_failures(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "Rate limit exceeded (see Retry-After)",
         404: "Resource not found",
         405: "Method not allowed",
-        409: "Conflict: nothing left to provision",
+        409: "Conflict with the current state (the message says which)",
         422: "Invalid parameters",
         503: "Not ready: a dependency is down",
     }

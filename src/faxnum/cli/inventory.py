@@ -8,9 +8,15 @@ from typing import Annotated
 
 import typer
 
-from faxnum.cli.common import amount_option, console, load_settings, operator_database
+from faxnum.cli.common import amount_option, console, fail, load_settings, operator_database
 from faxnum.cli.import_report import import_progress, import_summary
-from faxnum.cli.inventory_files import count_data_lines, read_rows, write_inventory, write_rejects
+from faxnum.cli.inventory_files import (
+    UnreadableFile,
+    check_readable,
+    read_rows,
+    write_inventory,
+    write_rejects,
+)
 from faxnum.services.inventory import inventory_lines
 from faxnum.services.inventory_import import import_inventory
 
@@ -40,9 +46,13 @@ def import_dids(
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
     if rejects_path.resolve() == file.resolve():
         raise typer.BadParameter("must not be the file being imported", param_hint="--rejects")
+    try:
+        lines = check_readable(file)
+    except UnreadableFile as unreadable:
+        raise fail(f"{file}: {unreadable}; nothing was imported") from None
     started = time.perf_counter()
     with operator_database(load_settings()) as database, import_progress(console) as progress:
-        task = progress.add_task("Importing", total=count_data_lines(file))
+        task = progress.add_task("Importing", total=lines)
         report = import_inventory(
             database.unit_of_work,
             read_rows(file),
@@ -55,6 +65,8 @@ def import_dids(
     if report.rejected:
         write_rejects(report.rejected, rejects_path)
     console.print(import_summary(report, time.perf_counter() - started, rejects_path))
+    if report.added + report.existing == 0:
+        raise fail(f"{file}: no valid number was read", status=1)
 
 
 @export_app.command("dids")

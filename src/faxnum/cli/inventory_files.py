@@ -27,6 +27,7 @@ EXPORT_COLUMNS = [
     "monthly_price",
     "trunk",
 ]
+_NUMBER_HEADERS = {"number", "did", "e164", "phone_number"}
 _ALIASES = {
     "number": "number",
     "did": "number",
@@ -66,32 +67,64 @@ def _field_name(header: str) -> str | None:
     return _ALIASES.get(header.strip().lower().replace(" ", "_").replace("-", "_"))
 
 
-def count_data_lines(path: Path) -> int:
-    """Lines in the file (for the progress bar's total); cheap next to the import."""
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be imported; the message says where and why."""
+
+
+def check_readable(path: Path) -> int:
+    """Read the whole file once before importing any of it: UTF-8 throughout, CSV
+    quoting closed, a header (if any) naming a number column. Its line count."""
+    rows = sum(1 for _ in _records(path))
     with path.open("rb") as handle:
-        return sum(1 for _ in handle)
+        return max(rows, sum(1 for _ in handle))
 
 
 def read_rows(path: Path) -> Iterator[InventoryRow]:
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle)
-        fields: list[str | None] | None = None
-        for record in reader:
-            if not any(cell.strip() for cell in record):
+    fields: list[str | None] | None = None
+    for line, record in _records(path):
+        if fields is None:
+            if _is_header(record):
+                fields = [_field_name(cell) for cell in record]
+                if "number" not in fields:
+                    raise UnreadableFile(
+                        f"line {line}: the header names no number column "
+                        f"(one of: {', '.join(sorted(_NUMBER_HEADERS))})"
+                    )
                 continue
-            if fields is None:
-                if _is_header(record):
-                    fields = [_field_name(cell) for cell in record]
-                    continue
-                fields = ["number"]
-            values = {
-                name: _unescaped(cell) for name, cell in zip(fields, record, strict=False) if name
-            }
-            yield InventoryRow(line=reader.line_num, **values)
+            fields = ["number"]
+        values = {
+            name: _unescaped(cell) for name, cell in zip(fields, record, strict=False) if name
+        }
+        yield InventoryRow(line=line, **values)
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank CSV records with their line numbers; strict about encoding and quotes."""
+    with path.open(newline="", encoding="utf-8-sig", errors="strict") as handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            for record in reader:
+                if "\n" in "".join(record) or "\r" in "".join(record):
+                    raise UnreadableFile(
+                        f"line {reader.line_num}: a quoted cell runs over several lines "
+                        "(an unterminated quote?)"
+                    )
+                if any(cell.strip() for cell in record):
+                    yield reader.line_num, record
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"after line {reader.line_num}: not UTF-8 text ({exc.reason}); "
+                "save the file as UTF-8"
+            ) from None
+        except csv.Error as exc:
+            raise UnreadableFile(
+                f"line {reader.line_num}: {exc} (an unterminated quote?)"
+            ) from None
 
 
 def _is_header(record: list[str]) -> bool:
-    return "number" in {_field_name(cell) for cell in record}
+    """A first row naming any known column is a header (numbers are never column names)."""
+    return any(_field_name(cell) is not None for cell in record)
 
 
 def write_rejects(rejections: Iterable[Rejection], path: Path) -> None:

@@ -43,9 +43,16 @@ def serve(
         bool, typer.Option(help="Load demo inventory if empty; print a demo key.")
     ] = False,
     access_log: Annotated[bool, typer.Option(help="Log each request (keys redacted).")] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies whose X-Forwarded-For to believe [FAXNUM_TRUSTED_PROXIES; none]."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the v2 API."""
     settings = load_settings()
+    trusted = forwarded_allow_ips or settings.trusted_proxies
     with operator_database(settings) as database:
         cipher = checked_cipher(settings, database)  # refuse to serve keys no one can open
         ready = (
@@ -79,7 +86,8 @@ def serve(
         workers=workers,
         access_log=False,  # replaced by faxnum's JSON access log (keys redacted)
         log_config=server_logging(access_log),
-        proxy_headers=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
         server_header=False,  # no advertising of the server software and version
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )

@@ -40,7 +40,7 @@ def local_secrets(data_dir: Path) -> list[bytes]:
     path = data_dir / SECRET_FILE
     if path.exists():
         return split_secrets(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = new_secret()
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -147,9 +147,12 @@ def _type(raw: str | None, facts: NumberFacts) -> NumberType:
     if not text:
         return facts.type
     try:
-        return NumberType(text)
+        given = NumberType(text)
     except ValueError as exc:
         raise Rejected(f"unknown type {raw!r}") from exc
+    if given is not facts.type:
+        raise Rejected(f"type {given.value} contradicts the number ({facts.type.value})")
+    return given
 
 
 def _price(name: str, raw: str | None, default: Decimal) -> Decimal:

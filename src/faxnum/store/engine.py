@@ -1,5 +1,6 @@
 """Engines: SQLite in WAL mode (writes BEGIN IMMEDIATE) or PostgreSQL via psycopg 3."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +24,36 @@ def make_engine(
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     database = make_url(url).database
+    private_file = None
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        private_file = Path(database)
+        private_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine(url, connect_args={"check_same_thread": False})
-    _configure_sqlite(engine, "IMMEDIATE" if writer else "DEFERRED", auto_checkpoint, foreign_keys)
+    _configure_sqlite(
+        engine, "IMMEDIATE" if writer else "DEFERRED", auto_checkpoint, foreign_keys, private_file
+    )
     return engine
 
 
 def _configure_sqlite(
-    engine: Engine, begin: str, auto_checkpoint: bool, foreign_keys: bool
+    engine: Engine,
+    begin: str,
+    auto_checkpoint: bool,
+    foreign_keys: bool,
+    private_file: Path | None,
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if private_file is not None:
+            # Before the WAL exists: SQLite gives -wal and -shm the database's own mode.
+            os.chmod(private_file, 0o600)
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk (the WAL fsynced) before it is answered, so an OS
+        # crash or power loss keeps it; group commit makes that one fsync per batch.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not auto_checkpoint:

@@ -90,3 +90,11 @@ def test_rejected_rows_say_why_and_leave_the_rest_imported(store: FakeStore) -> 
 def test_a_country_column_may_be_alpha_2_in_any_case(store: FakeStore) -> None:
     report = run_import(store, rows(LEEDS[0], country="gb") + rows(WINNIPEG[0], country="cAn"))
     assert (report.added, report.rejected) == (2, [])
+
+
+def test_a_type_column_contradicting_the_number_is_a_reject(store: FakeStore) -> None:
+    report = run_import(store, rows(WINNIPEG[0], type="TOLL_FREE"))
+    assert [r.reason for r in report.rejected] == [
+        "type TOLL_FREE contradicts the number (GEOGRAPHIC)"
+    ]
+    assert report.added == 0

@@ -43,7 +43,9 @@ def _key_response(api_key: str) -> Response:
 @router.post(
     "/user",
     response_model=None,
-    responses=documented(ApiKeyResponse, 403, 409, 422),
+    responses=documented(
+        ApiKeyResponse, 403, 409, 422, reasons={409: "An account with this email already exists"}
+    ),
     openapi_extra=PASSWORD_BODY,
     summary="Register an account",
 )
@@ -69,7 +71,9 @@ async def register_user(request: Request) -> Response:
 @router.post(
     "/user/login",
     response_model=None,
-    responses=documented(ApiKeyResponse, 401, 403, 422),
+    responses=documented(
+        ApiKeyResponse, 401, 403, 422, reasons={401: "Wrong email or password (one answer)"}
+    ),
     openapi_extra=PASSWORD_BODY,
     summary="Log in: the account's API key",
 )
@@ -88,7 +92,17 @@ async def login(request: Request) -> Response:
 @router.post(
     "/subuser",
     response_model=None,
-    responses=documented(ApiKeyResponse, 401, 403, 409, 422),
+    responses=documented(
+        ApiKeyResponse,
+        401,
+        403,
+        409,
+        422,
+        reasons={
+            409: "The email is taken, the caller is a sub-account, or it has the most "
+            "sub-accounts it may have"
+        },
+    ),
     openapi_extra=AUTHENTICATED | SUBUSER_BODY,
     summary="Create a sub-account",
 )

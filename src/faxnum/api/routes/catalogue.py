@@ -68,7 +68,9 @@ async def list_did_groups(
             alias="cityNamePattern",
             max_length=MAX_CITY_PATTERN_LENGTH,
             pattern=r"^[^\x00-\x1f]*$",  # no control characters (PostgreSQL refuses NUL)
-            description="Prefix; `%` matches any run.",
+            description="The city name, from its start, case-insensitive; `%` (the only "
+            "wildcard) matches any run: `New York%` matches NEW YORK MILLS, `New York` "
+            "only NEW YORK, `w York%` nothing.",
         ),
     ] = None,
     area_code: Annotated[

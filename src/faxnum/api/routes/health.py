@@ -12,16 +12,14 @@ from faxnum.services.readiness import check_ready
 router = APIRouter(tags=["operations"])
 
 
-@router.api_route(
-    "/healthz", methods=["GET", "HEAD"], response_model=None, responses=documented(Health)
-)
+@router.get("/healthz", response_model=None, responses=documented(Health))
+@router.head("/healthz", include_in_schema=False)
 async def healthz() -> Response:
     return success(Health())
 
 
-@router.api_route(
-    "/readyz", methods=["GET", "HEAD"], response_model=None, responses=documented(Health, 503)
-)
+@router.get("/readyz", response_model=None, responses=documented(Health, 503))
+@router.head("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> Response:
     try:
         await state_of(request).database.read_off_loop(check_ready)

@@ -4,7 +4,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import parameter
@@ -19,17 +19,22 @@ from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.services.provisioning import provision, provision_idempotently
 
 router = APIRouter(tags=["provisioning"])
-_RESPONSES = documented(ProvisionResponse, 401, 402, 403, 404, 409, 422)
+_RESPONSES = documented(
+    ProvisionResponse,
+    401,
+    402,
+    403,
+    404,
+    409,
+    422,
+    reasons={
+        409: "The DID group has no number left to provision, or the first request with "
+        "this Idempotency-Key is still in progress"
+    },
+)
 GroupIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA, description="From List DID groups.")]
-GroupIdQuery = Annotated[
-    str | None,
-    Query(
-        alias="did_group_id",
-        json_schema_extra=ID_SCHEMA,
-        description="Read only when the path segment is the unfilled `{did_group_id}`.",
-    ),
-]
-# The alias reads did_group_id from the query or the body; documented as the query.
+# did_group_id is read from the query or the body (`parameter`), so it is documented
+# here rather than declared: a declared text parameter would show the wrong type.
 _GROUP_ID_PARAMETER = {
     "parameters": [
         {
@@ -37,6 +42,18 @@ _GROUP_ID_PARAMETER = {
             "in": "query",
             "required": True,
             "description": "The DID group; may instead be sent as a form or JSON body field.",
+            "schema": ID_SCHEMA,
+        }
+    ]
+}
+_PLACEHOLDER_GROUP_ID_PARAMETER = {
+    "parameters": [
+        {
+            "name": "did_group_id",
+            "in": "query",
+            "required": False,
+            "description": "Read only when the path segment is the unfilled `{did_group_id}` "
+            "(as the published SDKs send it); may instead be a form or JSON body field.",
             "schema": ID_SCHEMA,
         }
     ]
@@ -74,14 +91,13 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     "/countries/didgroups/{did_group_id}/provision",
     response_model=None,
     responses=_RESPONSES,
-    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT),
+    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, _PLACEHOLDER_GROUP_ID_PARAMETER),
     summary="Provision a number from a DID group",
 )
 async def provision_from_group(
     request: Request,
     did_group_id: GroupIdPath,
     caller: CurrentCaller,
-    query_group_id: GroupIdQuery = None,  # declared for the OpenAPI; read by `parameter`
 ) -> Response:
     raw: str | None = did_group_id
     if is_placeholder(did_group_id):
