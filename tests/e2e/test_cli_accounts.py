@@ -121,3 +121,24 @@ def test_a_weak_secret_is_refused_in_one_line(server_env: dict[str, str]) -> Non
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: FAXNUM_SECRET_KEY")
+
+
+def test_an_operator_gives_a_password_on_standard_input_and_it_logs_in(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    created = subprocess.run(
+        faxnum_command("accounts", "create", "pw@example.com", "--password-stdin"),
+        env=server_env,
+        input="correct horse battery\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.splitlines()[-1]
+    server = start_server()
+    login = httpx.post(
+        f"{server.base_url}/api/v2/user/login",
+        json={"email": "pw@example.com", "password": "correct horse battery"},
+    )
+    assert login.json() == {"status": "success", "api_key": key}

@@ -3,10 +3,12 @@
 import json
 import re
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from faxnum.testing.servers import RunningServer, faxnum_command, free_port, wait_until_healthy
 from tests.contract import PROVISIONED_NUMBER_FIELDS
@@ -114,15 +116,54 @@ def test_export_to_a_dash_writes_standard_output(
 def test_client_addresses_come_from_trusted_proxies_only(
     server_env: dict[str, str], start_server: Callable[..., RunningServer]
 ) -> None:
-    forwarded = {"X-Forwarded-For": "203.0.113.7"}
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Request-ID": "mine"}
     direct = start_server()
     httpx.get(f"{direct.base_url}/healthz", headers=forwarded)
     proxied = start_server(env=server_env | {"FAXNUM_TRUSTED_PROXIES": "127.0.0.1"})
     httpx.get(f"{proxied.base_url}/healthz", headers=forwarded)
 
-    def clients(server: RunningServer) -> list[str]:
-        lines = [line for line in server.log().splitlines() if line.startswith("{")]
-        return [json.loads(line)["client"] for line in lines]
+    def last_client(server: RunningServer) -> str:
+        """The client address of the last request logged (after the health checks)."""
+        deadline = time.monotonic() + 5
+        while True:
+            lines = [json.loads(x) for x in server.log().splitlines() if x.startswith("{")]
+            mine = [line for line in lines if line["request_id"] == "mine"]
+            if mine or time.monotonic() > deadline:
+                return str(mine[-1]["client"]) if mine else ""
+            time.sleep(0.05)
 
-    assert clients(direct) == ["127.0.0.1"]  # a header anyone can send is not believed
-    assert clients(proxied) == ["203.0.113.7"]
+    assert last_client(direct) == "127.0.0.1"  # a header anyone can send is not believed
+    assert last_client(proxied) == "203.0.113.7"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("FAXNUM_DATABASE_URL", "nonsense://", "FAXNUM_DATABASE_URL is not a usable database"),
+        ("FAXNUM_DATABASE_URL", "postgresql+psycopg://x@127.0.0.1:1/db", "cannot be used"),
+        ("FAXNUM_DATA_DIR", "/proc/no-such-place", "/proc/no-such-place"),
+        ("FAXNUM_REDIS_URL", "redis://127.0.0.1:1/0", "FAXNUM_REDIS_URL"),
+        ("FAXNUM_RATE_LIMIT", "lots", "FAXNUM_RATE_LIMIT"),
+    ],
+)
+def test_configuration_errors_are_one_line_saying_what_is_wrong(
+    server_env: dict[str, str], setting: str, value: str, says: str
+) -> None:
+    env = server_env | {setting: value}
+    if setting == "FAXNUM_DATA_DIR":
+        env.pop("FAXNUM_DATABASE_URL")
+    done = subprocess.run(
+        faxnum_command("serve", "--port", str(free_port())),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode in (1, 2)
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("error:") and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and len(lines) <= 2
+
+
+def test_the_version_is_printed(server_env: dict[str, str]) -> None:
+    assert faxnum(server_env, "--version").strip() == "faxnum 0.1.0"

@@ -1,5 +1,6 @@
 """OpenAPI, docs, liveness, readiness and the schema the migrations build."""
 
+import re
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,10 +53,29 @@ def test_openapi_describes_the_real_shapes_and_key_locations(client: TestClient)
     assert "/api/v2/provision-numbers" in spec["paths"]
 
 
-def test_docs_page_is_served(client: TestClient) -> None:
+def test_docs_page_is_served_from_this_process_under_a_strict_policy(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+    assert "http" not in response.text  # every asset is ours: no CDN
+    assert "<script>" not in response.text  # no inline script for the policy to allow
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    for source in sources:
+        asset = client.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 20, source
+
+
+def test_every_answer_carries_a_content_security_policy(client: TestClient) -> None:
+    for response in (
+        client.get("/healthz"),
+        client.get("/api/v2/nope"),
+        client.get("/openapi.json"),
+    ):
+        assert response.headers["content-security-policy"] == (
+            "default-src 'none'; frame-ancestors 'none'"
+        )
 
 
 def test_ready_when_the_database_answers_at_the_latest_migration(client: TestClient) -> None:

@@ -52,6 +52,9 @@ def test_an_unreachable_redis_refuses_with_503_not_a_free_pass(
     broken = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
     with TestClient(create_app(broken)) as client:
         response = client.get("/api/v2/balance", headers={"X-API-Key": key})
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["message"] == "Rate limiting (Redis) unreachable."
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.json() == {
@@ -64,11 +67,13 @@ def test_the_app_limits_through_redis(
     settings: Settings, database: Database, redis_server: str
 ) -> None:
     key = add_account(database).api_key
-    redis.Redis.from_url(redis_server).flushdb()  # key ids repeat across backends' runs
+    redis.Redis.from_url(redis_server).flushdb()  # account ids repeat across tests
     shared = settings.model_copy(update={"redis_url": redis_server, "rate_limit": "2/minute"})
     with TestClient(create_app(shared)) as first, TestClient(create_app(shared)) as second:
         statuses = [
             c.get("/api/v2/balance", headers={"X-API-Key": key}).status_code
             for c in (first, second, first)
         ]
+        ready = first.get("/readyz")
     assert statuses == [200, 200, 403]
+    assert ready.status_code == 200  # Redis answers

@@ -18,6 +18,7 @@ from faxnum.api.openapi import install_openapi
 from faxnum.api.ratelimit import RateLimiter
 from faxnum.api.redaction import install_redaction
 from faxnum.api.routes import accounts, catalogue, health, money, numbers, provisioning
+from faxnum.api.routes.docs import install_docs
 from faxnum.api.state import AppState
 from faxnum.config import Settings
 from faxnum.services.key_secrets import check_secret
@@ -74,6 +75,8 @@ def create_app(
         version=__version__,
         description="Fax number provisioning speaking the Fax.to v2 REST API.",
         lifespan=lifespan,
+        docs_url=None,  # served by routes/docs.py, without a CDN
+        redoc_url=None,
     )
     app.state.faxnum = state
     # No redirect for a trailing slash: Starlette builds it from the Host header and
@@ -96,4 +99,5 @@ def create_app(
     ):
         app.include_router(router, prefix=V2_PREFIX)
     app.include_router(health.router)
+    install_docs(app)
     return app

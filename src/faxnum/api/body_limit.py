@@ -5,7 +5,7 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faxnum.api.responses import failure
+from faxnum.api.responses import StartWatch, failure
 
 TOO_LARGE = "Request body too large."
 
@@ -27,7 +27,7 @@ class BodyLimit:
             await failure(413, TOO_LARGE)(scope, receive, send)
             return
         received = 0
-        started = False
+        watch = StartWatch(send)
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -38,15 +38,10 @@ class BodyLimit:
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, watch.send)
         except BodyTooLarge:
-            if not started:
+            if not watch.started:
                 await failure(413, TOO_LARGE)(scope, receive, send)
 
     @staticmethod

@@ -6,9 +6,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from faxnum.api.responses import failure
+from faxnum.api.responses import StartWatch, failure
 from faxnum.domain.errors import (
     Conflict,
     DomainError,
@@ -85,15 +85,9 @@ class UnexpectedErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watch = StartWatch(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, watch.send)
         except Exception as error:
             log.error(
                 "unhandled error %s (request %s)",
@@ -101,7 +95,7 @@ class UnexpectedErrors:
                 scope.get("state", {}).get("request_id", "-"),
                 exc_info=error,
             )
-            if not started:  # otherwise the client sees a cut-off answer: nothing to add
+            if not watch.started:  # otherwise the client sees a cut-off answer: nothing to add
                 await failure(500, "Internal server error.")(scope, receive, send)
 
 

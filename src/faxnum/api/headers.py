@@ -1,5 +1,6 @@
 """Headers every response carries: a request id (the client's own if it sent a sane
-one), safety headers, and the caller's rate-limit quota once authentication counted it.
+one), safety headers (a Content-Security-Policy unless the answer set its own), and the
+caller's rate-limit quota once authentication counted it.
 
 The request id is kept in the ASGI scope's state, where the access log reads it.
 """
@@ -10,6 +11,8 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# For answers that set none: they are JSON, never a page to run anything in.
+_DEFAULT_POLICY = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 _ALWAYS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -45,6 +48,8 @@ class ResponseHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = [(b"x-request-id", request_id.encode()), *_ALWAYS]
+                if not any(name == _DEFAULT_POLICY[0] for name, _ in message.get("headers", [])):
+                    extra.append(_DEFAULT_POLICY)
                 quota = scope["state"].get("quota")
                 if quota is not None:
                     extra += quota.headers()

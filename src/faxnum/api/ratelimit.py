@@ -54,6 +54,15 @@ class RateLimiter:
         else:
             self._local = MovingWindowRateLimiter(InProcessStorage())
 
+    async def reachable(self) -> bool:
+        """Whether the shared storage answers (the in-process one always does)."""
+        if self._shared is None:
+            return True
+        try:
+            return bool(await self._shared.storage.check())
+        except Exception:  # any failure to reach Redis means: not reachable
+            return False
+
     async def hit(self, identity: str) -> Quota:
         """Count one request of `identity` (an API key, a client address); the tightest
         limit is the one reported."""

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.types import Message, Send
 
 from faxnum.api.schemas import Failure, Meta, Pagination
 from faxnum.domain.pagination import Page
@@ -29,6 +30,19 @@ def documented(
     for code, reason in (reasons or {}).items():
         failures[code] = {"model": Failure, "description": reason}
     return {200: {"model": model, "description": "Success"}, **failures}
+
+
+class StartWatch:
+    """Wraps an ASGI `send` to tell whether the response has begun: after that, an
+    error can no longer be answered with a response of its own."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
 
 
 def failure(

@@ -1,5 +1,6 @@
 """Operator commands for accounts and their keys."""
 
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -31,14 +32,25 @@ keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 def create(
     email: str,
     credit: Annotated[str, typer.Option(help="Opening credit, e.g. 100.00.")] = "0",
-    password: Annotated[str | None, typer.Option(help="Password for v2 login.")] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password for v2 login (hidden).")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
-    """Create an account; its API key is printed on the last line."""
+    """Create an account; its API key is printed on the last line. A password is never an
+    argument: arguments show in the process list and the shell's history."""
     settings = load_settings()
     amount = amount_option(credit, "--credit")
+    secret = None
+    if password_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    elif password:
+        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with operator_database(settings) as database:
         cipher = checked_cipher(settings, database)
-        registration = prepare_registration(email, password, password_required=False)
+        registration = prepare_registration(email, secret, password_required=False)
         with database.unit_of_work() as uow:
             created = create_account(
                 uow,

@@ -1,20 +1,25 @@
 """The `faxnum` command: serving, schema and demo data; the rest in sub-commands."""
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from faxnum import __version__
+from faxnum.api.ratelimit import RateLimiter
 from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.billing import billing_app
 from faxnum.cli.common import (
     checked_cipher,
     console,
     errors,
+    fail,
     load_settings,
     operator_database,
 )
+from faxnum.cli.failures import run_reporting_failures
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.logging_config import server_logging
 from faxnum.cli.secret import secret_app
@@ -24,8 +29,34 @@ from faxnum.store.migrate import upgrade
 GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
 
 app = typer.Typer(
-    help="faxnum: fax number provisioning over the Fax.to v2 API.", no_args_is_help=True
+    help="faxnum: fax number provisioning over the Fax.to v2 API. "
+    "--debug anywhere shows the traceback of a failure.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # failures are one line (cli/failures.py)
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"faxnum {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print it."),
+    ] = False,
+) -> None:
+    """faxnum: fax number provisioning over the Fax.to v2 API."""
+
+
+def run() -> None:
+    """The `faxnum` command."""
+    run_reporting_failures(app)
+
+
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(billing_app, name="billing")
@@ -53,6 +84,10 @@ def serve(
     """Migrate the database, then serve the v2 API."""
     settings = load_settings()
     trusted = forwarded_allow_ips or settings.trusted_proxies
+    if settings.redis_url:
+        limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+        if not asyncio.run(limiter.reachable()):
+            raise fail("Redis (FAXNUM_REDIS_URL) does not answer: every request would get 503")
     with operator_database(settings) as database:
         cipher = checked_cipher(settings, database)  # refuse to serve keys no one can open
         ready = (
@@ -114,4 +149,4 @@ def seed_demo() -> None:
 
 
 if __name__ == "__main__":
-    app()
+    run()

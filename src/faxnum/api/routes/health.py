@@ -21,10 +21,13 @@ async def healthz() -> Response:
 @router.get("/readyz", response_model=None, responses=documented(Health, 503))
 @router.head("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> Response:
+    state = state_of(request)
     try:
-        await state_of(request).database.read_off_loop(check_ready)
+        await state.database.read_off_loop(check_ready)
     except DomainError:
         raise
     except Exception as exc:  # any failure to reach the database means: not ready
         raise Unavailable("Database unreachable.") from exc
+    if not await state.limiter.reachable():  # every API call would get 503
+        raise Unavailable("Rate limiting (Redis) unreachable.")
     return success(Health())
