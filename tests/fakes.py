@@ -256,6 +256,14 @@ class FakeCatalogue(_Repository):
     def group_count(self) -> int:
         return len(self.t.groups)
 
+    def stock_by_country(self) -> dict[str, int]:
+        stock: dict[str, int] = {}
+        for did in self.t.dids.values():
+            if did["state"] == DidState.AVAILABLE:
+                country = self.t.groups[did["group_id"]].country_code
+                stock[country] = stock.get(country, 0) + 1
+        return stock
+
     def countries_with_groups(self) -> list[Country]:
         used = {g.country_code for g in self.t.groups.values()}
         return [
@@ -320,7 +328,7 @@ class FakeDids(_Repository):
             self.t.dids[_next_id(self.t.dids)] = {
                 "group_id": did.group_id,
                 "number": did.number,
-                "state": DidState.AVAILABLE,
+                "state": did.state,
                 "changed_at": now,
                 "trunk": did.carrier_trunk,
             }
@@ -340,6 +348,7 @@ class FakeDids(_Repository):
                 g.setup_price,
                 g.monthly_price,
                 did["trunk"],
+                DidState(did["state"]).value,
             )
 
     def start_aging(self, did_id: int, now: datetime) -> bool:

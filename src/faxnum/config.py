@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / -Proto to believe: addresses or networks,
     # comma-separated ("127.0.0.1", "10.0.0.0/8"), or "*". Unset: none, the peer is the client.
     trusted_proxies: str | None = None
+    # Bearer token for GET /metrics (Prometheus); unset, /metrics does not exist.
+    metrics_token: SecretStr | None = None
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 
@@ -76,6 +78,13 @@ class Settings(BaseSettings):
             raise ValueError(f"is not a rate limit such as 20/second;600/minute: {exc}") from exc
         if not parsed or any(item.amount < 1 for item in parsed):
             raise ValueError("must allow at least one request per period")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_strength(value.get_secret_value())
         return value
 
     @field_validator("secret_key")

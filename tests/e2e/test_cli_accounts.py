@@ -1,6 +1,8 @@
 """Operator commands for accounts, keys and billing, run as an operator runs them."""
 
 import secrets
+import shutil
+import stat
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -142,3 +144,46 @@ def test_an_operator_gives_a_password_on_standard_input_and_it_logs_in(
         json={"email": "pw@example.com", "password": "correct horse battery"},
     )
     assert login.json() == {"status": "success", "api_key": key}
+
+
+def test_a_backup_taken_while_serving_restores_to_a_working_store(
+    server_env: dict[str, str],
+    start_server: Callable[..., RunningServer],
+    tmp_path: Path,
+) -> None:
+    key = faxnum(server_env, "accounts", "create", "kept@example.com", "--credit", "5")
+    key = key.splitlines()[-1]
+    server = start_server()
+    copy = tmp_path / "backup.db"
+    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": key}) as client:
+        assert client.get("/api/v2/balance").status_code == 200  # the server is writing
+        assert "Backed up" in faxnum(server_env, "backup", str(copy))
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+
+    restored_dir = tmp_path / "restored"
+    restored_dir.mkdir()
+    shutil.copyfile(copy, restored_dir / "faxnum.db")
+    restored_env = server_env | {
+        "FAXNUM_DATA_DIR": str(restored_dir),
+        "FAXNUM_DATABASE_URL": f"sqlite:///{restored_dir / 'faxnum.db'}",
+    }
+    restored = start_server(env=restored_env)
+    balance = httpx.get(f"{restored.base_url}/api/v2/balance", headers={"X-API-Key": key})
+    assert balance.json() == {"status": "success", "balance": 5.0}
+
+
+def test_backup_refuses_what_it_cannot_copy(server_env: dict[str, str], tmp_path: Path) -> None:
+    database_file = server_env["FAXNUM_DATABASE_URL"].removeprefix("sqlite:///")
+    for env, target, says in (
+        (server_env, database_file, "cannot be the database itself"),
+        (server_env | {"FAXNUM_DATABASE_URL": "postgresql+psycopg://x@h/db"}, "b.db", "pg_dump"),
+    ):
+        faxnum(server_env, "migrate")
+        done = subprocess.run(
+            faxnum_command("backup", str(target)),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and says in done.stderr, done.stderr

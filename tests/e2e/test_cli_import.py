@@ -34,7 +34,10 @@ def test_import_reports_rejects_and_is_idempotent_then_exports(
         "4",
     )
     exported = faxnum(server_env, "export", "dids").splitlines()
-    assert exported[0] == "number,country,area_code,city,type,setup_price,monthly_price,trunk"
+    assert exported[0] == (
+        "number,country,area_code,city,type,setup_price,monthly_price,trunk,state"
+    )
+    assert all(line.endswith(",available") for line in exported[1:])
     assert sorted(line.split(",")[0] for line in exported[1:]) == sorted(numbers)
     assert all(",0.75," in line for line in exported[1:])
 

@@ -167,3 +167,25 @@ def test_configuration_errors_are_one_line_saying_what_is_wrong(
 
 def test_the_version_is_printed(server_env: dict[str, str]) -> None:
     assert faxnum(server_env, "--version").strip() == "faxnum 0.1.0"
+
+
+def test_metrics_add_up_every_worker(
+    server_env: dict[str, str], start_server: Callable[..., RunningServer]
+) -> None:
+    token = "metrics-token-for-tests-0123456789abcdef"
+    server = start_server("--workers", "2", env=server_env | {"FAXNUM_METRICS_TOKEN": token})
+    with httpx.Client(base_url=server.base_url) as client:
+        for _ in range(40):  # new connections: the kernel spreads them over both workers
+            httpx.get(f"{server.base_url}/healthz")
+        counts = set()
+        for _ in range(4):
+            text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+            line = next(
+                x
+                for x in text.splitlines()
+                if x.startswith("faxnum_http_requests_total{")
+                and 'route="/healthz"' in x
+                and 'status="200"' in x
+            )
+            counts.add(float(line.rsplit(" ", 1)[1]))
+    assert min(counts) >= 40  # whichever worker answers, it reports the whole server

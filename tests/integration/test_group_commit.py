@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from faxnum.domain.errors import NotFound
 from faxnum.domain.money import from_micros
@@ -83,3 +83,60 @@ def test_a_use_case_that_never_commits_changes_nothing(database: Database) -> No
         assert (
             connection.execute(select(func.count()).select_from(ledger_entries)).scalar_one() == 0
         )
+
+
+def count_commits(database: Database) -> list[int]:
+    """A list that grows by one with every transaction the write engine commits."""
+    commits: list[int] = []
+    event.listen(database.write_engine, "commit", lambda _connection: commits.append(1))
+    return commits
+
+
+def test_use_cases_queued_in_one_turn_share_one_commit_per_batch(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+    commits = count_commits(database)
+    writer = GroupCommitWriter(database.write_engine, max_batch=7)
+
+    async def run_many() -> list[int]:
+        return list(await asyncio.gather(*(writer.run(pay_in(account, n)) for n in range(1, 51))))
+
+    assert asyncio.run(run_many()) == list(range(1, 51))
+    assert len(commits) == 8  # 50 use cases in batches of at most 7: 7 x 7 + 1
+
+
+def test_a_batch_whose_commit_fails_runs_each_use_case_on_its_own(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+    failed: list[int] = []
+
+    def fail_the_first_commit(_connection: object) -> None:
+        if not failed:
+            failed.append(1)
+            raise RuntimeError("the disk is full, once")
+
+    event.listen(database.write_engine, "commit", fail_the_first_commit)
+
+    async def run_together() -> list[int]:
+        return list(await asyncio.gather(*(writer.run(pay_in(account, n)) for n in (1, 2, 3))))
+
+    assert asyncio.run(run_together()) == [1, 2, 3]
+    assert failed == [1]
+    assert ledger_amounts(database, account) == [1, 2, 3]  # each once: the batch left nothing
+    assert balances_match_ledger(database.write_engine)
+
+
+def test_a_caller_gone_before_the_commit_neither_stops_nor_breaks_the_batch(
+    database: Database,
+) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+
+    async def one_caller_leaves() -> int:
+        gone = asyncio.create_task(writer.run(pay_in(account, 1)))
+        stays = asyncio.create_task(writer.run(pay_in(account, 2)))
+        await asyncio.sleep(0)  # both are queued; the batch runs on the next turn
+        gone.cancel()  # as when a client disconnects
+        return int(await stays)
+
+    assert asyncio.run(one_caller_leaves()) == 2
+    assert ledger_amounts(database, account) == [1, 2]  # what was queued is committed

@@ -45,6 +45,7 @@ def test_escaped_cells_read_back_as_they_were(tmp_path: Path) -> None:
         Decimal("1.25"),
         Decimal("2"),
         "@trunk-a",
+        "blocked",
     )
     out = StringIO()
     write_inventory([line], out)
@@ -52,11 +53,12 @@ def test_escaped_cells_read_back_as_they_were(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_text(out.getvalue())
     [row] = read_rows(path)
-    assert (row.number, row.city, row.trunk, row.setup_price) == (
+    assert (row.number, row.city, row.trunk, row.setup_price, row.state) == (
         "+12045551234",
         "=CITY()",
         "@trunk-a",
         "1.25",
+        "blocked",
     )
 
 

@@ -14,6 +14,8 @@ from faxnum.api.body_limit import BodyLimit
 from faxnum.api.errors import UnexpectedErrors, install_error_handlers
 from faxnum.api.header_limit import HeaderLimit
 from faxnum.api.headers import ResponseHeaders
+from faxnum.api.metrics import RequestMetrics
+from faxnum.api.metrics import router as metrics_router
 from faxnum.api.openapi import install_openapi
 from faxnum.api.ratelimit import RateLimiter
 from faxnum.api.redaction import install_redaction
@@ -88,6 +90,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderLimit)
     app.add_middleware(AccessLog)  # logs every answer, 413s and 500s too
+    app.add_middleware(RequestMetrics)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(ResponseHeaders)  # outermost: the request id exists for all the rest
     for router in (
@@ -99,5 +102,6 @@ def create_app(
     ):
         app.include_router(router, prefix=V2_PREFIX)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     install_docs(app)
     return app

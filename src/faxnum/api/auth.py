@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from faxnum.api.body import parameter
+from faxnum.api.metrics import RATE_LIMITED
 from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
@@ -51,6 +52,7 @@ async def count_request(request: Request, limiter: RateLimiter, identity: str) -
         request.state.quota = await limiter.hit(identity)
     except QuotaExceeded as exceeded:
         request.state.quota = exceeded.quota
+        RATE_LIMITED.labels(identity.split(":", 1)[0]).inc()
         raise
 
 

@@ -26,6 +26,7 @@ EXPORT_COLUMNS = [
     "setup_price",
     "monthly_price",
     "trunk",
+    "state",
 ]
 _NUMBER_HEADERS = {"number", "did", "e164", "phone_number"}
 _ALIASES = {
@@ -46,6 +47,7 @@ _ALIASES = {
     "monthly": "monthly_price",
     "trunk": "trunk",
     "carrier_trunk": "trunk",
+    "state": "state",
 }
 
 
@@ -150,6 +152,7 @@ def write_inventory(lines: Iterable[InventoryLine], handle: TextIO) -> int:
             f"{line.setup_price:f}",
             f"{line.monthly_price:f}",
             line.carrier_trunk or "",
+            line.state,
         ]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
         written += 1

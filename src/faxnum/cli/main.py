@@ -1,6 +1,9 @@
 """The `faxnum` command: serving, schema and demo data; the rest in sub-commands."""
 
 import asyncio
+import os
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,6 +13,7 @@ import uvicorn
 from faxnum import __version__
 from faxnum.api.ratelimit import RateLimiter
 from faxnum.cli.accounts import accounts_app, keys_app
+from faxnum.cli.backup import backup
 from faxnum.cli.billing import billing_app
 from faxnum.cli.common import (
     checked_cipher,
@@ -63,6 +67,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(secret_app, name="secret")
+app.command("backup")(backup)
 
 
 @app.command()
@@ -84,6 +89,10 @@ def serve(
     """Migrate the database, then serve the v2 API."""
     settings = load_settings()
     trusted = forwarded_allow_ips or settings.trusted_proxies
+    # Every worker writes its metrics here; /metrics adds them up (api/metrics.py). Set
+    # before prometheus_client is first imported, which reads it then.
+    metrics_dir = tempfile.mkdtemp(prefix="faxnum-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     if settings.redis_url:
         limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         if not asyncio.run(limiter.reachable()):
@@ -126,6 +135,7 @@ def serve(
         server_header=False,  # no advertising of the server software and version
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

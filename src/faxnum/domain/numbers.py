@@ -101,6 +101,7 @@ class NewDid:
     group_id: int
     number: str  # E.164
     carrier_trunk: str | None
+    state: DidState = DidState.AVAILABLE
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class InventoryLine:
     setup_price: Decimal
     monthly_price: Decimal
     carrier_trunk: str | None
+    state: str  # a DidState value
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from itertools import islice
 
 from faxnum.domain.money import parse_amount
-from faxnum.domain.numbers import GroupSpec, NewDid, NumberType
+from faxnum.domain.numbers import DidState, GroupSpec, NewDid, NumberType
 from faxnum.numbering.classify import NumberFacts, Rejected, classify
 from faxnum.numbering.countries import alpha2_and_alpha3
 from faxnum.services.inventory import GroupResolver
@@ -36,6 +36,7 @@ class InventoryRow:
     setup_price: str | None = None
     monthly_price: str | None = None
     trunk: str | None = None
+    state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _accept(row: InventoryRow, default_setup: Decimal, default_monthly: Decimal)
         setup_price=_price("setup price", row.setup_price, default_setup),
         monthly_price=_price("monthly price", row.monthly_price, default_monthly),
     )
-    return _Accepted(group, NewDid(0, facts.e164, trunk))
+    return _Accepted(group, NewDid(0, facts.e164, trunk, _state(row.state)))
 
 
 def _country(raw: str | None) -> tuple[str | None, str | None]:
@@ -140,6 +141,27 @@ def _country(raw: str | None) -> tuple[str | None, str | None]:
     if found is None:
         raise Rejected(f"unknown country {raw!r}")
     return found
+
+
+# Held by an account or a reservation where the file came from, which this inventory
+# does not have: such DIDs come in out of stock (blocked), never to be handed out twice.
+_ARRIVES_AS = {
+    DidState.AVAILABLE: DidState.AVAILABLE,
+    DidState.BLOCKED: DidState.BLOCKED,
+    DidState.AGING: DidState.AGING,
+    DidState.ASSIGNED: DidState.BLOCKED,
+    DidState.RESERVED: DidState.BLOCKED,
+}
+
+
+def _state(raw: str | None) -> DidState:
+    text = (raw or "").strip().lower()
+    if not text:
+        return DidState.AVAILABLE
+    try:
+        return _ARRIVES_AS[DidState(text)]
+    except ValueError as exc:
+        raise Rejected(f"unknown state {raw!r}") from exc
 
 
 def _type(raw: str | None, facts: NumberFacts) -> NumberType:

@@ -104,6 +104,10 @@ class CatalogueRepository(Protocol):
 
     def group_count(self) -> int: ...
 
+    def stock_by_country(self) -> dict[str, int]:
+        """Available DIDs per country (alpha-3)."""
+        ...
+
     def countries_with_groups(self) -> list[Country]: ...
 
     def add_countries(self, infos: Iterable[CountryInfo]) -> None:

@@ -197,5 +197,15 @@ class CatalogueQueries:
                 )
             )
 
+    def stock_by_country(self) -> dict[str, int]:
+        rows = self._db.execute(
+            select(did_groups.c.country_code, func.count())
+            .select_from(dids)
+            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
+            .where(dids.c.state == DidState.AVAILABLE.value)
+            .group_by(did_groups.c.country_code)
+        )
+        return {str(country): int(count) for country, count in rows}
+
     def group_count(self) -> int:
         return int(self._db.execute(select(func.count()).select_from(did_groups)).scalar_one())

@@ -53,7 +53,7 @@ class DidQueries:
                 "did_group_id": d.group_id,
                 "number": d.number,
                 "carrier_trunk": d.carrier_trunk,
-                "state": _AVAILABLE,
+                "state": d.state.value,
                 "state_changed_at": now,
             }
             for d in new
@@ -73,6 +73,7 @@ class DidQueries:
                 did_groups.c.setup_price_micros,
                 did_groups.c.monthly_price_micros,
                 dids.c.carrier_trunk,
+                dids.c.state,
             )
             .join(did_groups, did_groups.c.id == dids.c.did_group_id)
             .order_by(dids.c.number)
@@ -88,6 +89,7 @@ class DidQueries:
                 from_micros(row.setup_price_micros),
                 from_micros(row.monthly_price_micros),
                 row.carrier_trunk,
+                row.state,
             )
 
     def start_aging(self, did_id: int, now: datetime) -> bool:

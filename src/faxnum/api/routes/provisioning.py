@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import parameter
+from faxnum.api.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
 from faxnum.api.params import ID_SCHEMA, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
@@ -69,6 +70,7 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
         provisioned = await state.database.write(
             partial(provision, caller=caller, group_id=group_id, now=now)
         )
+        PROVISIONS.inc()
         return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     provisioned, replayed = await state.database.write(
         partial(
@@ -83,6 +85,8 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    else:
+        PROVISIONS.inc()
     return response
 
 

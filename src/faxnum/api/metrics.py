@@ -1,0 +1,116 @@
+"""Prometheus metrics: requests by route and status, latency, provisions, rate-limit
+refusals, and available DIDs per country, for an operator holding the metrics token.
+
+With several worker processes (`serve --workers N`), each writes its samples to files
+in PROMETHEUS_MULTIPROC_DIR, which `serve` prepares, and /metrics adds them up: one
+answer for the whole server, whichever worker takes the scrape.
+"""
+
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faxnum.api.state import state_of
+from faxnum.domain.errors import NotFound, Unauthorized
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+REQUESTS = Counter("faxnum_http_requests", "Requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "faxnum_http_request_duration_seconds",
+    "Time to answer a request",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+PROVISIONS = Counter("faxnum_provisions", "Numbers provisioned")
+RATE_LIMITED = Counter("faxnum_rate_limited", "Requests refused by a rate limit", ["limit"])
+
+router = APIRouter(include_in_schema=False)
+
+
+class RequestMetrics:
+    """Counts and times every answer under its route's template (never the raw path,
+    whose ids would make a series per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            route = route_template(scope)
+            REQUESTS.labels(scope.get("method", ""), route, str(status)).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template, with the prefix it was included under (which
+    the route itself does not carry): /api/v2/countries/{country_code}/didgroups."""
+    tail = getattr(scope.get("route"), "path", None)
+    if not isinstance(tail, str):
+        return "unmatched"
+    requested = scope.get("path", "").strip("/").split("/")
+    prefix = requested[: len(requested) - len(tail.strip("/").split("/"))]
+    return "/" + "/".join([*prefix, tail.strip("/")])
+
+
+class _StockCollector(Collector):
+    """Available DIDs per country, read from the store at scrape time."""
+
+    def __init__(self, read_stock: Callable[[], dict[str, int]]) -> None:
+        self._read_stock = read_stock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "faxnum_dids_available", "DIDs available to provision", labels=["country"]
+        )
+        for country, count in sorted(self._read_stock().items()):
+            gauge.add_metric([country], count)
+        yield gauge
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    state = state_of(request)
+    token = state.settings.metrics_token
+    if token is None:
+        raise NotFound("Resource not found.")
+    presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not secrets.compare_digest(presented.encode(), token.get_secret_value().encode()):
+        raise Unauthorized("The metrics need the operator's metrics token.")
+    # A count over the inventory: off the event loop, so no other request waits on it.
+    stock = await state.database.read_off_loop(lambda uow: uow.catalogue.stock_by_country())
+    registry = CollectorRegistry()
+    if os.environ.get(MULTIPROCESS_DIR):
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # unannotated
+    else:
+        for collector in (REQUESTS, LATENCY, PROVISIONS, RATE_LIMITED):
+            registry.register(collector)
+    registry.register(_StockCollector(lambda: stock))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
