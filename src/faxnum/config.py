@@ -14,6 +14,8 @@ from faxnum.domain.money import check_amount
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, split_secrets
 
+DATABASE_FILE = "faxnum.db"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAXNUM_")
@@ -53,7 +55,7 @@ class Settings(BaseSettings):
     @cached_property
     def effective_database_url(self) -> str:
         """The embedded default is an SQLite file in the data directory."""
-        return self.database_url or f"sqlite:///{self.data_dir / 'faxnum.db'}"
+        return self.database_url or f"sqlite:///{self.data_dir / DATABASE_FILE}"
 
     @property
     def lifecycle(self) -> LifecyclePolicy:

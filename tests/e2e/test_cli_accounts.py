@@ -187,3 +187,20 @@ def test_backup_refuses_what_it_cannot_copy(server_env: dict[str, str], tmp_path
             timeout=60,
         )
         assert done.returncode == 2 and says in done.stderr, done.stderr
+
+
+def test_a_command_that_starts_an_empty_store_says_where(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in server_env.items() if k != "FAXNUM_DATABASE_URL"}
+    env["FAXNUM_DATA_DIR"] = str(tmp_path / "elsewhere")
+    first, second = (
+        subprocess.run(
+            faxnum_command("accounts", "list"), env=env, capture_output=True, text=True, timeout=60
+        )
+        for _ in range(2)
+    )
+    assert f"creating a new, empty database at {tmp_path / 'elsewhere' / 'faxnum.db'}" in (
+        first.stderr.replace("\n", "")
+    )
+    assert "creating" not in second.stderr

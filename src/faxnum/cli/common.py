@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from faxnum.config import Settings
+from faxnum.config import DATABASE_FILE, Settings
 from faxnum.domain.errors import DomainError
 from faxnum.domain.money import parse_amount
 from faxnum.security.key_cipher import KeyCipher
@@ -52,6 +52,7 @@ def checked_cipher(settings: Settings, database: Database) -> KeyCipher:
 @contextmanager
 def operator_database(settings: Settings) -> Iterator[Database]:
     """The configured database, migrated; domain errors end the command with status 1."""
+    _say_where_a_new_store_is_made(settings)
     upgrade(settings.effective_database_url)
     database = Database(settings.effective_database_url)
     try:
@@ -61,6 +62,20 @@ def operator_database(settings: Settings) -> Iterator[Database]:
         raise typer.Exit(1) from error
     finally:
         database.dispose()
+
+
+def _say_where_a_new_store_is_made(settings: Settings) -> None:
+    """The embedded store lives in FAXNUM_DATA_DIR, relative to the current directory
+    when given so: a command run elsewhere must not quietly start an empty one."""
+    if settings.database_url is not None:
+        return
+    store = (settings.data_dir / DATABASE_FILE).resolve()
+    if not store.exists():
+        errors.print(
+            f"note: creating a new, empty database at {store} (FAXNUM_DATA_DIR is "
+            f"{settings.data_dir}; set it to use another)",
+            highlight=False,
+        )
 
 
 def amount_option(text: str, name: str) -> Decimal:
