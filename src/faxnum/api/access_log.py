@@ -4,10 +4,11 @@ import json
 import logging
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faxnum.api.headers import request_id_of
 from faxnum.api.redaction import redacted_target
+from faxnum.api.responses import StartWatch
 
 access_log = logging.getLogger("faxnum.access")
 
@@ -21,18 +22,11 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StartWatch(send)
         try:
-            await self.app(scope, receive, noting_status)
+            await self.app(scope, receive, watch.send)
         finally:
-            access_log.info(_line(scope, status, time.perf_counter() - started))
+            access_log.info(_line(scope, watch.status, time.perf_counter() - started))
 
 
 def _line(scope: Scope, status: int, seconds: float) -> str:

@@ -22,8 +22,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from faxnum.api.responses import StartWatch
 from faxnum.api.state import state_of
 from faxnum.domain.errors import NotFound, Unauthorized
 
@@ -53,19 +54,12 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StartWatch(send)
         try:
-            await self.app(scope, receive, noting_status)
+            await self.app(scope, receive, watch.send)
         finally:
             route = route_template(scope)
-            REQUESTS.labels(scope.get("method", ""), route, str(status)).inc()
+            REQUESTS.labels(scope.get("method", ""), route, str(watch.status)).inc()
             LATENCY.labels(route).observe(time.perf_counter() - started)
 
 

@@ -33,15 +33,18 @@ def documented(
 
 
 class StartWatch:
-    """Wraps an ASGI `send` to tell whether the response has begun: after that, an
-    error can no longer be answered with a response of its own."""
+    """Wraps an ASGI `send` to tell whether the response has begun (after that, an
+    error can no longer be answered with a response of its own) and with what status
+    (500 until then: what the client gets if the app fails first)."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self.started = False
+        self.status = 500
 
     async def send(self, message: Message) -> None:
-        self.started = self.started or message["type"] == "http.response.start"
+        if message["type"] == "http.response.start":
+            self.started, self.status = True, message["status"]
         await self._send(message)
 
 
