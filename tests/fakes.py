@@ -86,7 +86,9 @@ class FakeAccounts(_Repository):
     def create(
         self, email: str, password_hash: str | None, parent_id: int | None, now: datetime
     ) -> int:
-        if any(a["email"] == email for a in self.t.accounts.values()):
+        if any(
+            a["email"] == email and a["parent_id"] == parent_id for a in self.t.accounts.values()
+        ):  # the store's two unique indexes: main accounts, and per parent
             raise Conflict("An account with this email already exists.")
         account_id = _next_id(self.t.accounts)
         self.t.accounts[account_id] = {
@@ -99,12 +101,18 @@ class FakeAccounts(_Repository):
         }
         return account_id
 
-    def credentials(self, email: str) -> Credentials | None:
-        account_id = self.id_by_email(email)
-        if account_id is None:
-            return None
-        account = self.t.accounts[account_id]
-        return Credentials(account_id, account["password_hash"], self._shut_out(account_id))
+    def login_candidates(self, email: str) -> list[Credentials]:
+        return [
+            Credentials(i, self.t.accounts[i]["password_hash"], self._shut_out(i))
+            for i in self._ids_with(email)
+        ]
+
+    def subaccounts_using(self, email: str) -> int:
+        return sum(1 for i in self._ids_with(email) if self.t.accounts[i]["parent_id"])
+
+    def _ids_with(self, email: str) -> list[int]:
+        found = [i for i, a in self.t.accounts.items() if a["email"] == email]
+        return sorted(found, key=lambda i: (self.t.accounts[i]["parent_id"] is not None, i))
 
     def _shut_out(self, account_id: int) -> bool:
         account = self.t.accounts[account_id]
@@ -147,7 +155,7 @@ class FakeAccounts(_Repository):
         return len(live)
 
     def id_by_email(self, email: str) -> int | None:
-        return next((i for i, a in self.t.accounts.items() if a["email"] == email), None)
+        return next(iter(self._ids_with(email)), None)
 
     def add_default_trunk(self, account_id: int) -> int:
         trunk_id = _next_id(self.t.trunks)

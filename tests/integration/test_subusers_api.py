@@ -146,3 +146,36 @@ def test_an_account_may_have_only_so_many_sub_accounts(
         "message": "An account may have at most 3 sub-accounts.",
     }
     assert snapshot(database.write_engine) == before
+
+
+def test_a_sub_account_never_takes_an_email_from_its_owner_on_either_store(
+    client: TestClient, database: Database, family: Family
+) -> None:
+    parent = family.parent.api_key
+    squat = client.post(
+        "/api/v2/subuser",
+        json={"email": "Stranger@Example.com", "password": "squatter password"},
+        headers={"X-API-Key": parent},
+    )
+    again = client.post(
+        "/api/v2/subuser", json={"email": "stranger@example.com"}, headers={"X-API-Key": parent}
+    )
+    owner = client.post(
+        "/api/v2/user", json={"email": "stranger@example.com", "password": PASSWORD}
+    )
+    assert (squat.status_code, again.status_code, owner.status_code) == (200, 409, 200)
+
+    def login(password: str) -> str:
+        answer = client.post(
+            "/api/v2/user/login", json={"email": "stranger@example.com", "password": password}
+        )
+        return str(answer.json().get("api_key"))
+
+    assert login(PASSWORD) == owner.json()["api_key"]
+    assert login("squatter password") == squat.json()["api_key"]
+    assert (
+        client.post(
+            "/api/v2/user", json={"email": "stranger@example.com", "password": PASSWORD}
+        ).status_code
+        == 409
+    )  # main accounts stay unique among themselves

@@ -10,6 +10,9 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # hashing is deliberately slow: bound the input
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
 DEFAULT_MAX_SUBACCOUNTS = 100
+# Sub-accounts of different parents may share an email (each parent's namespace is its
+# own); a login checks each one's password, so how many may share one is bounded.
+MAX_SUBACCOUNTS_PER_EMAIL = 3
 
 
 def check_password(password: str) -> None:

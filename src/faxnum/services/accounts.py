@@ -121,26 +121,34 @@ def register(
 def log_in(
     unit_of_work: UnitOfWorkFactory, cipher: KeyCipher, email: str | None, password: str | None
 ) -> str:
-    """The account's key for the right password. An unknown email, a wrong password and
-    a disabled account get one answer, in about the same time (a decoy hash is checked
-    when there is no account). The slow check runs after the read's transaction ended."""
+    """The key of the account this email and password open: the main account with the
+    email, else a sub-account with it (sub-accounts of different parents may share one).
+    An unknown email, a wrong password and a disabled account get one answer; a decoy
+    hash is checked when no account has a password. The slow checks run after the
+    read's transaction ended."""
     if not email:
         raise Invalid.field("email", "is required")
-    credentials, encrypted = None, None
-    with unit_of_work() as uow:
-        try:
-            credentials = uow.accounts.credentials(normalise_email(email))
-        except Invalid:
-            credentials = None
-        if credentials is not None:
-            encrypted = uow.accounts.encrypted_key(credentials.account_id)
-    stored = credentials.password_hash if credentials and credentials.password_hash else _DECOY_HASH
-    matches = verify_password(stored, (password or "")[:MAX_PASSWORD_LENGTH])
-    if credentials is None or credentials.password_hash is None or not matches:
+    try:
+        normalised = normalise_email(email)
+    except Invalid:
+        normalised = None
+    candidates, keys = [], {}
+    if normalised is not None:
+        with unit_of_work() as uow:
+            candidates = [c for c in uow.accounts.login_candidates(normalised) if c.password_hash]
+            keys = {c.account_id: uow.accounts.encrypted_key(c.account_id) for c in candidates}
+    given = (password or "")[:MAX_PASSWORD_LENGTH]
+    if not candidates:
+        verify_password(_DECOY_HASH, given)
         raise Unauthorized(WRONG_CREDENTIALS)
-    if credentials.disabled or encrypted is None:
-        raise Unauthorized(WRONG_CREDENTIALS)
-    return cipher.decrypt(encrypted)
+    for candidate in candidates:
+        assert candidate.password_hash is not None
+        if verify_password(candidate.password_hash, given):
+            encrypted = keys[candidate.account_id]
+            if candidate.disabled or encrypted is None:
+                raise Unauthorized(WRONG_CREDENTIALS)
+            return cipher.decrypt(encrypted)
+    raise Unauthorized(WRONG_CREDENTIALS)
 
 
 def rotate_key(uow: UnitOfWork, cipher: KeyCipher, account_id: int, now: datetime) -> str:

@@ -1,12 +1,19 @@
 """Sub-accounts: created, listed, disabled, enabled and re-keyed by their parent.
 
 A sub-account spends its parent's balance; only main accounts have them, and a parent
-reaches only its own (anyone else's id is simply not found).
+reaches only its own (anyone else's id is simply not found). A sub-account's email is
+unique only among its parent's: creating one never takes an address from its owner,
+who can still register it as a main account.
 """
 
 from datetime import datetime
 
-from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS, AccountSummary, Caller
+from faxnum.domain.accounts import (
+    DEFAULT_MAX_SUBACCOUNTS,
+    MAX_SUBACCOUNTS_PER_EMAIL,
+    AccountSummary,
+    Caller,
+)
 from faxnum.domain.errors import Conflict, NotFound
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.security.key_cipher import KeyCipher
@@ -28,6 +35,8 @@ def create_subaccount(
     _, existing = uow.accounts.subaccounts_page(caller.account_id, PageRequest(limit=1))
     if existing >= most:
         raise Conflict(f"An account may have at most {most} sub-accounts.")
+    if uow.accounts.subaccounts_using(registration.email) >= MAX_SUBACCOUNTS_PER_EMAIL:
+        raise Conflict("An account with this email already exists.")
     email, password_hash = registration.email, registration.password_hash
     return create_account(uow, cipher, email, now, password_hash, parent_id=caller.account_id)
 

@@ -48,8 +48,13 @@ class AccountRepository(Protocol):
         """The new account's id; `Conflict` when the email is taken, even concurrently."""
         ...
 
-    def credentials(self, email: str) -> Credentials | None:
-        """`disabled` when the account or the parent it spends for is disabled."""
+    def login_candidates(self, email: str) -> list[Credentials]:
+        """Accounts logging in with this email: the main account first, then sub-accounts
+        oldest first. `disabled` when the account or the parent it spends for is."""
+        ...
+
+    def subaccounts_using(self, email: str) -> int:
+        """How many sub-accounts, under any parent, use this email."""
         ...
 
     def summaries(self) -> list[AccountSummary]: ...
@@ -66,7 +71,10 @@ class AccountRepository(Protocol):
 
     def revoke_keys(self, account_id: int, now: datetime) -> int: ...
 
-    def id_by_email(self, email: str) -> int | None: ...
+    def id_by_email(self, email: str) -> int | None:
+        """The account an operator means by an email: the main account, else the oldest
+        sub-account with it."""
+        ...
 
     def add_default_trunk(self, account_id: int) -> int: ...
 

@@ -75,13 +75,19 @@ class AccountQueries:
         except IntegrityError as exc:
             raise Conflict("An account with this email already exists.") from exc
 
-    def credentials(self, email: str) -> Credentials | None:
-        row = self._db.execute(
+    def login_candidates(self, email: str) -> list[Credentials]:
+        rows = self._db.execute(
             select(accounts.c.id, accounts.c.password_hash, _SHUT_OUT)
             .outerjoin(_parent, _parent.c.id == accounts.c.parent_id)
             .where(accounts.c.email == email)
-        ).first()
-        return None if row is None else Credentials(row.id, row.password_hash, row.disabled)
+            .order_by(accounts.c.parent_id.is_not(None), accounts.c.id)
+        )
+        return [Credentials(row.id, row.password_hash, row.disabled) for row in rows]
+
+    def subaccounts_using(self, email: str) -> int:
+        mine = (accounts.c.email == email) & accounts.c.parent_id.is_not(None)
+        found = self._db.execute(select(func.count()).select_from(accounts).where(mine))
+        return int(found.scalar_one())
 
     def summaries(self) -> list[AccountSummary]:
         rows = self._db.execute(select(*_SUMMARY_COLUMNS).order_by(accounts.c.id))
@@ -121,7 +127,12 @@ class AccountQueries:
         return int(changed.rowcount)
 
     def id_by_email(self, email: str) -> int | None:
-        found = self._db.execute(select(accounts.c.id).where(accounts.c.email == email)).scalar()
+        found = self._db.execute(
+            select(accounts.c.id)
+            .where(accounts.c.email == email)
+            .order_by(accounts.c.parent_id.is_not(None), accounts.c.id)
+            .limit(1)
+        ).scalar()
         return None if found is None else int(found)
 
     def add_default_trunk(self, account_id: int) -> int:

@@ -61,12 +61,30 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("email", String(254), nullable=False, unique=True),
+    Column("email", String(254), nullable=False),
     Column("password_hash", String(200), nullable=True),
     Column("parent_id", Integer, ForeignKey("accounts.id"), nullable=True, index=True),
     Column("balance_micros", BigInteger, nullable=False, server_default=text("0")),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Two namespaces: a main account's email is unique among main accounts; a
+    # sub-account's only among its parent's. No key holder can take a stranger's email.
+    Index(
+        "uq_accounts_main_email",
+        "email",
+        unique=True,
+        sqlite_where=text("parent_id IS NULL"),
+        postgresql_where=text("parent_id IS NULL"),
+    ),
+    Index(
+        "uq_accounts_sub_email",
+        "parent_id",
+        "email",
+        unique=True,
+        sqlite_where=text("parent_id IS NOT NULL"),
+        postgresql_where=text("parent_id IS NOT NULL"),
+    ),
+    Index("ix_accounts_email", "email"),
 )
 
 trunks = Table(

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from faxnum.domain.accounts import Caller
+from faxnum.domain.accounts import MAX_SUBACCOUNTS_PER_EMAIL, Caller
 from faxnum.domain.errors import Conflict, Invalid, Unauthorized
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import (
@@ -19,7 +19,7 @@ from faxnum.services.accounts import (
 )
 from faxnum.services.subaccounts import create_subaccount
 from tests.fakes import FakeStore
-from tests.unit.services.conftest import NOW
+from tests.unit.services.conftest import NOW, open_account
 
 PASSWORD = "correct horse battery"
 
@@ -148,3 +148,49 @@ def test_a_disabled_parent_shuts_out_its_sub_accounts_keys_and_logins(
         set_disabled(uow, "owner@example.com", False)
     with store.unit_of_work() as uow:
         assert authenticate(uow, child.api_key).account_id == child.account_id
+
+
+def test_a_sub_account_never_takes_an_email_from_its_owner(
+    store: FakeStore, cipher: KeyCipher, caller: Caller
+) -> None:
+    squatted = prepare_registration("stranger@example.com", "squatter password", False)
+    with store.unit_of_work() as uow:
+        squatter = create_subaccount(uow, cipher, caller, squatted, NOW)
+
+    owner = prepare_registration("stranger@example.com", PASSWORD, password_required=True)
+    with store.unit_of_work() as uow:
+        registered = register(uow, cipher, owner, NOW, welcome_credit=Decimal(0))
+
+    assert log_in(store.unit_of_work, cipher, "stranger@example.com", PASSWORD) == (
+        registered.api_key
+    )
+    assert log_in(store.unit_of_work, cipher, "stranger@example.com", "squatter password") == (
+        squatter.api_key
+    )
+
+
+def test_only_so_many_sub_accounts_share_one_email_and_each_logs_in_to_its_own(
+    store: FakeStore, cipher: KeyCipher
+) -> None:
+    keys = []
+    for n in range(MAX_SUBACCOUNTS_PER_EMAIL):
+        parent = open_account(store, cipher, f"parent{n}@example.com")
+        shared = prepare_registration("shared@example.com", f"password number {n}", False)
+        with store.unit_of_work() as uow:
+            keys.append(create_subaccount(uow, cipher, parent, shared, NOW).api_key)
+    for n, key in enumerate(keys):
+        assert (
+            log_in(store.unit_of_work, cipher, "shared@example.com", f"password number {n}") == key
+        )
+
+    one_more = open_account(store, cipher, "late@example.com")
+    shared = prepare_registration("shared@example.com", None, False)
+    with store.unit_of_work() as uow, pytest.raises(Conflict):
+        create_subaccount(uow, cipher, one_more, shared, NOW)
+    with store.unit_of_work() as uow, pytest.raises(Conflict):  # and once per parent
+        create_subaccount(
+            uow, cipher, one_more, prepare_registration("x@example.com", None, False), NOW
+        )
+        create_subaccount(
+            uow, cipher, one_more, prepare_registration("x@example.com", None, False), NOW
+        )
