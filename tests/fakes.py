@@ -144,6 +144,13 @@ class FakeAccounts(_Repository):
         self.t.accounts[account_id]["disabled"] = disabled
         return True
 
+    def revoke_key(self, key_id: int, now: datetime) -> bool:
+        key = self.t.keys.get(key_id)
+        if key is None or key["revoked_at"] is not None:
+            return False
+        key["revoked_at"] = now
+        return True
+
     def revoke_keys(self, account_id: int, now: datetime) -> int:
         live = [
             k

@@ -175,3 +175,21 @@ def test_listing_needs_a_key(client: TestClient) -> None:
     response = client.get("/api/v2/countries/CAN/didgroups")
     assert response.status_code == 401
     assert response.json() == {"status": "failed", "message": "Missing API key."}
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_filters_sent_only_in_a_post_body_are_refused_not_ignored(
+    client: TestClient, key: str, as_json: bool
+) -> None:
+    body = {"cityNamePattern": "W%"}
+    response = client.post(
+        "/api/v2/countries/CAN/didgroups",
+        headers={"X-API-Key": key},
+        **({"json": body} if as_json else {"data": body}),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "cityNamePattern": ["is read from the query string; send it there"]
+    }
+    numbers = client.post("/api/v2/numbers", data={"limit": "2"}, headers={"X-API-Key": key})
+    assert numbers.status_code == 422 and "limit" in numbers.json()["errors"]

@@ -1,12 +1,14 @@
 """The edge: body limits, response headers, the access log (the store is not the subject:
 SQLite only)."""
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
@@ -169,3 +171,55 @@ def test_too_many_or_too_large_headers_are_431(
     assert response.status_code == 431
     assert response.json() == {"status": "failed", "message": "Request headers too large."}
     assert response.headers["x-request-id"]
+
+
+def test_a_client_gone_mid_body_is_logged_as_499_without_a_traceback(
+    settings: Settings, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings)
+    sent: list[dict[str, object]] = []
+    messages: list[dict[str, object]] = [
+        {"type": "http.request", "body": b"{", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    incoming = iter(messages)
+
+    async def receive() -> dict[str, object]:
+        return next(incoming)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v2/numbers",
+        "raw_path": b"/api/v2/numbers",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    with caplog.at_level(logging.INFO):
+        asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 499
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert json.loads(caplog.records[-1].getMessage())["status"] == 499
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_metrics_take_the_bearer_scheme_in_any_case_and_only_it(
+    settings: Settings, scheme: str
+) -> None:
+    token = "metrics-token-for-tests-0123456789abcdef"
+    app = create_app(settings.model_copy(update={"metrics_token": SecretStr(token)}))
+    with TestClient(app) as client:
+        assert (
+            client.get("/metrics", headers={"Authorization": f"{scheme} {token}"}).status_code
+            == 200
+        )
+        assert client.get("/metrics", headers={"Authorization": token}).status_code == 401

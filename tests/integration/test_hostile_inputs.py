@@ -313,6 +313,8 @@ def test_a_rejected_key_never_comes_back_in_the_response(
         {"email": 5, "password": 5},
         {"email": None, "password": None},
         {"email": "", "password": ""},
+        {"email": "list@example.com", "password": ["correct horse", "battery"]},
+        {"email": {"nested": "x@example.com"}, "password": "x" * 12},
     ],
 )
 def test_hostile_registrations(

@@ -1,6 +1,8 @@
+import asyncio
 import logging
 import secrets
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,12 @@ from faxnum.api.redaction import RedactKeys, redact
 from faxnum.config import Settings
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
 from faxnum.security.key_cipher import KeyCipher, WrongSecret
-from faxnum.security.passwords import hash_password, verify_password
+from faxnum.security.passwords import (
+    CONCURRENT_HASHES,
+    hash_password,
+    verify_password,
+    with_password_work,
+)
 from faxnum.security.secrets import WeakSecret
 
 
@@ -147,3 +154,28 @@ def test_settings_that_cannot_work_are_refused_at_start(
     with pytest.raises(ValidationError) as refused:
         Settings()
     assert refused.value.errors()[0]["loc"] == (name,)
+
+
+def test_password_work_runs_at_most_two_at_a_time_off_the_event_loop() -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def hash_slowly() -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            return hash_password("correct horse battery")
+        finally:
+            with lock:
+                running -= 1
+
+    async def burst() -> list[str]:
+        loop_thread = threading.get_ident()
+        hashes = await asyncio.gather(*(with_password_work(hash_slowly) for _ in range(8)))
+        assert threading.get_ident() == loop_thread
+        return list(hashes)
+
+    assert len(asyncio.run(burst())) == 8
+    assert most == CONCURRENT_HASHES == 2

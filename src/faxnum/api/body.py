@@ -6,9 +6,10 @@ import json
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 
 from faxnum.api.body_limit import BodyTooLarge
-from faxnum.domain.errors import Invalid
+from faxnum.domain.errors import ClientGone, Invalid
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -16,6 +17,17 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 async def parameter(request: Request, name: str) -> str | None:
     """A named parameter from the query string, else from the body."""
     return request.query_params.get(name) or (await body_fields(request)).get(name)
+
+
+async def refuse_body_only(request: Request, *names: str) -> None:
+    """Parameters an endpoint reads from the query string alone: sent only in a POST
+    body, they would be ignored without a word, so they are refused instead."""
+    if request.method not in _BODY_METHODS:
+        return
+    fields = await body_fields(request)
+    for name in names:
+        if name in fields and name not in request.query_params:
+            raise Invalid.field(name, "is read from the query string; send it there")
 
 
 async def body_fields(request: Request) -> dict[str, str]:
@@ -28,14 +40,21 @@ async def body_fields(request: Request) -> dict[str, str]:
 
 
 async def _read_body_fields(request: Request) -> dict[str, str]:
+    try:
+        return await _parsed_body_fields(request)
+    except ClientDisconnect as gone:
+        raise ClientGone("The client closed the connection mid-request.") from gone
+
+
+async def _parsed_body_fields(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
         fields = _json_fields(await request.body())
     elif media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form()
-        except BodyTooLarge:
-            raise  # the limit's 413, not a malformed form
+        except (BodyTooLarge, ClientDisconnect):
+            raise  # the limit's 413, or a client gone: not a malformed form
         except Exception as exc:  # malformed multipart: the parser's own exceptions vary
             raise Invalid.field("body", "is not a readable form") from exc
         fields = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
@@ -53,10 +72,12 @@ def _json_fields(raw: bytes) -> dict[str, str]:
         data = json.loads(raw)
         if not isinstance(data, dict):
             return {}  # e.g. a bare JSON string: no named fields at all
+        # No v2 parameter takes a list or an object: such a field counts as not sent
+        # (so a password given as ["a", "b"] is missing, never the text of a list).
         return {
             str(key): value if isinstance(value, str) else json.dumps(value)
             for key, value in data.items()
-            if value is not None
+            if value is not None and not isinstance(value, list | dict)
         }
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: nesting deeper than Python's stack, well inside the size limit.

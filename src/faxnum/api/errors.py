@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faxnum.api.responses import StartWatch, failure
 from faxnum.domain.errors import (
+    ClientGone,
     Conflict,
     DomainError,
     Exhausted,
@@ -31,6 +32,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Exhausted: 409,
     Conflict: 409,
     Invalid: 422,
+    ClientGone: 499,  # nginx's "client closed request": for the log, no one reads it
     Unavailable: 503,
 }
 _HTTP_MESSAGES = {

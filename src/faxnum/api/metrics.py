@@ -95,8 +95,10 @@ async def metrics(request: Request) -> Response:
     token = state.settings.metrics_token
     if token is None:
         raise NotFound("Resource not found.")
-    presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not secrets.compare_digest(presented.encode(), token.get_secret_value().encode()):
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        presented.strip().encode(), token.get_secret_value().encode()
+    ):
         raise Unauthorized("The metrics need the operator's metrics token.")
     # A count over the inventory: off the event loop, so no other request waits on it.
     stock = await state.database.read_off_loop(lambda uow: uow.catalogue.stock_by_country())

@@ -5,8 +5,9 @@ as text (the published SDKs send unfilled `{placeholder}` path segments), and pa
 import re
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
+from faxnum.api.body import refuse_body_only
 from faxnum.domain.catalogue import normalise_country
 from faxnum.domain.errors import Invalid
 from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
@@ -66,10 +67,12 @@ COUNTRY_SCHEMA: dict[str, object] = {
 }
 
 
-def page_request(
+async def page_request(
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
     page: Annotated[int, Query(ge=1, le=MAX_ID, description="1-based page number.")] = 1,
 ) -> PageRequest:
+    await refuse_body_only(request, "limit", "page")
     return PageRequest(limit, page)
 
 

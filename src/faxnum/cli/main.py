@@ -93,6 +93,12 @@ def serve(
     # before prometheus_client is first imported, which reads it then.
     metrics_dir = tempfile.mkdtemp(prefix="faxnum-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    if workers > 1 and not settings.redis_url:
+        errors.print(
+            f"warning: {workers} workers and no FAXNUM_REDIS_URL: each worker counts its own "
+            f"rate-limit budgets, so every limit is up to {workers} times looser",
+            highlight=False,
+        )
     if settings.redis_url:
         limiter = RateLimiter(settings.rate_limit, settings.redis_url)
         if not asyncio.run(limiter.reachable()):

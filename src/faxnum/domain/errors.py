@@ -49,5 +49,9 @@ class Conflict(DomainError):
     """The request collides with existing state (e.g. a duplicate email)."""
 
 
+class ClientGone(DomainError):
+    """The client closed the connection before its request was read whole."""
+
+
 class Unavailable(DomainError):
     """A component the request needs is down; the client should retry shortly."""

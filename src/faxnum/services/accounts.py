@@ -151,8 +151,20 @@ def log_in(
     raise Unauthorized(WRONG_CREDENTIALS)
 
 
-def rotate_key(uow: UnitOfWork, cipher: KeyCipher, account_id: int, now: datetime) -> str:
-    """A new key for the account; every older one stops working with this commit."""
+def rotate_key(
+    uow: UnitOfWork,
+    cipher: KeyCipher,
+    account_id: int,
+    now: datetime,
+    replacing: int | None = None,
+) -> str:
+    """A new key for the account; every older one stops working with this commit.
+
+    `replacing`: the id of the key the request came with. Of concurrent rotations with
+    one key, only the first wins; the others are refused instead of answering a key
+    that the next one revokes at once."""
+    if replacing is not None and not uow.accounts.revoke_key(replacing, now):
+        raise Unauthorized("This API key was replaced meanwhile.")
     uow.accounts.revoke_keys(account_id, now)
     api_key = new_api_key()
     uow.accounts.add_key(account_id, key_digest(api_key), cipher.encrypt(api_key), now)

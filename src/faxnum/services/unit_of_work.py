@@ -69,6 +69,10 @@ class AccountRepository(Protocol):
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool: ...
 
+    def revoke_key(self, key_id: int, now: datetime) -> bool:
+        """Revoke one key unless it already is (False then)."""
+        ...
+
     def revoke_keys(self, account_id: int, now: datetime) -> int: ...
 
     def id_by_email(self, email: str) -> int | None:

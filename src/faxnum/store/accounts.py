@@ -118,6 +118,14 @@ class AccountQueries:
         )
         return changed.rowcount == 1
 
+    def revoke_key(self, key_id: int, now: datetime) -> bool:
+        changed = self._db.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return changed.rowcount == 1
+
     def revoke_keys(self, account_id: int, now: datetime) -> int:
         changed = self._db.execute(
             update(api_keys)

@@ -194,3 +194,14 @@ def test_only_so_many_sub_accounts_share_one_email_and_each_logs_in_to_its_own(
         create_subaccount(
             uow, cipher, one_more, prepare_registration("x@example.com", None, False), NOW
         )
+
+
+def test_of_two_rotations_with_one_key_only_the_first_wins(
+    store: FakeStore, cipher: KeyCipher, caller: Caller
+) -> None:
+    with store.unit_of_work() as uow:
+        first = rotate_key(uow, cipher, caller.account_id, NOW, replacing=caller.key_id)
+    with store.unit_of_work() as uow, pytest.raises(Unauthorized):
+        rotate_key(uow, cipher, caller.account_id, NOW, replacing=caller.key_id)
+    with store.unit_of_work() as uow:
+        assert authenticate(uow, first).account_id == caller.account_id

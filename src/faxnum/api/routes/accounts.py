@@ -138,7 +138,13 @@ async def rotate(request: Request, caller: CurrentCaller) -> Response:
     await count_account_change(request, caller)
     state = state_of(request)
     new_key = await state.database.write(
-        partial(rotate_key, cipher=state.cipher, account_id=caller.account_id, now=state.clock())
+        partial(
+            rotate_key,
+            cipher=state.cipher,
+            account_id=caller.account_id,
+            now=state.clock(),
+            replacing=caller.key_id,
+        )
     )
     return _key_response(new_key)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.body import refuse_body_only
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import (
     COUNTRY_SCHEMA,
@@ -77,6 +78,7 @@ async def list_did_groups(
         str | None, Query(alias="areaCode", pattern=r"^[0-9]{1,10}$", description="Digits.")
     ] = None,
 ) -> Response:
+    await refuse_body_only(request, "didGroupIds", "stateId", "cityNamePattern", "areaCode")
     wanted = DidGroupFilter(
         country_code=country_segment(country_code),
         group_ids=parse_ids("didGroupIds", did_group_ids) if did_group_ids else None,
