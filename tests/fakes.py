@@ -563,7 +563,6 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.tables = Tables()
-        self.commits = 0
 
     def unit_of_work(self) -> "FakeUnitOfWork":
         return FakeUnitOfWork(self)
@@ -594,7 +593,6 @@ class FakeUnitOfWork:
 
     def commit(self) -> None:
         self._store.tables = copy.deepcopy(self.tables)
-        self._store.commits += 1
 
     def schema_is_current(self) -> bool:
         return True
