@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.domain.money import check_amount
+from faxnum.domain.reservations import DEFAULT_MAX_RESERVED
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, split_secrets
 
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     renew_interval_s: float = Field(default=3600, ge=0, allow_inf_nan=False)
     grace_days: int = Field(default=7, ge=0, le=3650)
     aging_days: int = Field(default=30, ge=0, le=3650)
+    # How many numbers one account may hold in reservations at once.
+    max_reserved: int = Field(default=DEFAULT_MAX_RESERVED, ge=0, le=100_000)
+    # How often each serving process ends expired reservations (0 turns it off).
+    reservation_sweep_s: float = Field(default=1.0, ge=0, le=60, allow_inf_nan=False)
     # How long a repeated Idempotency-Key replays the first answer.
     idempotency_hours: int = Field(default=24, ge=1, le=24 * 365)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)  # larger bodies get 413

@@ -19,12 +19,24 @@ from faxnum.api.metrics import router as metrics_router
 from faxnum.api.openapi import install_openapi
 from faxnum.api.ratelimit import RateLimiter
 from faxnum.api.redaction import install_redaction
-from faxnum.api.routes import accounts, catalogue, health, money, numbers, provisioning
+from faxnum.api.routes import (
+    accounts,
+    available,
+    catalogue,
+    health,
+    money,
+    numbers,
+    orders,
+    provisioning,
+    reservations,
+    trunks,
+)
 from faxnum.api.routes.docs import install_docs
 from faxnum.api.state import AppState
 from faxnum.config import Settings
 from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
+from faxnum.services.reservation_sweep import sweep_periodically
 from faxnum.store.database import Database
 
 V2_PREFIX = "/api/v2"
@@ -67,9 +79,17 @@ def create_app(
                     clock,
                 )
             )
+        sweeper = None
+        if settings.reservation_sweep_s > 0:
+            sweeper = asyncio.create_task(
+                sweep_periodically(
+                    state.database.read, state.database.write, settings.reservation_sweep_s, clock
+                )
+            )
         yield
-        if renewal is not None:
-            renewal.cancel()
+        for task in (renewal, sweeper):
+            if task is not None:
+                task.cancel()
         state.database.dispose()
 
     app = FastAPI(
@@ -99,6 +119,10 @@ def create_app(
         numbers.router,
         accounts.router,
         money.router,
+        available.router,
+        reservations.router,
+        orders.router,
+        trunks.router,
     ):
         app.include_router(router, prefix=V2_PREFIX)
     app.include_router(health.router)

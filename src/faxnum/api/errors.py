@@ -17,6 +17,7 @@ from faxnum.domain.errors import (
     InsufficientBalance,
     Invalid,
     NotFound,
+    NumbersUnavailable,
     RateLimited,
     Unauthorized,
     Unavailable,
@@ -56,6 +57,8 @@ async def on_domain_error(_: Request, error: Exception) -> Response:
     elif isinstance(error, Unavailable):
         headers = {"Retry-After": "5"}
     errors = error.errors if isinstance(error, Invalid) else None
+    if isinstance(error, NumbersUnavailable):
+        errors = {"numbers": error.numbers}
     return failure(_status(error), error.message, errors, headers)
 
 
@@ -63,9 +66,25 @@ async def on_validation_error(_: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     errors: dict[str, list[str]] = {}
     for problem in error.errors():
-        name = str(problem["loc"][-1]) if problem.get("loc") else "request"
+        name = _parameter_name(problem)
         errors.setdefault(name, []).append(str(problem.get("msg", "is invalid")))
     return failure(422, "Invalid parameters: " + ", ".join(sorted(errors)) + ".", errors)
+
+
+_SOURCES = {"query", "path", "header", "cookie", "body"}
+
+
+def _parameter_name(problem: dict[str, object]) -> str:
+    """`limit` for a query parameter, `numbers.3` for an item of a body field, `body`
+    for a body that is not valid JSON or not the right shape as a whole."""
+    location = [str(part) for part in problem.get("loc") or ()]  # type: ignore[attr-defined]
+    if problem.get("type") == "json_invalid":
+        return "body"
+    if location and location[0] in _SOURCES:
+        source, location = location[0], location[1:]
+        if source == "body" and location[:1] and location[0].isdigit():
+            location = []  # a position in the raw JSON text, not a field
+    return ".".join(location) or "body"
 
 
 async def on_http_error(_: Request, error: Exception) -> Response:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.types import Message, Send
 
+from faxnum.api.money_json import SERIALIZATION_CONTEXT, money_numbers
 from faxnum.api.schemas import Failure, Meta, Pagination
 from faxnum.domain.pagination import Page
 
@@ -16,9 +17,11 @@ class V2JSONResponse(JSONResponse):
     media_type = "application/json; charset=utf-8"
 
 
-def success(body: BaseModel) -> Response:
-    """Serialise a wire model directly (pydantic's own encoder, no re-validation)."""
-    return Response(body.model_dump_json(), media_type=V2JSONResponse.media_type)
+def success(body: BaseModel, status_code: int = 200) -> Response:
+    """Serialise a wire model directly (pydantic's own encoder, no re-validation);
+    money fields come out as numbers with two decimals."""
+    text = money_numbers(body.model_dump_json(context=SERIALIZATION_CONTEXT))
+    return Response(text, status_code=status_code, media_type=V2JSONResponse.media_type)
 
 
 def documented(

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faxnum.api.money_json import Money
 from faxnum.domain.accounts import AccountSummary
 from faxnum.domain.catalogue import AreaCode, Country, State
 from faxnum.domain.ledger import LedgerEntry
@@ -70,8 +71,8 @@ class DidGroupData(BaseModel):
     state_id: int | None = Field(description="Extension: the state or province, if known.")
     type: NumberType = Field(description="Extension.")
     stock: int = Field(description="Extension: DIDs available to provision now.")
-    setup_price: float = Field(description="Extension: charged once when provisioning.")
-    monthly_price: float = Field(
+    setup_price: Money = Field(description="Extension: charged once when provisioning.")
+    monthly_price: Money = Field(
         description="Extension: charged every month, the first on provisioning."
     )
     features: list[str] = Field(description="Extension: capabilities, e.g. fax, t38.")
@@ -207,7 +208,7 @@ class LedgerEntryData(BaseModel):
     created_at: str = Field(description="ISO 8601, UTC.")
     kind: str = Field(examples=["charge", "renewal", "credit"])
     description: str
-    amount: float = Field(description="Positive for credits, negative for charges.")
+    amount: Money = Field(description="Positive for credits, negative for charges.")
     number_id: int | None
 
     @classmethod
@@ -217,7 +218,7 @@ class LedgerEntryData(BaseModel):
             created_at=utc_text(entry.created_at),
             kind=entry.kind,
             description=entry.description,
-            amount=float(entry.amount),
+            amount=entry.amount,
             number_id=entry.number_id,
         )
 

@@ -23,6 +23,7 @@ from faxnum.cli.common import (
     load_settings,
     operator_database,
 )
+from faxnum.cli.dids import dids_app
 from faxnum.cli.failures import run_reporting_failures
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.logging_config import server_logging
@@ -67,6 +68,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(secret_app, name="secret")
+app.add_typer(dids_app, name="dids")
 app.command("backup")(backup)
 
 

@@ -3,6 +3,9 @@
 import re
 from dataclasses import dataclass
 
+from faxnum.domain.number_patterns import NumberPattern
+from faxnum.domain.numbers import NumberType
+
 _COUNTRY = re.compile(r"[A-Za-z]{3}")
 MAX_CITY_PATTERN_LENGTH = 100
 
@@ -33,6 +36,16 @@ class DidGroupFilter:
     state_id: int | None = None
     city: CityPattern | None = None
     area_code: str | None = None
+
+
+@dataclass(frozen=True)
+class AvailableNumberFilter:
+    """`/available-numbers`: the DID-group filters (a country required), a number
+    type, and vanity patterns on the national number, all of which must match."""
+
+    groups: DidGroupFilter
+    type: NumberType | None = None
+    patterns: tuple[NumberPattern, ...] = ()
 
 
 @dataclass(frozen=True)

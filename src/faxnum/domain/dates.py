@@ -1,7 +1,7 @@
 """Calendar rules for billing periods."""
 
 import calendar
-from datetime import date
+from datetime import UTC, date, datetime
 
 
 def add_months(start: date, months: int = 1) -> date:
@@ -10,3 +10,8 @@ def add_months(start: date, months: int = 1) -> date:
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
     return date(year, month, day)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite hands them back without a zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -49,6 +49,15 @@ class Conflict(DomainError):
     """The request collides with existing state (e.g. a duplicate email)."""
 
 
+class NumbersUnavailable(Conflict):
+    """Some of the numbers asked for cannot be had now: they are named, and nothing
+    was done with the others either."""
+
+    def __init__(self, numbers: list[str], verb: str = "provisioned") -> None:
+        super().__init__(f"These numbers cannot be {verb} now: {', '.join(numbers)}.")
+        self.numbers = numbers
+
+
 class ClientGone(DomainError):
     """The client closed the connection before its request was read whole."""
 

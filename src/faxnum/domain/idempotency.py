@@ -17,6 +17,11 @@ class IdempotentRequest:
 
     @classmethod
     def for_provisioning(cls, key: str, group_id: int) -> "IdempotentRequest":
+        return cls.of(key, f"provision:{group_id}")
+
+    @classmethod
+    def of(cls, key: str, what: str) -> "IdempotentRequest":
+        """`what`: the request's parameters in a canonical text form."""
         if not _KEY.fullmatch(key):
             raise Invalid.field("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
-        return cls(key, hashlib.sha256(f"provision:{group_id}".encode()).hexdigest())
+        return cls(key, hashlib.sha256(what.encode()).hexdigest())

@@ -53,6 +53,24 @@ class Did:
 
 
 @dataclass(frozen=True)
+class HeldDid:
+    """A DID as it stands, read under lock to decide what may happen to it."""
+
+    id: int
+    number: str
+    group_id: int
+    state: DidState
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    """A DID anyone could take now, with the group that prices it."""
+
+    number: str
+    group: DidGroup
+
+
+@dataclass(frozen=True)
 class ProvisionedNumber:
     id: int
     did: Did
@@ -74,6 +92,9 @@ class NumberListing:
     did_number: str
     expiration_date: date
     status: str
+    trunk_id: int
+    account_id: int  # the holder (the caller or one of its sub-accounts)
+    did_id: int
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Catalogue reads for clients choosing where to provision from."""
 
-from faxnum.domain.catalogue import AreaCode, Country, DidGroupFilter, State
+from faxnum.domain.catalogue import AreaCode, AvailableNumberFilter, Country, DidGroupFilter, State
 from faxnum.domain.errors import NotFound
-from faxnum.domain.numbers import DidGroup
+from faxnum.domain.numbers import AvailableNumber, DidGroup
+from faxnum.domain.pagination import Page, PageRequest
 from faxnum.numbering.countries import is_known_country
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -38,3 +39,17 @@ def list_area_codes(
                 f"State {state_id} not found" + (f" in {country_code}." if country_code else ".")
             )
     return uow.catalogue.area_codes(country_code, state_id)
+
+
+def find_available_numbers(
+    uow: UnitOfWork, wanted: AvailableNumberFilter, page: PageRequest
+) -> Page[AvailableNumber]:
+    """Numbers anyone could take now: never one assigned, aging, blocked or reserved."""
+    country = wanted.groups.country_code
+    assert country is not None, "a country is required"
+    _require_country(country)
+    dial_code = uow.catalogue.dial_code(country)
+    if dial_code is None:  # a real country without inventory
+        return Page([], 0, page)
+    found, total = uow.catalogue.available(wanted, dial_code, page)
+    return Page(found, total, page)

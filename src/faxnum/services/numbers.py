@@ -1,7 +1,12 @@
-"""The caller's own numbers."""
+"""The caller's own numbers: list, look at, route, give back."""
+
+from dataclasses import replace
+from datetime import datetime
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.numbers import NumberListing
+from faxnum.domain.did_states import DidEvent
+from faxnum.domain.errors import Invalid, NotFound
+from faxnum.domain.numbers import NumberListing, NumberStatus
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -10,3 +15,34 @@ def list_numbers(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[N
     """Newest first; a parent account sees its sub-accounts' numbers too."""
     items, total = uow.numbers.page_for(caller.account_id, wanted)
     return Page(items, total, wanted)
+
+
+def number(uow: UnitOfWork, caller: Caller, number_id: int) -> NumberListing:
+    """A live number the caller (or one of its sub-accounts) holds; anyone else's, or
+    a released one, is not found."""
+    found = uow.numbers.visible(number_id, caller.account_id)
+    if found is None:
+        raise NotFound(f"Number {number_id} not found.")
+    return found
+
+
+def route(uow: UnitOfWork, caller: Caller, number_id: int, trunk_id: int) -> NumberListing:
+    """Point a number at another trunk of the account holding it."""
+    held = number(uow, caller, number_id)
+    if uow.trunks.get(trunk_id, held.account_id, lock=True) is None:
+        raise Invalid.field("trunk_id", f"is not a trunk of the account holding number {number_id}")
+    if not uow.numbers.set_trunk(number_id, trunk_id):
+        raise NotFound(f"Number {number_id} not found.")
+    uow.commit()
+    return replace(held, trunk_id=trunk_id)
+
+
+def release(uow: UnitOfWork, caller: Caller, number_id: int, now: datetime) -> NumberListing:
+    """Give a number back: it leaves the account at once and its DID rests in aging.
+    The running month is not refunded. A second release finds nothing."""
+    held = number(uow, caller, number_id)
+    if not uow.numbers.release(number_id, now):
+        raise NotFound(f"Number {number_id} not found.")
+    uow.dids.move([held.did_id], DidEvent.RELEASE, now)
+    uow.commit()
+    return replace(held, status=NumberStatus.RELEASED.value)

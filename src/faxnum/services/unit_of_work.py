@@ -17,24 +17,32 @@ from typing import Protocol, Self
 from faxnum.domain.accounts import AccountSummary, Credentials, KeyHolder
 from faxnum.domain.catalogue import (
     AreaCode,
+    AvailableNumberFilter,
     Country,
     CountryInfo,
     DidGroupFilter,
     State,
     Subdivision,
 )
+from faxnum.domain.did_states import DidEvent
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import (
+    AvailableNumber,
     Did,
     DidGroup,
+    DidState,
     DueNumber,
     GroupSpec,
+    HeldDid,
     InventoryLine,
     NewDid,
     NumberListing,
     ProvisionedNumber,
 )
+from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.reservations import Reservation, ReservationStatus
+from faxnum.domain.trunks import Trunk, TrunkChanges
 
 
 class AccountRepository(Protocol):
@@ -142,6 +150,14 @@ class CatalogueRepository(Protocol):
 
     def ensure_area_code(self, country_code: str, area_code: str, state_id: int | None) -> None: ...
 
+    def dial_code(self, country_code: str) -> int | None: ...
+
+    def available(
+        self, wanted: AvailableNumberFilter, dial_code: int, page: PageRequest
+    ) -> tuple[list[AvailableNumber], int]:
+        """Available DIDs matching every filter, in number order; and how many match."""
+        ...
+
 
 class DidRepository(Protocol):
     def take_available(self, group_id: int, now: datetime) -> Did | None:
@@ -160,6 +176,22 @@ class DidRepository(Protocol):
 
     def recycle_aged(self, aged_before: datetime, now: datetime) -> int: ...
 
+    def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
+        """One guarded update along `event`'s transition; the ids that moved."""
+        ...
+
+    def lock_numbers(self, numbers: Sequence[str]) -> list[HeldDid]:
+        """The DIDs with these numbers as they stand, locked to the end of the transaction."""
+        ...
+
+    def take_from_group(
+        self, group_id: int, quantity: int, event: DidEvent, now: datetime
+    ) -> list[Did]:
+        """Move up to `quantity` of the group's lowest DIDs along `event`'s transition."""
+        ...
+
+    def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]: ...
+
 
 class NumberRepository(Protocol):
     def add(
@@ -170,6 +202,7 @@ class NumberRepository(Protocol):
         trunk_id: int,
         now: datetime,
         expires: date,
+        order_id: int | None = None,
     ) -> int: ...
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None: ...
@@ -187,6 +220,16 @@ class NumberRepository(Protocol):
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
         """Newest first: the account's live numbers and its sub-accounts'; and their total."""
         ...
+
+    def visible(self, number_id: int, viewer_id: int) -> NumberListing | None:
+        """One live number of the viewer or of one of its sub-accounts."""
+        ...
+
+    def set_trunk(self, number_id: int, trunk_id: int) -> bool: ...
+
+    def count_on_trunk(self, trunk_id: int) -> int: ...
+
+    def of_order(self, order_id: int) -> list[ProvisionedNumber]: ...
 
 
 class LedgerRepository(Protocol):
@@ -217,7 +260,73 @@ class IdempotencyRepository(Protocol):
 
     def complete(self, account_id: int, key: str, number_id: int) -> None: ...
 
+    def recorded_order(self, account_id: int, key: str) -> tuple[str, int | None] | None: ...
+
+    def complete_order(self, account_id: int, key: str, order_id: int) -> None: ...
+
     def purge(self, before: datetime) -> int: ...
+
+
+class ReservationRepository(Protocol):
+    def hold_count(self, account_id: int, quantity: int, limit: int) -> bool:
+        """Count more reserved numbers for the account unless that passes `limit`."""
+        ...
+
+    def release_count(self, account_id: int, quantity: int) -> None: ...
+
+    def add(
+        self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime
+    ) -> int: ...
+
+    def get(self, reservation_id: int, account_id: int) -> Reservation | None: ...
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]: ...
+
+    def close(
+        self,
+        reservation_id: int,
+        status: ReservationStatus,
+        *,
+        live_at: datetime | None = None,
+        expired_at: datetime | None = None,
+    ) -> bool:
+        """End an active hold (guarded); `live_at`: only if not expired by then,
+        `expired_at`: only if expired by then."""
+        ...
+
+    def did_ids(self, reservation_id: int) -> list[int]: ...
+
+    def due(self, now: datetime, limit: int) -> list[Reservation]: ...
+
+
+class OrderRepository(Protocol):
+    def add(
+        self, account_id: int, reservation_id: int | None, total: Decimal, now: datetime
+    ) -> int: ...
+
+    def get(self, order_id: int, viewer_id: int) -> Order | None: ...
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Order], int]: ...
+
+
+class TrunkRepository(Protocol):
+    def add(
+        self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool
+    ) -> int: ...
+
+    def get(self, trunk_id: int, account_id: int, lock: bool = False) -> Trunk | None:
+        """`lock`: the trunk cannot be deleted until this transaction ends."""
+        ...
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]: ...
+
+    def change(self, trunk_id: int, changes: TrunkChanges) -> bool: ...
+
+    def clear_default(self, account_id: int) -> None: ...
+
+    def delete(self, trunk_id: int, now: datetime) -> bool:
+        """Never the default trunk, never twice (False then)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -239,6 +348,15 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def reservations(self) -> ReservationRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def trunks(self) -> TrunkRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -1,11 +1,23 @@
 """Catalogue queries: countries, states and DID groups with their stock."""
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 
 from faxnum.domain.catalogue import (
     AreaCode,
+    AvailableNumberFilter,
     CityPattern,
     Country,
     CountryInfo,
@@ -14,7 +26,8 @@ from faxnum.domain.catalogue import (
     Subdivision,
 )
 from faxnum.domain.money import from_micros, to_micros
-from faxnum.domain.numbers import DidGroup, DidState, GroupSpec, NumberType
+from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
+from faxnum.domain.pagination import PageRequest
 from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
 
 _stock = (
@@ -39,7 +52,23 @@ def city_matches(city_name: ColumnElement[str | None], city: CityPattern) -> Col
     return city_name.like(like_pattern(city), escape="\\")
 
 
-def _group(row: Row[tuple[object, ...]]) -> DidGroup:
+def _filtered(query: Select[Any], wanted: DidGroupFilter) -> Select[Any]:
+    """The DID-group filters of a catalogue request, on a query over did_groups."""
+    if wanted.country_code is not None:
+        query = query.where(did_groups.c.country_code == wanted.country_code)
+    if wanted.group_ids is not None:
+        query = query.where(did_groups.c.id.in_(wanted.group_ids))
+    if wanted.state_id is not None:
+        query = query.where(did_groups.c.state_id == wanted.state_id)
+    if wanted.area_code is not None:
+        query = query.where(did_groups.c.area_code == wanted.area_code)
+    if wanted.city is not None:
+        query = query.where(city_matches(did_groups.c.city_name, wanted.city))
+    return query
+
+
+def group_of(row: Row[Any]) -> DidGroup:
+    """A DidGroup from a row holding every did_groups column (and maybe `stock`)."""
     m = row._mapping
     return DidGroup(
         id=m["id"],
@@ -61,7 +90,7 @@ class CatalogueQueries:
 
     def group(self, group_id: int) -> DidGroup | None:
         row = self._db.execute(_GROUP_BY_ID, {"group_id": group_id}).first()
-        return None if row is None else _group(row)
+        return None if row is None else group_of(row)
 
     def group_of_number(self, number_id: int) -> DidGroup:
         row = self._db.execute(
@@ -69,7 +98,7 @@ class CatalogueQueries:
             .join(numbers, numbers.c.did_group_id == did_groups.c.id)
             .where(numbers.c.id == number_id)
         ).one()
-        return _group(row)
+        return group_of(row)
 
     def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:
         query = (
@@ -77,17 +106,37 @@ class CatalogueQueries:
             .outerjoin(_stock, _stock.c.did_group_id == did_groups.c.id)
             .order_by(did_groups.c.country_code, did_groups.c.city_name, did_groups.c.id)
         )
-        if wanted.country_code is not None:
-            query = query.where(did_groups.c.country_code == wanted.country_code)
-        if wanted.group_ids is not None:
-            query = query.where(did_groups.c.id.in_(wanted.group_ids))
-        if wanted.state_id is not None:
-            query = query.where(did_groups.c.state_id == wanted.state_id)
-        if wanted.area_code is not None:
-            query = query.where(did_groups.c.area_code == wanted.area_code)
-        if wanted.city is not None:
-            query = query.where(city_matches(did_groups.c.city_name, wanted.city))
-        return [_group(row) for row in self._db.execute(query)]
+        query = _filtered(query, wanted)
+        return [group_of(row) for row in self._db.execute(query)]
+
+    def dial_code(self, country_code: str) -> int | None:
+        found = self._db.execute(
+            select(countries.c.dial_code).where(countries.c.code == country_code)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def available(
+        self, wanted: AvailableNumberFilter, dial_code: int, page: PageRequest
+    ) -> tuple[list[AvailableNumber], int]:
+        """Available DIDs matching every filter, in number order; and how many match."""
+        query = _filtered(
+            select(dids.c.number, did_groups)
+            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
+            .where(dids.c.state == DidState.AVAILABLE.value),
+            wanted.groups,
+        )
+        if wanted.type is not None:
+            query = query.where(did_groups.c.type == wanted.type.value)
+        for pattern in wanted.patterns:
+            prefix = pattern.literal_prefix(dial_code)
+            if prefix is not None:  # a range on the number's index narrows the scan
+                upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+                query = query.where(dids.c.number >= prefix, dids.c.number < upper)
+            query = query.where(dids.c.number.like(pattern.like(dial_code)))
+        total = self._db.execute(select(func.count()).select_from(query.subquery()))
+        rows = self._db.execute(query.order_by(dids.c.number).limit(page.limit).offset(page.offset))
+        found = [AvailableNumber(row.number, group_of(row)) for row in rows]
+        return found, int(total.scalar_one())
 
     def countries_with_groups(self) -> list[Country]:
         rows = self._db.execute(

@@ -51,6 +51,21 @@ class IdempotencyQueries:
             .values(number_id=number_id)
         )
 
+    def recorded_order(self, account_id: int, key: str) -> tuple[str, int | None] | None:
+        row = self._db.execute(
+            select(idempotency_keys.c.fingerprint, idempotency_keys.c.order_id).where(
+                idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key
+            )
+        ).first()
+        return None if row is None else (row.fingerprint, row.order_id)
+
+    def complete_order(self, account_id: int, key: str, order_id: int) -> None:
+        self._db.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key)
+            .values(order_id=order_id)
+        )
+
     def purge(self, before: datetime) -> int:
         return int(
             self._db.execute(

@@ -2,15 +2,18 @@
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.money import from_micros
-from faxnum.domain.numbers import Did, DidState, InventoryLine, NewDid
+from faxnum.domain.numbers import Did, DidState, HeldDid, InventoryLine, NewDid
 from faxnum.store.dialect import insert_or_ignore
 from faxnum.store.tables import did_groups, dids
 
-_AVAILABLE = DidState.AVAILABLE.value
+_ASSIGN = transition(DidEvent.ASSIGN)
+(_AVAILABLE,) = _ASSIGN.source_values
 # Built once: statement construction costs more than SQLite's execution of it.
 _TAKE_AVAILABLE = (
     update(dids)
@@ -24,9 +27,35 @@ _TAKE_AVAILABLE = (
         .scalar_subquery(),
         dids.c.state == _AVAILABLE,
     )
-    .values(state=DidState.ASSIGNED.value, state_changed_at=bindparam("now"))
+    .values(state=_ASSIGN.target.value, state_changed_at=bindparam("now"))
     .returning(dids.c.id, dids.c.number)
 )
+
+_INVENTORY_LINES = select(
+    dids.c.number,
+    did_groups.c.country_code,
+    did_groups.c.area_code,
+    did_groups.c.city_name,
+    did_groups.c.type,
+    did_groups.c.setup_price_micros,
+    did_groups.c.monthly_price_micros,
+    dids.c.carrier_trunk,
+    dids.c.state,
+).join(did_groups, did_groups.c.id == dids.c.did_group_id)
+
+
+def _line(row: Any) -> InventoryLine:  # a Row of _INVENTORY_LINES
+    return InventoryLine(
+        row.number,
+        row.country_code,
+        row.area_code,
+        row.city_name,
+        row.type,
+        from_micros(row.setup_price_micros),
+        from_micros(row.monthly_price_micros),
+        row.carrier_trunk,
+        row.state,
+    )
 
 
 class DidQueries:
@@ -63,48 +92,77 @@ class DidQueries:
 
     def inventory(self) -> Iterator[InventoryLine]:
         """Every DID with its group's defining fields, streamed in number order."""
-        query = (
-            select(
-                dids.c.number,
-                did_groups.c.country_code,
-                did_groups.c.area_code,
-                did_groups.c.city_name,
-                did_groups.c.type,
-                did_groups.c.setup_price_micros,
-                did_groups.c.monthly_price_micros,
-                dids.c.carrier_trunk,
-                dids.c.state,
-            )
-            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
-            .order_by(dids.c.number)
-            .execution_options(yield_per=10_000)
-        )
+        query = _INVENTORY_LINES.order_by(dids.c.number).execution_options(yield_per=10_000)
         for row in self._db.execute(query):
-            yield InventoryLine(
-                row.number,
-                row.country_code,
-                row.area_code,
-                row.city_name,
-                row.type,
-                from_micros(row.setup_price_micros),
-                from_micros(row.monthly_price_micros),
-                row.carrier_trunk,
-                row.state,
-            )
+            yield _line(row)
 
     def start_aging(self, did_id: int, now: datetime) -> bool:
         """A released DID rests before anyone else can get it (callers may still ring)."""
-        changed = self._db.execute(
-            update(dids)
-            .where(dids.c.id == did_id, dids.c.state == DidState.ASSIGNED.value)
-            .values(state=DidState.AGING.value, state_changed_at=now)
-        )
-        return changed.rowcount == 1
+        return len(self.move([did_id], DidEvent.RELEASE, now)) == 1
 
     def recycle_aged(self, aged_before: datetime, now: datetime) -> int:
+        step = transition(DidEvent.RECYCLE)
         changed = self._db.execute(
             update(dids)
-            .where(dids.c.state == DidState.AGING.value, dids.c.state_changed_at <= aged_before)
-            .values(state=_AVAILABLE, state_changed_at=now)
+            .where(dids.c.state.in_(step.source_values), dids.c.state_changed_at <= aged_before)
+            .values(state=step.target.value, state_changed_at=now)
         )
         return int(changed.rowcount)
+
+    def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
+        """One guarded update: the DIDs that were in a source state of `event` move to
+        its target; the ids that moved (any other was changed by someone else first)."""
+        if not did_ids:
+            return []
+        step = transition(event)
+        rows = self._db.execute(
+            update(dids)
+            .where(dids.c.id.in_(did_ids), dids.c.state.in_(step.source_values))
+            .values(state=step.target.value, state_changed_at=now)
+            .returning(dids.c.id)
+        )
+        return [int(row.id) for row in rows]
+
+    def lock_numbers(self, numbers: Sequence[str]) -> list[HeldDid]:
+        """The DIDs with these numbers as they stand, locked until the transaction ends
+        (PostgreSQL, in id order so that two transactions never wait on each other in
+        a circle; an SQLite writer already holds the database)."""
+        if not numbers:
+            return []
+        rows = self._db.execute(
+            select(dids.c.id, dids.c.number, dids.c.did_group_id, dids.c.state)
+            .where(dids.c.number.in_(numbers))
+            .order_by(dids.c.id)
+            .with_for_update()
+        )
+        return [HeldDid(row.id, row.number, row.did_group_id, DidState(row.state)) for row in rows]
+
+    def take_from_group(
+        self, group_id: int, quantity: int, event: DidEvent, now: datetime
+    ) -> list[Did]:
+        """Move the `quantity` lowest available DIDs of a group (fewer when the group
+        has fewer; PostgreSQL skips those another transaction is taking)."""
+        step = transition(event)
+        chosen = (
+            select(dids.c.id)
+            .where(dids.c.did_group_id == group_id, dids.c.state.in_(step.source_values))
+            .order_by(dids.c.id)
+            .limit(quantity)
+            .with_for_update(skip_locked=True)
+        )
+        rows = self._db.execute(
+            update(dids)
+            .where(dids.c.id.in_(chosen), dids.c.state.in_(step.source_values))
+            .values(state=step.target.value, state_changed_at=now)
+            .returning(dids.c.id, dids.c.number)
+        )
+        return sorted((Did(row.id, row.number) for row in rows), key=lambda did: did.id)
+
+    def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]:
+        """DIDs in one state, in number order, from just after `after_number` on."""
+        query = (
+            _INVENTORY_LINES.where(dids.c.state == state.value, dids.c.number > after_number)
+            .order_by(dids.c.number)
+            .limit(limit)
+        )
+        return [_line(row) for row in self._db.execute(query)]

@@ -9,7 +9,7 @@ from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import Did, DueNumber, NumberListing, NumberStatus, ProvisionedNumber
 from faxnum.domain.pagination import PageRequest
-from faxnum.store.catalogue import CatalogueQueries
+from faxnum.store.catalogue import CatalogueQueries, group_of
 from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_entries, numbers
 
 ACTIVE = NumberStatus.ACTIVE.value
@@ -29,8 +29,10 @@ class NumberQueries:
         trunk_id: int,
         now: datetime,
         expires: date,
+        order_id: int | None = None,
     ) -> int:
         values = {
+            "order_id": order_id,
             "account_id": account_id,
             "did_id": did_id,
             "did_group_id": group_id,
@@ -114,27 +116,80 @@ class NumberQueries:
             select(func.count()).select_from(numbers).where(visible)
         ).scalar_one()
         rows = self._db.execute(
-            select(
-                numbers.c.id,
-                numbers.c.order_reference,
-                did_groups.c.country_code,
-                countries.c.name.label("country"),
-                did_groups.c.city_name,
-                did_groups.c.area_code,
-                numbers.c.did_group_id,
-                dids.c.number.label("did_number"),
-                numbers.c.expiration_date,
-                numbers.c.status,
-            )
-            .join(dids, dids.c.id == numbers.c.did_id)
-            .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
-            .join(countries, countries.c.code == did_groups.c.country_code)
-            .where(visible)
+            _LISTINGS.where(visible)
             .order_by(numbers.c.id.desc())
             .limit(wanted.limit)
             .offset(wanted.offset)
         )
         return [NumberListing(**row._mapping) for row in rows], int(total)
+
+    def visible(self, number_id: int, viewer_id: int) -> NumberListing | None:
+        """One live number, if the viewer holds it or its sub-account does."""
+        row = self._db.execute(
+            _LISTINGS.where(numbers.c.id == number_id, _visible_to(viewer_id))
+        ).first()
+        return None if row is None else NumberListing(**row._mapping)
+
+    def set_trunk(self, number_id: int, trunk_id: int) -> bool:
+        changed = self._db.execute(
+            update(numbers)
+            .where(numbers.c.id == number_id, numbers.c.released_at.is_(None))
+            .values(trunk_id=trunk_id)
+        )
+        return changed.rowcount == 1
+
+    def count_on_trunk(self, trunk_id: int) -> int:
+        """Live numbers routed to the trunk."""
+        found = self._db.execute(
+            select(func.count())
+            .select_from(numbers)
+            .where(numbers.c.trunk_id == trunk_id, numbers.c.released_at.is_(None))
+        )
+        return int(found.scalar_one())
+
+    def of_order(self, order_id: int) -> list[ProvisionedNumber]:
+        """The numbers an order provisioned, as provisioning answered each."""
+        rows = self._db.execute(
+            select(
+                numbers.c.id.label("number_id"),
+                numbers.c.trunk_id,
+                dids.c.id.label("did_id"),
+                dids.c.number,
+                did_groups,
+            )
+            .join(dids, dids.c.id == numbers.c.did_id)
+            .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
+            .where(numbers.c.order_id == order_id)
+            .order_by(numbers.c.id)
+        )
+        return [
+            ProvisionedNumber(
+                row.number_id, Did(row.did_id, row.number), group_of(row), row.trunk_id
+            )
+            for row in rows
+        ]
+
+
+_LISTINGS = (
+    select(
+        numbers.c.id,
+        numbers.c.order_reference,
+        did_groups.c.country_code,
+        countries.c.name.label("country"),
+        did_groups.c.city_name,
+        did_groups.c.area_code,
+        numbers.c.did_group_id,
+        dids.c.number.label("did_number"),
+        numbers.c.expiration_date,
+        numbers.c.status,
+        numbers.c.trunk_id,
+        numbers.c.account_id,
+        numbers.c.did_id,
+    )
+    .join(dids, dids.c.id == numbers.c.did_id)
+    .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
+    .join(countries, countries.c.code == did_groups.c.country_code)
+)
 
 
 def _visible_to(account_id: int) -> ColumnElement[bool]:

@@ -67,6 +67,8 @@ accounts = Table(
     Column("balance_micros", BigInteger, nullable=False, server_default=text("0")),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # DIDs in the account's active reservations: a guarded counter caps holds per account.
+    Column("reserved_numbers", Integer, nullable=False, server_default=text("0")),
     # Two namespaces: a main account's email is unique among main accounts; a
     # sub-account's only among its parent's. No key holder can take a stranger's email.
     Index(
@@ -94,6 +96,11 @@ trunks = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("name", String(100), nullable=False),
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("uri", String(255), nullable=True),  # sip: or sips:; None until routed
+    Column("t38", Boolean, nullable=False, server_default=text("true")),
+    # Deleted trunks stay for the released numbers that still name them.
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Index("ix_trunks_account_id", "account_id", "id"),
     Index(
         "uq_trunks_default_per_account",
         "account_id",
@@ -145,6 +152,39 @@ dids = Table(
     Index("ix_dids_state_changed", "state", "state_changed_at"),
 )
 
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_reservations_account_id", "account_id", "id"),
+    # The expiry sweep reads only the active holds whose time has come.
+    Index("ix_reservations_status_expires_at", "status", "expires_at"),
+)
+
+reservation_dids = Table(
+    "reservation_dids",
+    metadata,
+    Column("reservation_id", Integer, ForeignKey("reservations.id"), primary_key=True),
+    Column("did_id", Integer, ForeignKey("dids.id"), primary_key=True),
+    Index("ix_reservation_dids_did_id", "did_id"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("reservation_id", Integer, ForeignKey("reservations.id"), nullable=True),
+    Column("total_charged_micros", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_orders_account_id", "account_id", "id"),
+)
+
 numbers = Table(
     "numbers",
     metadata,
@@ -154,12 +194,14 @@ numbers = Table(
     Column("did_group_id", Integer, ForeignKey("did_groups.id"), nullable=False),
     Column("trunk_id", Integer, ForeignKey("trunks.id"), nullable=False),
     Column("order_reference", String(100), nullable=True),
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),
     Column("status", String(20), nullable=False),
     Column("provisioned_at", DateTime(timezone=True), nullable=False),
     Column("expiration_date", Date, nullable=False),
     Column("released_at", DateTime(timezone=True), nullable=True),
     Index("ix_numbers_account_id", "account_id", "id"),
     Index("ix_numbers_expiration_date", "expiration_date"),
+    Index("ix_numbers_order_id", "order_id"),
     # The last line of defence against double assignment: one live number per DID.
     Index(
         "uq_numbers_live_did",
@@ -192,6 +234,7 @@ idempotency_keys = Table(
     Column("key", String(255), nullable=False),
     Column("fingerprint", String(64), nullable=False),  # what was asked, to refuse reuse
     Column("number_id", Integer, ForeignKey("numbers.id"), nullable=True),  # the result
+    Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),  # or this one
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("account_id", "key"),
     Index("ix_idempotency_keys_created_at", "created_at"),

@@ -19,6 +19,9 @@ from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
 from faxnum.store.migrate import schema_is_current
 from faxnum.store.numbers import LedgerQueries, NumberQueries
+from faxnum.store.orders import OrderQueries
+from faxnum.store.reservations import ReservationQueries
+from faxnum.store.trunks import TrunkQueries
 
 
 class _ConnectionUnitOfWork(ABC):
@@ -28,6 +31,9 @@ class _ConnectionUnitOfWork(ABC):
     numbers: NumberQueries
     ledger: LedgerQueries
     idempotency: IdempotencyQueries
+    reservations: ReservationQueries
+    orders: OrderQueries
+    trunks: TrunkQueries
     _connection: Connection | None = None
     _transaction: RootTransaction | NestedTransaction | None = None
 
@@ -47,6 +53,9 @@ class _ConnectionUnitOfWork(ABC):
         self.numbers = NumberQueries(connection)
         self.ledger = LedgerQueries(connection)
         self.idempotency = IdempotencyQueries(connection)
+        self.reservations = ReservationQueries(connection)
+        self.orders = OrderQueries(connection)
+        self.trunks = TrunkQueries(connection)
         return self
 
     def __exit__(

@@ -1,19 +1,30 @@
-"""The caller's own numbers, paginated the way v2 clients expect."""
+"""The caller's own numbers: the v2 list, and one number looked at, routed, given back."""
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.extension_schemas import NumberDetailData, NumberPatch, NumberResponse
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.params import Paging
+from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import NumberData, NumbersResponse
 from faxnum.api.state import state_of
-from faxnum.services.numbers import list_numbers
+from faxnum.services.numbers import list_numbers, number, release, route
 
 router = APIRouter(tags=["numbers"])
+NumberIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA, description="From /numbers.")]
+_RELEASE_RESPONSES = documented(
+    NumberResponse,
+    401,
+    403,
+    404,
+    422,
+    reasons={404: "No such live number of the caller (a second release finds none)"},
+)
 
 
 @get_and_post(
@@ -37,3 +48,72 @@ async def numbers(
             meta=page_meta(request, found, state.settings.public_url),
         )
     )
+
+
+@router.get(
+    "/numbers/{number_id}",
+    response_model=None,
+    responses=documented(NumberResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="One of the caller's numbers, with its trunk",
+)
+async def get_number(request: Request, number_id: NumberIdPath, caller: CurrentCaller) -> Response:
+    found = await state_of(request).database.read(
+        partial(number, caller=caller, number_id=parse_id("number_id", number_id))
+    )
+    return success(NumberResponse(data=NumberDetailData.of(found)))
+
+
+@router.patch(
+    "/numbers/{number_id}",
+    response_model=None,
+    responses=documented(NumberResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="Route a number to another of the caller's trunks",
+)
+async def patch_number(
+    request: Request, number_id: NumberIdPath, caller: CurrentCaller, body: NumberPatch
+) -> Response:
+    changed = await state_of(request).database.write(
+        partial(
+            route,
+            caller=caller,
+            number_id=parse_id("number_id", number_id),
+            trunk_id=body.trunk_id,
+        )
+    )
+    return success(NumberResponse(data=NumberDetailData.of(changed)))
+
+
+async def _release(request: Request, caller: CurrentCaller, raw_id: str) -> Response:
+    state = state_of(request)
+    released = await state.database.write(
+        partial(release, caller=caller, number_id=parse_id("number_id", raw_id), now=state.clock())
+    )
+    return success(NumberResponse(data=NumberDetailData.of(released)))
+
+
+@router.delete(
+    "/numbers/{number_id}",
+    response_model=None,
+    responses=_RELEASE_RESPONSES,
+    openapi_extra=AUTHENTICATED,
+    summary="Give a number back: it rests in aging, then returns to stock",
+)
+async def delete_number(
+    request: Request, number_id: NumberIdPath, caller: CurrentCaller
+) -> Response:
+    return await _release(request, caller, number_id)
+
+
+@router.post(
+    "/numbers/{number_id}/release",
+    response_model=None,
+    responses=_RELEASE_RESPONSES,
+    openapi_extra=AUTHENTICATED,
+    summary="Give a number back (same as DELETE /numbers/{number_id})",
+)
+async def release_number(
+    request: Request, number_id: NumberIdPath, caller: CurrentCaller
+) -> Response:
+    return await _release(request, caller, number_id)

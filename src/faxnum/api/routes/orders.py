@@ -1,0 +1,94 @@
+"""Orders: several numbers provisioned as one all-or-nothing unit."""
+
+from datetime import timedelta
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from faxnum.api.auth import CurrentCaller
+from faxnum.api.extension_schemas import OrderData, OrderRequest, OrderResponse, OrdersResponse
+from faxnum.api.metrics import PROVISIONS
+from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
+from faxnum.api.params import ID_SCHEMA, Paging, parse_id
+from faxnum.api.responses import documented, page_meta, success
+from faxnum.api.state import state_of
+from faxnum.domain.idempotency import IdempotentRequest
+from faxnum.services.orders import order, orders_page, place_order
+
+router = APIRouter(tags=["ordering"])
+OrderIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
+
+
+@router.post(
+    "/orders",
+    response_model=None,
+    responses=documented(
+        OrderResponse,
+        401,
+        402,
+        403,
+        404,
+        409,
+        422,
+        reasons={
+            402: "The balance cannot cover the whole order; nothing was provisioned",
+            409: "A number is unavailable (named in `errors.numbers`), the group has too "
+            "few, the reservation ended, or the first request with this Idempotency-Key "
+            "is still in progress; nothing was provisioned",
+        },
+    ),
+    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT),
+    summary="Provision several numbers at once, all or nothing",
+)
+async def create_order(request: Request, caller: CurrentCaller, body: OrderRequest) -> Response:
+    state = state_of(request)
+    key = request.headers.get("idempotency-key") or request.query_params.get("idempotency_key")
+    placed, replayed = await state.database.write(
+        partial(
+            place_order,
+            caller=caller,
+            wanted=body.wanted(),
+            now=state.clock(),
+            request=None if key is None else IdempotentRequest.of(key, body.fingerprint()),
+            retention=timedelta(hours=state.settings.idempotency_hours),
+        )
+    )
+    response = success(OrderResponse(data=OrderData.of(placed)))
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        PROVISIONS.inc(len(placed.numbers))
+    return response
+
+
+@router.get(
+    "/orders",
+    response_model=None,
+    responses=documented(OrdersResponse, 401, 403, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="The caller's orders (and its sub-accounts'), newest first",
+)
+async def list_orders(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+    state = state_of(request)
+    found = await state.database.read(partial(orders_page, caller=caller, wanted=paging))
+    return success(
+        OrdersResponse(
+            data=[OrderData.of(item) for item in found.items],
+            meta=page_meta(request, found, state.settings.public_url),
+        )
+    )
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=None,
+    responses=documented(OrderResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="One order",
+)
+async def get_order(request: Request, order_id: OrderIdPath, caller: CurrentCaller) -> Response:
+    found = await state_of(request).database.read(
+        partial(order, caller=caller, order_id=parse_id("order_id", order_id))
+    )
+    return success(OrderResponse(data=OrderData.of(found)))

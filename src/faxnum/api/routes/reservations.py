@@ -1,0 +1,127 @@
+"""Reservations: hold numbers while a customer decides."""
+
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from faxnum.api.auth import CurrentCaller
+from faxnum.api.extension_schemas import (
+    ReservationData,
+    ReservationRequest,
+    ReservationResponse,
+    ReservationsResponse,
+)
+from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.params import ID_SCHEMA, Paging, parse_id
+from faxnum.api.responses import documented, page_meta, success
+from faxnum.api.state import state_of
+from faxnum.services.reservations import cancel, reservation, reservations_page, reserve
+
+router = APIRouter(tags=["choosing numbers"])
+ReservationIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
+
+
+@router.post(
+    "/reservations",
+    response_model=None,
+    responses=documented(
+        ReservationResponse,
+        401,
+        403,
+        404,
+        409,
+        422,
+        reasons={
+            409: "A number cannot be held (named in `errors.numbers`), the group has too "
+            "few available, or the account would hold more than its limit"
+        },
+    ),
+    openapi_extra=AUTHENTICATED,
+    summary="Hold numbers for a while, all or nothing",
+)
+async def create_reservation(
+    request: Request, caller: CurrentCaller, body: ReservationRequest
+) -> Response:
+    state = state_of(request)
+    now = state.clock()
+    held = await state.database.write(
+        partial(
+            reserve,
+            caller=caller,
+            wanted=body.wanted(),
+            ttl_seconds=body.ttl_seconds,
+            max_reserved=state.settings.max_reserved,
+            now=now,
+        )
+    )
+    return success(ReservationResponse(data=ReservationData.of(held, now)))
+
+
+@router.get(
+    "/reservations",
+    response_model=None,
+    responses=documented(ReservationsResponse, 401, 403, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="The caller's reservations, newest first",
+)
+async def list_reservations(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+    state = state_of(request)
+    found = await state.database.read(partial(reservations_page, caller=caller, wanted=paging))
+    now = state.clock()
+    return success(
+        ReservationsResponse(
+            data=[ReservationData.of(item, now) for item in found.items],
+            meta=page_meta(request, found, state.settings.public_url),
+        )
+    )
+
+
+@router.get(
+    "/reservations/{reservation_id}",
+    response_model=None,
+    responses=documented(ReservationResponse, 401, 403, 404, 422),
+    openapi_extra=AUTHENTICATED,
+    summary="One of the caller's reservations",
+)
+async def get_reservation(
+    request: Request, reservation_id: ReservationIdPath, caller: CurrentCaller
+) -> Response:
+    state = state_of(request)
+    found = await state.database.read(
+        partial(
+            reservation, caller=caller, reservation_id=parse_id("reservation_id", reservation_id)
+        )
+    )
+    return success(ReservationResponse(data=ReservationData.of(found, state.clock())))
+
+
+@router.delete(
+    "/reservations/{reservation_id}",
+    response_model=None,
+    responses=documented(
+        ReservationResponse,
+        401,
+        403,
+        404,
+        409,
+        422,
+        reasons={409: "The reservation already ended (ordered, cancelled or expired)"},
+    ),
+    openapi_extra=AUTHENTICATED,
+    summary="Cancel a reservation: its numbers are available again at once",
+)
+async def cancel_reservation(
+    request: Request, reservation_id: ReservationIdPath, caller: CurrentCaller
+) -> Response:
+    state = state_of(request)
+    now = state.clock()
+    cancelled = await state.database.write(
+        partial(
+            cancel,
+            caller=caller,
+            reservation_id=parse_id("reservation_id", reservation_id),
+            now=now,
+        )
+    )
+    return success(ReservationResponse(data=ReservationData.of(cancelled, now)))

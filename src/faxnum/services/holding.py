@@ -1,0 +1,26 @@
+"""Moving chosen DIDs together: all of them, or none and the refused ones named."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from faxnum.domain.did_states import DidEvent, allowed
+from faxnum.domain.errors import NumbersUnavailable
+from faxnum.domain.numbers import HeldDid
+from faxnum.services.unit_of_work import UnitOfWork
+
+
+def move_chosen(
+    uow: UnitOfWork, numbers: Sequence[str], event: DidEvent, now: datetime, verb: str
+) -> list[HeldDid]:
+    """Every number moves along `event`, or `NumbersUnavailable` names those that
+    cannot (unknown, or in a state the event does not start from); the caller's
+    transaction then rolls back whatever moved."""
+    held = {did.number: did for did in uow.dids.lock_numbers(numbers)}
+    refused = [n for n in numbers if n not in held or not allowed(event, held[n].state)]
+    if refused:
+        raise NumbersUnavailable(refused, verb)
+    chosen = [held[n] for n in numbers]
+    moved = set(uow.dids.move([did.id for did in chosen], event, now))
+    if len(moved) != len(chosen):  # changed between the read and the update
+        raise NumbersUnavailable([did.number for did in chosen if did.id not in moved], verb)
+    return chosen

@@ -1,0 +1,157 @@
+"""Orders: several numbers provisioned and charged as one all-or-nothing unit."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from faxnum.domain.accounts import Caller
+from faxnum.domain.dates import add_months
+from faxnum.domain.did_states import DidEvent
+from faxnum.domain.errors import Conflict, Exhausted, Invalid, NotFound
+from faxnum.domain.idempotency import IdempotentRequest
+from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
+from faxnum.domain.orders import (
+    NumbersWanted,
+    Order,
+    QuantityWanted,
+    ReservationWanted,
+    Wanted,
+)
+from faxnum.domain.pagination import Page, PageRequest
+from faxnum.domain.reservations import ReservationStatus
+from faxnum.services.billing import charge
+from faxnum.services.holding import move_chosen
+from faxnum.services.unit_of_work import UnitOfWork
+
+
+def place_order(
+    uow: UnitOfWork,
+    caller: Caller,
+    wanted: Wanted,
+    now: datetime,
+    request: IdempotentRequest | None = None,
+    retention: timedelta = timedelta(hours=24),
+) -> tuple[Order, bool]:
+    """Every number provisioned and charged (setup and first month, one ledger entry
+    each), or nothing changes. With an idempotency key, a repeat answers the first
+    order (True as second value) and changes nothing."""
+    if request is not None:
+        replayed = _replay(uow, caller, request, now, retention)
+        if replayed is not None:
+            return replayed, True
+    order = _place(uow, caller, wanted, now)
+    if request is not None:
+        uow.idempotency.complete_order(caller.account_id, request.key, order.id)
+    uow.commit()
+    return order, False
+
+
+def _replay(
+    uow: UnitOfWork,
+    caller: Caller,
+    request: IdempotentRequest,
+    now: datetime,
+    retention: timedelta,
+) -> Order | None:
+    """None when this transaction now owns the key (the order goes ahead)."""
+    if uow.idempotency.claim(
+        caller.account_id, request.key, request.fingerprint, now, now - retention
+    ):
+        return None
+    fingerprint, order_id = uow.idempotency.recorded_order(caller.account_id, request.key) or (
+        "",
+        None,
+    )
+    if fingerprint != request.fingerprint:
+        raise Invalid.field("Idempotency-Key", "was already used with different parameters")
+    if order_id is None:  # claimed by a transaction not yet settled
+        raise Conflict("A request with this Idempotency-Key is still in progress; retry.")
+    order = uow.orders.get(order_id, caller.account_id)
+    if order is None:
+        raise NotFound("The order of this Idempotency-Key no longer exists.")
+    return order
+
+
+def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Order:
+    reservation_id = None
+    if isinstance(wanted, NumbersWanted):
+        held = move_chosen(uow, wanted.numbers, DidEvent.ASSIGN, now, "ordered")
+        taken = [(Did(did.id, did.number), did.group_id) for did in held]
+    elif isinstance(wanted, QuantityWanted):
+        taken = [(did, wanted.group_id) for did in _from_group(uow, wanted, now)]
+    else:
+        reservation_id = wanted.reservation_id
+        taken = _from_reservation(uow, caller, wanted, now)
+    groups: dict[int, DidGroup] = {}
+    for _, group_id in taken:
+        if group_id not in groups:
+            group = uow.catalogue.group(group_id)
+            assert group is not None, "a DID always belongs to a group"
+            groups[group_id] = group
+    total = sum((groups[group_id].first_charge for _, group_id in taken), Decimal(0))
+    order_id = uow.orders.add(caller.account_id, reservation_id, total, now)
+    provisioned = []
+    expires = add_months(now.date())
+    for did, group_id in taken:
+        group = groups[group_id]
+        number_id = uow.numbers.add(
+            caller.account_id, did.id, group.id, caller.trunk_id, now, expires, order_id
+        )
+        charge(
+            uow,
+            caller.payer_id,
+            group.first_charge,
+            f"Provisioned {did.number} (order {order_id})",
+            now,
+            number_id=number_id,
+            actor_id=caller.account_id,
+        )
+        provisioned.append(ProvisionedNumber(number_id, did, group, caller.trunk_id))
+    return Order(order_id, caller.account_id, now, tuple(provisioned), total)
+
+
+def _from_group(uow: UnitOfWork, wanted: QuantityWanted, now: datetime) -> list[Did]:
+    if uow.catalogue.group(wanted.group_id) is None:
+        raise NotFound(f"DID group {wanted.group_id} not found.")
+    taken = uow.dids.take_from_group(wanted.group_id, wanted.quantity, DidEvent.ASSIGN, now)
+    if len(taken) < wanted.quantity:
+        raise Exhausted(
+            f"DID group {wanted.group_id} has {len(taken)} numbers available now; "
+            f"{wanted.quantity} were asked."
+        )
+    return taken
+
+
+def _from_reservation(
+    uow: UnitOfWork, caller: Caller, wanted: ReservationWanted, now: datetime
+) -> list[tuple[Did, int]]:
+    """The hold ends as `ordered` only while it is still active and unexpired: an
+    expiring hold either is ordered whole, or the order fails and charges nothing."""
+    held = uow.reservations.get(wanted.reservation_id, caller.account_id)
+    if held is None:
+        raise NotFound(f"Reservation {wanted.reservation_id} not found.")
+    if not uow.reservations.close(held.id, ReservationStatus.ORDERED, live_at=now):
+        raise Conflict(
+            f"Reservation {held.id} is {held.status_at(now).value}; it can no longer be ordered."
+        )
+    did_ids = uow.reservations.did_ids(held.id)
+    moved = uow.dids.move(did_ids, DidEvent.ASSIGN_RESERVED, now)
+    if len(moved) != len(did_ids):  # cannot happen while the invariant holds; never sell
+        raise Conflict(f"Reservation {held.id} no longer holds all its numbers.")
+    uow.reservations.release_count(caller.account_id, len(did_ids))
+    locked = {did.id: did for did in uow.dids.lock_numbers(held.numbers)}
+    return [
+        (Did(did.id, did.number), did.group_id)
+        for did in sorted(locked.values(), key=lambda d: d.id)
+    ]
+
+
+def order(uow: UnitOfWork, caller: Caller, order_id: int) -> Order:
+    found = uow.orders.get(order_id, caller.account_id)
+    if found is None:
+        raise NotFound(f"Order {order_id} not found.")
+    return found
+
+
+def orders_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Order]:
+    found, total = uow.orders.page_for(caller.account_id, wanted)
+    return Page(found, total, wanted)

@@ -1,0 +1,98 @@
+"""Trunks of an account; deleted ones stay for the released numbers that name them."""
+
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from faxnum.domain.pagination import PageRequest
+from faxnum.domain.trunks import Trunk, TrunkChanges
+from faxnum.store.tables import trunks
+
+_COLUMNS = (
+    trunks.c.id,
+    trunks.c.account_id,
+    trunks.c.name,
+    trunks.c.uri,
+    trunks.c.t38,
+    trunks.c.is_default,
+)
+
+
+class TrunkQueries:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def add(self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool) -> int:
+        return int(
+            self._db.execute(
+                insert(trunks)
+                .values(account_id=account_id, name=name, uri=uri, t38=t38, is_default=is_default)
+                .returning(trunks.c.id)
+            ).scalar_one()
+        )
+
+    def get(self, trunk_id: int, account_id: int, lock: bool = False) -> Trunk | None:
+        """One of the account's live trunks; `lock`: kept from being deleted until the
+        transaction ends (PostgreSQL; an SQLite writer holds the database anyway)."""
+        query = select(*_COLUMNS).where(
+            trunks.c.id == trunk_id,
+            trunks.c.account_id == account_id,
+            trunks.c.deleted_at.is_(None),
+        )
+        if lock:
+            query = query.with_for_update(read=True)
+        row = self._db.execute(query).first()
+        return None if row is None else Trunk(*row)
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
+        mine = (trunks.c.account_id == account_id) & trunks.c.deleted_at.is_(None)
+        total = self._db.execute(select(func.count()).select_from(trunks).where(mine))
+        rows = self._db.execute(
+            select(*_COLUMNS)
+            .where(mine)
+            .order_by(trunks.c.id)
+            .limit(wanted.limit)
+            .offset(wanted.offset)
+        )
+        return [Trunk(*row) for row in rows], int(total.scalar_one())
+
+    def change(self, trunk_id: int, changes: TrunkChanges) -> bool:
+        values = {
+            name: value
+            for name, value in (
+                ("name", changes.name),
+                ("uri", changes.uri),
+                ("t38", changes.t38),
+                ("is_default", changes.is_default),
+            )
+            if value is not None
+        }
+        if not values:
+            return True
+        changed = self._db.execute(
+            update(trunks)
+            .where(trunks.c.id == trunk_id, trunks.c.deleted_at.is_(None))
+            .values(**values)
+        )
+        return changed.rowcount == 1
+
+    def clear_default(self, account_id: int) -> None:
+        """Before another trunk becomes the default (one per account, by index)."""
+        self._db.execute(
+            update(trunks)
+            .where(trunks.c.account_id == account_id, trunks.c.is_default)
+            .values(is_default=False)
+        )
+
+    def delete(self, trunk_id: int, now: datetime) -> bool:
+        """Guarded: never the default trunk, never twice."""
+        changed = self._db.execute(
+            update(trunks)
+            .where(
+                trunks.c.id == trunk_id,
+                trunks.c.deleted_at.is_(None),
+                trunks.c.is_default.is_(False),
+            )
+            .values(deleted_at=now)
+        )
+        return changed.rowcount == 1
