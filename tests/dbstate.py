@@ -26,20 +26,26 @@ def balances_match_ledger(engine: Engine) -> bool:
 
 
 def assignment_is_consistent(engine: Engine) -> bool:
-    """Assigned DIDs and live numbers are the same set, one number per DID."""
+    """Assigned DIDs and live numbers are the same set, one number per DID, and every
+    live number was charged."""
     with engine.connect() as connection:
         assigned = set(
             connection.execute(select(dids.c.id).where(dids.c.state == "assigned")).scalars()
         )
-        live = list(
+        live = connection.execute(
+            select(numbers.c.id, numbers.c.did_id).where(numbers.c.released_at.is_(None))
+        ).all()
+        charged = set(
             connection.execute(
-                select(numbers.c.did_id).where(numbers.c.released_at.is_(None))
+                text("SELECT DISTINCT number_id FROM ledger_entries WHERE number_id IS NOT NULL")
             ).scalars()
         )
-        charged = connection.execute(
-            text("SELECT count(DISTINCT number_id) FROM ledger_entries WHERE number_id IS NOT NULL")
-        ).scalar_one()
-    return len(live) == len(set(live)) and set(live) == assigned and charged == len(live)
+    live_dids = [did_id for _, did_id in live]
+    return (
+        len(live_dids) == len(set(live_dids))
+        and set(live_dids) == assigned
+        and {number_id for number_id, _ in live} <= charged
+    )
 
 
 def set_disabled(engine: Engine, account_id: int) -> None:

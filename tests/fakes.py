@@ -18,20 +18,24 @@ from typing import Any, Self
 from faxnum.domain.accounts import AccountSummary, Caller, Credentials, KeyHolder
 from faxnum.domain.catalogue import (
     AreaCode,
+    AvailableNumberFilter,
     Country,
     CountryInfo,
     DidGroupFilter,
     State,
     Subdivision,
 )
+from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.errors import Conflict
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import (
+    AvailableNumber,
     Did,
     DidGroup,
     DidState,
     DueNumber,
     GroupSpec,
+    HeldDid,
     InventoryLine,
     NewDid,
     NumberListing,
@@ -39,7 +43,10 @@ from faxnum.domain.numbers import (
     NumberType,
     ProvisionedNumber,
 )
+from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.reservations import Reservation, ReservationStatus
+from faxnum.domain.trunks import Trunk, TrunkChanges
 
 Row = dict[str, Any]
 
@@ -57,10 +64,16 @@ class Tables:
     numbers: dict[int, Row] = field(default_factory=dict)
     ledger: dict[int, Row] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], Row] = field(default_factory=dict)
+    reservations: dict[int, Row] = field(default_factory=dict)  # with their "did_ids"
+    orders: dict[int, Row] = field(default_factory=dict)
 
 
 def _next_id(table: dict[int, Any]) -> int:
     return max(table, default=0) + 1
+
+
+def _page(items: list[Any], wanted: PageRequest) -> list[Any]:
+    return items[wanted.offset : wanted.offset + wanted.limit]
 
 
 class _Repository:
@@ -78,7 +91,11 @@ class FakeAccounts(_Repository):
             if key["digest"] == digest and key["revoked_at"] is None:
                 account_id = key["account_id"]
                 account = self.t.accounts[account_id]
-                trunk = next(i for i, t in self.t.trunks.items() if t["account_id"] == account_id)
+                trunk = next(  # new numbers go to the default trunk, as the store joins it
+                    i
+                    for i, t in self.t.trunks.items()
+                    if t["account_id"] == account_id and t["is_default"]
+                )
                 caller = Caller(account_id, account["parent_id"], key_id, trunk)
                 return KeyHolder(caller, digest, self._shut_out(account_id))
         return None
@@ -98,6 +115,7 @@ class FakeAccounts(_Repository):
             "balance": Decimal(0),
             "disabled": False,
             "created_at": now,
+            "reserved_numbers": 0,  # DIDs in the account's active reservations
         }
         return account_id
 
@@ -166,7 +184,14 @@ class FakeAccounts(_Repository):
 
     def add_default_trunk(self, account_id: int) -> int:
         trunk_id = _next_id(self.t.trunks)
-        self.t.trunks[trunk_id] = {"account_id": account_id, "is_default": True}
+        self.t.trunks[trunk_id] = {
+            "account_id": account_id,
+            "name": "default",  # as the store names it
+            "uri": None,
+            "t38": True,
+            "is_default": True,
+            "deleted_at": None,
+        }
         return trunk_id
 
     def add_key(self, account_id: int, digest: bytes, encrypted: bytes, now: datetime) -> int:
@@ -225,20 +250,7 @@ class FakeCatalogue(_Repository):
         return self.t.groups.get(group_id)  # stock is counted for listings only
 
     def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:
-        city = (
-            None
-            if wanted.city is None
-            else re.compile(".*".join(re.escape(part) for part in wanted.city.parts), re.DOTALL)
-        )
-        found = [
-            self._with_stock(g)
-            for g in self.t.groups.values()
-            if wanted.country_code in (None, g.country_code)
-            and (wanted.group_ids is None or g.id in wanted.group_ids)
-            and wanted.state_id in (None, g.state_id)
-            and wanted.area_code in (None, g.area_code)
-            and (city is None or (g.city_name is not None and city.fullmatch(g.city_name)))
-        ]
+        found = [self._with_stock(g) for g in self.t.groups.values() if _passes(g, wanted)]
         return sorted(found, key=lambda g: (g.country_code, g.city_name or "", g.id))
 
     def group_id(
@@ -325,14 +337,55 @@ class FakeCatalogue(_Repository):
         ):
             self.t.area_codes.append(AreaCode(country_code, state_id, area_code))
 
+    def dial_code(self, country_code: str) -> int | None:
+        info = self.t.countries.get(country_code)
+        return None if info is None else info.dial_code
+
+    def available(
+        self, wanted: AvailableNumberFilter, dial_code: int, page: PageRequest
+    ) -> tuple[list[AvailableNumber], int]:
+        """The store's LIKE texts, as `NumberPattern.matches` on the national number."""
+        prefix = f"+{dial_code}"
+        found = []
+        for did in sorted(self.t.dids.values(), key=lambda d: d["number"]):
+            group = self.t.groups[did["group_id"]]
+            number: str = did["number"]
+            if (
+                did["state"] == DidState.AVAILABLE
+                and _passes(group, wanted.groups)
+                and wanted.type in (None, group.type)
+                and all(
+                    number.startswith(prefix) and p.matches(number[len(prefix) :])
+                    for p in wanted.patterns
+                )
+            ):
+                found.append(AvailableNumber(number, group))
+        return _page(found, page), len(found)
+
+
+def _passes(group: DidGroup, wanted: DidGroupFilter) -> bool:
+    """The DID-group filters of a catalogue request; a city pattern is a whole-name LIKE
+    whose only wildcard is `%`."""
+    city = (
+        None
+        if wanted.city is None
+        else re.compile(".*".join(re.escape(part) for part in wanted.city.parts), re.DOTALL)
+    )
+    return (
+        wanted.country_code in (None, group.country_code)
+        and (wanted.group_ids is None or group.id in wanted.group_ids)
+        and wanted.state_id in (None, group.state_id)
+        and wanted.area_code in (None, group.area_code)
+        and (
+            city is None or (group.city_name is not None and bool(city.fullmatch(group.city_name)))
+        )
+    )
+
 
 class FakeDids(_Repository):
     def take_available(self, group_id: int, now: datetime) -> Did | None:
-        for did_id, did in sorted(self.t.dids.items()):
-            if did["group_id"] == group_id and did["state"] == DidState.AVAILABLE:
-                did.update(state=DidState.ASSIGNED, changed_at=now)
-                return Did(did_id, did["number"])
-        return None
+        taken = self.take_from_group(group_id, 1, DidEvent.ASSIGN, now)
+        return taken[0] if taken else None
 
     def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:
         known = {d["number"] for d in self.t.dids.values()}
@@ -353,35 +406,74 @@ class FakeDids(_Repository):
 
     def inventory(self) -> Iterator[InventoryLine]:
         for did in sorted(self.t.dids.values(), key=lambda d: d["number"]):
-            g = self.t.groups[did["group_id"]]
-            yield InventoryLine(
-                did["number"],
-                g.country_code,
-                g.area_code,
-                g.city_name,
-                g.type.value,
-                g.setup_price,
-                g.monthly_price,
-                did["trunk"],
-                DidState(did["state"]).value,
-            )
+            yield self._line(did)
+
+    def _line(self, did: Row) -> InventoryLine:
+        g = self.t.groups[did["group_id"]]
+        return InventoryLine(
+            did["number"],
+            g.country_code,
+            g.area_code,
+            g.city_name,
+            g.type.value,
+            g.setup_price,
+            g.monthly_price,
+            did["trunk"],
+            DidState(did["state"]).value,
+        )
 
     def start_aging(self, did_id: int, now: datetime) -> bool:
-        did = self.t.dids[did_id]
-        if did["state"] != DidState.ASSIGNED:
-            return False
-        did.update(state=DidState.AGING, changed_at=now)
-        return True
+        return len(self.move([did_id], DidEvent.RELEASE, now)) == 1
 
     def recycle_aged(self, aged_before: datetime, now: datetime) -> int:
+        step = transition(DidEvent.RECYCLE)
         aged = [
             d
             for d in self.t.dids.values()
-            if d["state"] == DidState.AGING and d["changed_at"] <= aged_before
+            if d["state"] in step.sources and d["changed_at"] <= aged_before
         ]
         for did in aged:
-            did.update(state=DidState.AVAILABLE, changed_at=now)
+            did.update(state=step.target, changed_at=now)
         return len(aged)
+
+    def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
+        """Like the store's guarded update: a DID not in a source state of `event` (or
+        not there at all) stays as it is and is left out of the answer."""
+        step = transition(event)
+        moved = []
+        for did_id in sorted(set(did_ids)):
+            did = self.t.dids.get(did_id)
+            if did is not None and did["state"] in step.sources:
+                did.update(state=step.target, changed_at=now)
+                moved.append(did_id)
+        return moved
+
+    def lock_numbers(self, numbers: Sequence[str]) -> list[HeldDid]:
+        """No lock to take: a fake unit of work never runs alongside another."""
+        wanted = set(numbers)
+        return [
+            HeldDid(i, d["number"], d["group_id"], DidState(d["state"]))
+            for i, d in sorted(self.t.dids.items())
+            if d["number"] in wanted
+        ]
+
+    def take_from_group(
+        self, group_id: int, quantity: int, event: DidEvent, now: datetime
+    ) -> list[Did]:
+        sources = transition(event).sources
+        chosen = [
+            i
+            for i, d in sorted(self.t.dids.items())
+            if d["group_id"] == group_id and d["state"] in sources
+        ][:quantity]
+        return [Did(i, self.t.dids[i]["number"]) for i in self.move(chosen, event, now)]
+
+    def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]:
+        found = sorted(
+            (d for d in self.t.dids.values() if d["state"] == state and d["number"] > after_number),
+            key=lambda d: d["number"],
+        )
+        return [self._line(d) for d in found[:limit]]
 
 
 class FakeNumbers(_Repository):
@@ -393,6 +485,7 @@ class FakeNumbers(_Repository):
         trunk_id: int,
         now: datetime,
         expires: date,
+        order_id: int | None = None,
     ) -> int:
         if any(n["did_id"] == did_id and n["released_at"] is None for n in self.t.numbers.values()):
             raise AssertionError("a second live number for one DID")  # the store's unique index
@@ -402,6 +495,7 @@ class FakeNumbers(_Repository):
             "did_id": did_id,
             "group_id": group_id,
             "trunk_id": trunk_id,
+            "order_id": order_id,
             "status": NumberStatus.ACTIVE.value,
             "provisioned_at": now,
             "expiration_date": expires,
@@ -439,57 +533,93 @@ class FakeNumbers(_Repository):
                 )
         return sorted(due, key=lambda d: (d.expiration_date, d.id))
 
+    def _live(self, number_id: int) -> Row | None:
+        """The number unless it is unknown or released: what the store's guards allow."""
+        n = self.t.numbers.get(number_id)
+        return None if n is None or n["released_at"] is not None else n
+
     def extend(self, number_id: int, paid_until: date, new_expiration: date) -> bool:
-        n = self.t.numbers[number_id]
-        if n["expiration_date"] != paid_until or n["released_at"] is not None:
+        n = self._live(number_id)
+        if n is None or n["expiration_date"] != paid_until:
             return False
         n.update(expiration_date=new_expiration, status=NumberStatus.ACTIVE.value)
         return True
 
     def mark_expired(self, number_id: int) -> bool:
-        n = self.t.numbers[number_id]
-        if n["status"] != NumberStatus.ACTIVE.value or n["released_at"] is not None:
+        n = self._live(number_id)
+        if n is None or n["status"] != NumberStatus.ACTIVE.value:
             return False
         n["status"] = NumberStatus.EXPIRED.value
         return True
 
     def release(self, number_id: int, now: datetime) -> bool:
-        n = self.t.numbers[number_id]
-        if n["released_at"] is not None:
+        n = self._live(number_id)
+        if n is None:
             return False
         n.update(status=NumberStatus.RELEASED.value, released_at=now)
         return True
 
+    def _visible_to(self, n: Row, viewer_id: int) -> bool:
+        """A live number of the viewer or of one of its sub-accounts."""
+        holder = self.t.accounts[n["account_id"]]
+        return n["released_at"] is None and viewer_id in (n["account_id"], holder["parent_id"])
+
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
-        visible = sorted(
-            (
-                (i, n)
-                for i, n in self.t.numbers.items()
-                if n["released_at"] is None
-                and account_id in (n["account_id"], self.t.accounts[n["account_id"]]["parent_id"])
-            ),
-            reverse=True,
-            key=lambda item: item[0],
+        visible = [
+            number_id
+            for number_id, n in sorted(self.t.numbers.items(), reverse=True)
+            if self._visible_to(n, account_id)
+        ]
+        return [self._listing(i) for i in _page(visible, wanted)], len(visible)
+
+    def visible(self, number_id: int, viewer_id: int) -> NumberListing | None:
+        n = self.t.numbers.get(number_id)
+        if n is None or not self._visible_to(n, viewer_id):
+            return None
+        return self._listing(number_id)
+
+    def _listing(self, number_id: int) -> NumberListing:
+        n = self.t.numbers[number_id]
+        g = self.t.groups[n["group_id"]]
+        return NumberListing(
+            number_id,
+            None,  # order_reference: no write of the store ever sets one
+            g.country_code,
+            self.t.countries[g.country_code].name,
+            g.city_name,
+            g.area_code,
+            g.id,
+            self.t.dids[n["did_id"]]["number"],
+            n["expiration_date"],
+            n["status"],
+            n["trunk_id"],
+            n["account_id"],
+            n["did_id"],
         )
-        page = visible[wanted.offset : wanted.offset + wanted.limit]
-        listings = []
-        for number_id, n in page:
-            g = self.t.groups[n["group_id"]]
-            listings.append(
-                NumberListing(
-                    number_id,
-                    None,
-                    g.country_code,
-                    self.t.countries[g.country_code].name,
-                    g.city_name,
-                    g.area_code,
-                    g.id,
-                    self.t.dids[n["did_id"]]["number"],
-                    n["expiration_date"],
-                    n["status"],
-                )
-            )
-        return listings, len(visible)
+
+    def set_trunk(self, number_id: int, trunk_id: int) -> bool:
+        n = self._live(number_id)
+        if n is None:
+            return False
+        n["trunk_id"] = trunk_id
+        return True
+
+    def count_on_trunk(self, trunk_id: int) -> int:
+        return sum(
+            1
+            for n in self.t.numbers.values()
+            if n["trunk_id"] == trunk_id and n["released_at"] is None
+        )
+
+    def of_order(self, order_id: int) -> list[ProvisionedNumber]:
+        """Released ones too: an order's record does not change when a number leaves."""
+        found = []
+        for number_id, n in sorted(self.t.numbers.items()):
+            if n["order_id"] == order_id:
+                provisioned = self.provisioned(number_id)
+                assert provisioned is not None
+                found.append(provisioned)
+        return found
 
 
 class FakeLedger(_Repository):
@@ -540,6 +670,7 @@ class FakeIdempotency(_Repository):
         self.t.idempotency[(account_id, key)] = {
             "fingerprint": fingerprint,
             "number_id": None,
+            "order_id": None,
             "created_at": now,
         }
         return True
@@ -551,11 +682,213 @@ class FakeIdempotency(_Repository):
     def complete(self, account_id: int, key: str, number_id: int) -> None:
         self.t.idempotency[(account_id, key)]["number_id"] = number_id
 
+    def recorded_order(self, account_id: int, key: str) -> tuple[str, int | None] | None:
+        found = self.t.idempotency.get((account_id, key))
+        return None if found is None else (found["fingerprint"], found["order_id"])
+
+    def complete_order(self, account_id: int, key: str, order_id: int) -> None:
+        self.t.idempotency[(account_id, key)]["order_id"] = order_id
+
     def purge(self, before: datetime) -> int:
         old = [k for k, v in self.t.idempotency.items() if v["created_at"] < before]
         for key in old:
             del self.t.idempotency[key]
         return len(old)
+
+
+class FakeReservations(_Repository):
+    def hold_count(self, account_id: int, quantity: int, limit: int) -> bool:
+        account = self.t.accounts.get(account_id)
+        if account is None or account["reserved_numbers"] + quantity > limit:
+            return False
+        account["reserved_numbers"] += quantity
+        return True
+
+    def release_count(self, account_id: int, quantity: int) -> None:
+        account = self.t.accounts.get(account_id)
+        if account is not None:
+            account["reserved_numbers"] -= quantity
+
+    def add(
+        self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime
+    ) -> int:
+        reservation_id = _next_id(self.t.reservations)
+        self.t.reservations[reservation_id] = {
+            "account_id": account_id,
+            "status": ReservationStatus.ACTIVE,
+            "created_at": now,
+            "expires_at": expires_at,
+            "did_ids": sorted(did_ids),
+        }
+        return reservation_id
+
+    def get(self, reservation_id: int, account_id: int) -> Reservation | None:
+        """The account's reservation (None for anyone else's)."""
+        r = self.t.reservations.get(reservation_id)
+        if r is None or r["account_id"] != account_id:
+            return None
+        return self._reservation(reservation_id)
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
+        mine = [
+            i
+            for i, r in sorted(self.t.reservations.items(), reverse=True)
+            if r["account_id"] == account_id
+        ]
+        return [self._reservation(i) for i in _page(mine, wanted)], len(mine)
+
+    def close(
+        self,
+        reservation_id: int,
+        status: ReservationStatus,
+        *,
+        live_at: datetime | None = None,
+        expired_at: datetime | None = None,
+    ) -> bool:
+        """The store's guarded update: only an active hold, and only in the required time."""
+        r = self.t.reservations.get(reservation_id)
+        if (
+            r is None
+            or r["status"] != ReservationStatus.ACTIVE
+            or (live_at is not None and not r["expires_at"] > live_at)
+            or (expired_at is not None and not r["expires_at"] <= expired_at)
+        ):
+            return False
+        r["status"] = status
+        return True
+
+    def did_ids(self, reservation_id: int) -> list[int]:
+        r = self.t.reservations.get(reservation_id)
+        return [] if r is None else list(r["did_ids"])
+
+    def due(self, now: datetime, limit: int) -> list[Reservation]:
+        due = sorted(
+            (r["expires_at"], i)
+            for i, r in self.t.reservations.items()
+            if r["status"] == ReservationStatus.ACTIVE and r["expires_at"] <= now
+        )
+        return [self._reservation(i) for _, i in due[:limit]]
+
+    def _reservation(self, reservation_id: int) -> Reservation:
+        r = self.t.reservations[reservation_id]
+        numbers = sorted(self.t.dids[i]["number"] for i in r["did_ids"])
+        return Reservation(
+            reservation_id,
+            r["account_id"],
+            tuple(numbers),
+            r["created_at"],
+            r["expires_at"],
+            ReservationStatus(r["status"]),
+        )
+
+
+class FakeOrders(_Repository):
+    def add(
+        self, account_id: int, reservation_id: int | None, total: Decimal, now: datetime
+    ) -> int:
+        order_id = _next_id(self.t.orders)
+        self.t.orders[order_id] = {
+            "account_id": account_id,
+            "reservation_id": reservation_id,
+            "total": total,
+            "created_at": now,
+        }
+        return order_id
+
+    def get(self, order_id: int, viewer_id: int) -> Order | None:
+        """An order the viewer or one of its sub-accounts placed."""
+        o = self.t.orders.get(order_id)
+        if o is None or not self._placed_by(o, viewer_id):
+            return None
+        return self._order(order_id)
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Order], int]:
+        visible = [
+            i
+            for i, o in sorted(self.t.orders.items(), reverse=True)
+            if self._placed_by(o, viewer_id)
+        ]
+        return [self._order(i) for i in _page(visible, wanted)], len(visible)
+
+    def _placed_by(self, o: Row, viewer_id: int) -> bool:
+        placer = self.t.accounts[o["account_id"]]
+        return viewer_id in (o["account_id"], placer["parent_id"])
+
+    def _order(self, order_id: int) -> Order:
+        o = self.t.orders[order_id]
+        numbers = tuple(self._uow.numbers.of_order(order_id))
+        return Order(order_id, o["account_id"], o["created_at"], numbers, o["total"])
+
+
+class FakeTrunks(_Repository):
+    """Deleted trunks stay, marked by `deleted_at`, for the released numbers naming them."""
+
+    def add(self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool) -> int:
+        self._one_default(account_id, is_default)
+        trunk_id = _next_id(self.t.trunks)
+        self.t.trunks[trunk_id] = {
+            "account_id": account_id,
+            "name": name,
+            "uri": uri,
+            "t38": t38,
+            "is_default": is_default,
+            "deleted_at": None,
+        }
+        return trunk_id
+
+    def get(self, trunk_id: int, account_id: int, lock: bool = False) -> Trunk | None:
+        """`lock` means nothing here: a fake unit of work never runs alongside another."""
+        t = self._live(trunk_id)
+        if t is None or t["account_id"] != account_id:
+            return None
+        return self._trunk(trunk_id)
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
+        mine = [
+            i
+            for i, t in sorted(self.t.trunks.items())
+            if t["account_id"] == account_id and t["deleted_at"] is None
+        ]
+        return [self._trunk(i) for i in _page(mine, wanted)], len(mine)
+
+    def change(self, trunk_id: int, changes: TrunkChanges) -> bool:
+        values = {name: value for name, value in vars(changes).items() if value is not None}
+        if not values:
+            return True  # as the store: nothing to update is no failure, found or not
+        t = self._live(trunk_id)
+        if t is None:
+            return False
+        if values.get("is_default") and not t["is_default"]:
+            self._one_default(t["account_id"], True)
+        t.update(values)
+        return True
+
+    def clear_default(self, account_id: int) -> None:
+        for t in self.t.trunks.values():
+            if t["account_id"] == account_id:
+                t["is_default"] = False
+
+    def delete(self, trunk_id: int, now: datetime) -> bool:
+        t = self._live(trunk_id)
+        if t is None or t["is_default"]:
+            return False
+        t["deleted_at"] = now
+        return True
+
+    def _live(self, trunk_id: int) -> Row | None:
+        t = self.t.trunks.get(trunk_id)
+        return None if t is None or t["deleted_at"] is not None else t
+
+    def _one_default(self, account_id: int, is_default: bool) -> None:
+        """The store's unique index: one default trunk per account, deleted or not."""
+        if is_default and any(
+            t["account_id"] == account_id and t["is_default"] for t in self.t.trunks.values()
+        ):
+            raise AssertionError("a second default trunk for one account")
+
+    def _trunk(self, trunk_id: int) -> Trunk:
+        t = self.t.trunks[trunk_id]
+        return Trunk(trunk_id, t["account_id"], t["name"], t["uri"], t["t38"], t["is_default"])
 
 
 class FakeStore:
@@ -578,6 +911,9 @@ class FakeUnitOfWork:
         self.numbers = FakeNumbers(self)
         self.ledger = FakeLedger(self)
         self.idempotency = FakeIdempotency(self)
+        self.reservations = FakeReservations(self)
+        self.orders = FakeOrders(self)
+        self.trunks = FakeTrunks(self)
 
     def __enter__(self) -> Self:
         self.tables = copy.deepcopy(self._store.tables)

@@ -58,10 +58,10 @@ def provision_idempotently(
             "",
             None,
         )
+        if fingerprint != request.fingerprint:  # another group, or an order
+            raise Invalid.field("Idempotency-Key", "was already used with different parameters")
         if number_id is None:  # claimed by a transaction not yet settled
             raise Conflict("A request with this Idempotency-Key is still in progress; retry.")
-        if fingerprint != request.fingerprint:
-            raise Invalid.field("Idempotency-Key", "was already used with different parameters")
         replayed = uow.numbers.provisioned(number_id)
         if replayed is None:
             raise NotFound("The number of this Idempotency-Key no longer exists.")

@@ -143,16 +143,19 @@ class DidQueries:
         """Move the `quantity` lowest available DIDs of a group (fewer when the group
         has fewer; PostgreSQL skips those another transaction is taking)."""
         step = transition(event)
+        # A CTE, run once: PostgreSQL may re-run an `IN (SELECT ... LIMIT n FOR UPDATE
+        # SKIP LOCKED)` subquery per row and so update more than n rows.
         chosen = (
             select(dids.c.id)
             .where(dids.c.did_group_id == group_id, dids.c.state.in_(step.source_values))
             .order_by(dids.c.id)
             .limit(quantity)
             .with_for_update(skip_locked=True)
+            .cte("chosen")
         )
         rows = self._db.execute(
             update(dids)
-            .where(dids.c.id.in_(chosen), dids.c.state.in_(step.source_values))
+            .where(dids.c.id == chosen.c.id, dids.c.state.in_(step.source_values))
             .values(state=step.target.value, state_changed_at=now)
             .returning(dids.c.id, dids.c.number)
         )
