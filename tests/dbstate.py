@@ -1,8 +1,18 @@
 """Reading the database's whole state, to prove what changed and what did not."""
 
+from collections import Counter
+
 from sqlalchemy import Engine, func, select, text
 
-from faxnum.store.tables import accounts, dids, ledger_entries, metadata, numbers
+from faxnum.store.tables import (
+    accounts,
+    dids,
+    ledger_entries,
+    metadata,
+    numbers,
+    reservation_dids,
+    reservations,
+)
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -45,6 +55,28 @@ def assignment_is_consistent(engine: Engine) -> bool:
         len(live_dids) == len(set(live_dids))
         and set(live_dids) == assigned
         and {number_id for number_id, _ in live} <= charged
+    )
+
+
+def holds_are_consistent(engine: Engine) -> bool:
+    """Reserved DIDs are exactly those of active holds, each in one hold, and every
+    account's reserved count is what its active holds hold."""
+    with engine.connect() as connection:
+        reserved = set(
+            connection.execute(select(dids.c.id).where(dids.c.state == "reserved")).scalars()
+        )
+        held = connection.execute(
+            select(reservation_dids.c.did_id, reservations.c.account_id)
+            .join(reservations, reservations.c.id == reservation_dids.c.reservation_id)
+            .where(reservations.c.status == "active")
+        ).all()
+        counts = dict(connection.execute(select(accounts.c.id, accounts.c.reserved_numbers)).all())
+    per_account = Counter(account for _, account in held)
+    held_dids = [did for did, _ in held]
+    return (
+        len(held_dids) == len(set(held_dids))
+        and set(held_dids) == reserved
+        and all(counts[a] == per_account.get(a, 0) for a in counts)
     )
 
 

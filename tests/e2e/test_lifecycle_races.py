@@ -23,8 +23,8 @@ from faxnum.services.provisioning import provision
 from faxnum.services.reservations import expire_due, reserve
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.database import Database
-from faxnum.store.tables import accounts, dids, numbers, reservation_dids, reservations
-from tests.dbstate import assignment_is_consistent, balances_match_ledger
+from faxnum.store.tables import dids, numbers
+from tests.dbstate import assignment_is_consistent, balances_match_ledger, holds_are_consistent
 from tests.factories import add_account, add_group, balance_of
 
 ROUNDS = 6
@@ -103,28 +103,6 @@ def states(database: Database, group_id: int) -> dict[str, str]:
         )  # type: ignore[arg-type]
 
 
-def holds_are_consistent(database: Database) -> bool:
-    """Reserved DIDs are exactly those of active holds, each in one, and every
-    account's reserved count is what its active holds hold."""
-    with database.write_engine.connect() as connection:
-        reserved = set(
-            connection.execute(select(dids.c.id).where(dids.c.state == "reserved")).scalars()
-        )
-        held = connection.execute(
-            select(reservation_dids.c.did_id, reservations.c.account_id)
-            .join(reservations, reservations.c.id == reservation_dids.c.reservation_id)
-            .where(reservations.c.status == "active")
-        ).all()
-        counts = dict(connection.execute(select(accounts.c.id, accounts.c.reserved_numbers)).all())
-    per_account = Counter(account for _, account in held)
-    held_dids = [did for did, _ in held]
-    return (
-        len(held_dids) == len(set(held_dids))
-        and set(held_dids) == reserved
-        and all(counts[a] == per_account.get(a, 0) for a in counts)
-    )
-
-
 def test_two_accounts_reserving_the_same_numbers_one_wins_all_or_nothing(
     database: Database, database_url: str, workers: tuple[Any, Any]
 ) -> None:
@@ -142,7 +120,7 @@ def test_two_accounts_reserving_the_same_numbers_one_wins_all_or_nothing(
         won = next(result for kind, result in outcomes if kind == "ok")
         after = states(database, group)
         assert {n for n in mine if after[n] == "reserved"} == set(won)
-    assert holds_are_consistent(database)
+    assert holds_are_consistent(database.write_engine)
 
 
 def test_an_order_racing_the_seed_endpoint_for_the_last_dids_never_sells_one_twice(
@@ -202,7 +180,7 @@ def test_a_reservation_expiring_while_it_is_ordered_is_ordered_whole_or_charges_
             assert [after[n] for n in held.numbers] == ["available"] * 2
             assert balance_of(database, account.account_id) == before
     assert sum(kinds.values()) == ROUNDS
-    assert holds_are_consistent(database)
+    assert holds_are_consistent(database.write_engine)
     assert assignment_is_consistent(database.write_engine)
     assert balances_match_ledger(database.write_engine)
 

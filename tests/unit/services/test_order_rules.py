@@ -48,6 +48,10 @@ def balance(store: FakeStore, account_id: int) -> Decimal:
         return uow.accounts.balance(account_id)
 
 
+def held_did(store: FakeStore, number: str) -> int:
+    return next(i for i, d in store.tables.dids.items() if d["number"] == number)
+
+
 def snapshot(store: FakeStore) -> tuple[object, ...]:
     """Everything an order could change."""
     t = store.tables
@@ -180,7 +184,7 @@ def test_another_accounts_reservation_and_orders_are_not_found(
         place(store, stranger, ReservationWanted(held.id))
     with store.unit_of_work() as uow, pytest.raises(NotFound):
         order(uow, stranger, placed.id)
-    assert store.tables.dids[1]["state"] == DidState.RESERVED
+    assert store.tables.dids[held_did(store, WINNIPEG[0])]["state"] == DidState.RESERVED
 
 
 def test_a_sub_accounts_order_is_paid_by_its_parent_who_sees_it(
