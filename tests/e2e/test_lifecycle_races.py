@@ -89,18 +89,18 @@ def race(
 ) -> list[Outcome]:
     pool, manager = workers
     barrier = manager.Barrier(len(jobs))
-    return pool.starmap(
+    outcomes: list[Outcome] = pool.starmap(
         _act, [(url, key, action, arg, now, barrier) for key, action, arg, now in jobs]
-    )  # type: ignore[no-any-return]
+    )
+    return outcomes
 
 
 def states(database: Database, group_id: int) -> dict[str, str]:
     with database.write_engine.connect() as connection:
-        return dict(
-            connection.execute(
-                select(dids.c.number, dids.c.state).where(dids.c.did_group_id == group_id)
-            ).all()
-        )  # type: ignore[arg-type]
+        rows = connection.execute(
+            select(dids.c.number, dids.c.state).where(dids.c.did_group_id == group_id)
+        )
+        return {str(number): str(state) for number, state in rows}
 
 
 def test_two_accounts_reserving_the_same_numbers_one_wins_all_or_nothing(
@@ -156,7 +156,7 @@ def test_a_reservation_expiring_while_it_is_ordered_is_ordered_whole_or_charges_
     api_key = add_account(database, "buyer@example.com").api_key
     account = _caller(database, api_key)
     group = add_group(database, count=2 * ROUNDS)
-    kinds = Counter()
+    kinds: Counter[str] = Counter()
     for _ in range(ROUNDS):
         created = datetime.now(UTC)
         with database.unit_of_work() as uow:

@@ -60,7 +60,8 @@ class World:
 
     def did_states(self) -> dict[str, str]:
         with self.database.write_engine.connect() as connection:
-            return dict(connection.execute(select(dids.c.number, dids.c.state)).all())  # type: ignore[arg-type]
+            rows = connection.execute(select(dids.c.number, dids.c.state))
+            return {str(number): str(state) for number, state in rows}
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ def lifecycle_machine(fresh_url: Any) -> type[RuleBasedStateMachine]:
         @invariant()
         def every_did_is_in_one_known_state(self) -> None:
             with self.database.write_engine.connect() as connection:
-                found = dict(
+                found: dict[str, int] = dict(
                     connection.execute(
                         select(dids.c.state, func.count()).group_by(dids.c.state)
                     ).all()

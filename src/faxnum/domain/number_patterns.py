@@ -72,6 +72,11 @@ class NumberPattern:
             return None
         return f"+{dial_code}{self.digits.split('?')[0]}"
 
+    def literal_runs(self, min_length: int) -> list[str]:
+        """The pattern's stretches of known digits at least `min_length` long: every
+        matching number contains each of them (what a trigram index can look up)."""
+        return [run for run in self.digits.split("?") if len(run) >= min_length]
+
     def matches(self, national: str) -> bool:
         expression = "".join("[0-9]" if c == "?" else c for c in self.digits)
         if self.anchor is Anchor.STARTS_WITH:

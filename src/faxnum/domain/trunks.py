@@ -7,14 +7,13 @@ from faxnum.domain.errors import Invalid
 
 MAX_TRUNK_NAME_LENGTH = 100
 MAX_URI_LENGTH = 255
-DEFAULT_TRUNK_NAME = "Default"
 # RFC 3261's SIP-URI, narrowed to what a trunk needs: optional user part, a host name,
 # IPv4 or bracketed IPv6 address, optional port, optional `;name=value` parameters.
 _USER = r"(?:[A-Za-z0-9\-_.!~'()&=+$,;?/]|%[0-9A-Fa-f]{2})+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])"
 _PARAM = r";[A-Za-z0-9\-_.!~'()%]+(?:=[A-Za-z0-9\-_.!~'()%\[\]:]+)?"
-URI_REGEX = rf"^sips?:(?:{_USER}@)?{_HOST}(?::[0-9]{{1,5}})?(?:{_PARAM})*$"
+URI_REGEX = rf"^[Ss][Ii][Pp][Ss]?:(?:{_USER}@)?{_HOST}(?::(?P<port>[0-9]{{1,5}}))?(?:{_PARAM})*$"
 _URI = re.compile(URI_REGEX)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -51,11 +50,11 @@ def check_trunk_name(name: str) -> str:
 
 
 def check_sip_uri(uri: str) -> str:
-    if len(uri) > MAX_URI_LENGTH or not _URI.fullmatch(uri):
+    parsed = _URI.fullmatch(uri) if len(uri) <= MAX_URI_LENGTH else None
+    if parsed is None:
         raise Invalid.field(
             "uri", "must be a sip: or sips: URI such as sip:fax@pbx.example.com:5060"
         )
-    port = re.search(r"\]?:([0-9]{1,5})(?:;|$)", uri.split("@")[-1])
-    if port and not 1 <= int(port.group(1)) <= 65535:
+    if parsed["port"] is not None and not 1 <= int(parsed["port"]) <= 65535:
         raise Invalid.field("uri", "has a port outside 1 to 65535")
     return uri

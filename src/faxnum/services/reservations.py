@@ -67,7 +67,8 @@ def reservations_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> P
 def cancel(uow: UnitOfWork, caller: Caller, reservation_id: int, now: datetime) -> Reservation:
     """The numbers are available again at once."""
     held = reservation(uow, caller, reservation_id)
-    if not uow.reservations.close(reservation_id, ReservationStatus.CANCELLED):
+    # An expired hold is the sweep's to end, even in the seconds before it runs.
+    if not uow.reservations.close(reservation_id, ReservationStatus.CANCELLED, live_at=now):
         raise Conflict(f"Reservation {reservation_id} is already {held.status_at(now).value}.")
     _free(uow, held, now)
     cancelled = uow.reservations.get(reservation_id, caller.account_id)

@@ -28,6 +28,7 @@ from faxnum.domain.catalogue import (
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
 from faxnum.domain.pagination import PageRequest
+from faxnum.store.number_search import MIN_INDEXED_RUN, candidates
 from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
 
 _stock = (
@@ -128,6 +129,10 @@ class CatalogueQueries:
         if wanted.type is not None:
             query = query.where(did_groups.c.type == wanted.type.value)
         for pattern in wanted.patterns:
+            runs = pattern.literal_runs(MIN_INDEXED_RUN)
+            if runs:  # a trigram index finds the few numbers containing the runs
+                holding = candidates(self._db, runs)
+                query = query.where(dids.c.id.in_(select(holding.c.id)))
             prefix = pattern.literal_prefix(dial_code)
             if prefix is not None:  # a range on the number's index narrows the scan
                 upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)

@@ -8,13 +8,19 @@ from alembic import context
 from sqlalchemy import text
 
 from faxnum.store.engine import is_sqlite, make_engine
+from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
 from faxnum.store.tables import metadata
 
 url = context.config.attributes["database_url"]
 sqlite = is_sqlite(url)
 engine = make_engine(url, foreign_keys=not sqlite)
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=sqlite,
+        include_name=lambda name, *_: name not in SEARCH_INDEX_OBJECTS,  # not in metadata
+    )
     with context.begin_transaction():
         context.run_migrations()
     if sqlite:
