@@ -27,7 +27,7 @@ from faxnum.store.tables import dids, numbers
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, holds_are_consistent
 from tests.factories import add_account, add_group, balance_of
 
-ROUNDS = 6
+ROUNDS = 4
 CITIES = ["Winnipeg, MB", "London, ON", "Oshawa, ON", "Burlington, ON", "Altona, MB", "Winkler, MB"]
 WORKERS = 3
 Outcome = tuple[str, Any]  # ("ok", result) or (error class name, message)
@@ -127,7 +127,7 @@ def test_an_order_racing_the_seed_endpoint_for_the_last_dids_never_sells_one_twi
     database: Database, database_url: str, workers: tuple[Any, Any]
 ) -> None:
     keys = [add_account(database, f"c{i}@example.com").api_key for i in range(3)]
-    for city in CITIES:
+    for city in CITIES[:ROUNDS]:
         group = add_group(database, description=city, count=3)
         now = datetime.now(UTC)
         outcomes = race(

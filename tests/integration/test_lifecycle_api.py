@@ -613,7 +613,7 @@ def test_a_number_is_fetched_routed_and_released_by_its_holder_only(world: World
         ]
         == trunk["id"]
     )
-    refused(world.client.patch(path, json={"trunk_id": rival_trunk["id"]}, headers=world.h()), 422)
+    refused(world.client.patch(path, json={"trunk_id": rival_trunk["id"]}, headers=world.h()), 404)
     refused(world.client.patch(path, json={"trunk_id": "x"}, headers=world.h()), 422)
     for method in ("GET", "DELETE"):
         refused(world.client.request(method, path, headers=world.h(world.rival)), 404)
@@ -674,7 +674,7 @@ def test_trunks_are_created_changed_and_deleted_with_one_default(world: World) -
         world.client.patch(
             f"{API}/trunks/{pbx['id']}", json={"is_default": False}, headers=world.h()
         ),
-        422,
+        409,
     )
     refused(world.client.delete(f"{API}/trunks/{pbx['id']}", headers=world.h()), 409)
     ok(

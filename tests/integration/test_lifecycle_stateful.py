@@ -38,7 +38,7 @@ from tests.factories import add_account, add_group
 
 ACCOUNTS = 3
 POLICY = LifecyclePolicy(grace_days=2, aging_days=3)
-EXAMPLES = {"sqlite": 20, "postgresql": 8}
+EXAMPLES = {"sqlite": 12, "postgresql": 5}
 
 
 def lifecycle_machine(fresh_url: Any) -> type[RuleBasedStateMachine]:

@@ -1,8 +1,9 @@
 """Wire shapes of faxnum's extensions: `{"status": "success", "data": ...}`, lists with
 `meta.pagination`, money as two-decimal numbers, times RFC 3339 UTC."""
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -26,7 +27,7 @@ from faxnum.domain.reservations import (
     MIN_TTL_SECONDS,
     Reservation,
 )
-from faxnum.domain.trunks import MAX_TRUNK_NAME_LENGTH, MAX_URI_LENGTH, URI_REGEX, Trunk
+from faxnum.domain.trunks import MAX_TRUNK_NAME_LENGTH, MAX_URI_LENGTH, NAME_REGEX, URI_REGEX, Trunk
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 E164 = Annotated[str, StringConstraints(pattern=E164_PATTERN)]
@@ -40,11 +41,40 @@ def _rfc3339(moment: datetime) -> str:
 # Requests. Unknown fields (an `api_key` sent in the body) are ignored.
 
 
+def _one_of(*shapes: tuple[str, ...]) -> Callable[[dict[str, Any]], None]:
+    """Document a body that takes exactly one of several sets of fields: `oneOf` the
+    shapes, each forbidding the others' fields; optional fields shown without `null`."""
+    fields = {name for shape in shapes for name in shape}
+
+    def rewrite(schema: dict[str, Any]) -> None:
+        for name in fields:
+            prop = schema["properties"][name]
+            kept = [option for option in prop.pop("anyOf", []) if option != {"type": "null"}]
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept} if kept else {})
+            if prop.get("default", 0) is None:
+                del prop["default"]
+        schema["oneOf"] = [
+            {
+                "required": list(shape),
+                "not": {"anyOf": [{"required": [other]} for other in sorted(fields - set(shape))]},
+            }
+            for shape in shapes
+        ]
+
+    return rewrite
+
+
 class ReservationRequest(BaseModel):
     """Either `numbers`, or `did_group_id` with `quantity`."""
 
+    model_config = ConfigDict(json_schema_extra=_one_of(("numbers",), ("did_group_id", "quantity")))
+
     numbers: list[E164] | None = Field(
-        default=None, min_length=1, max_length=MAX_NUMBERS_PER_REQUEST, description="E.164."
+        default=None,
+        min_length=1,
+        max_length=MAX_NUMBERS_PER_REQUEST,
+        description="E.164, each once.",
+        json_schema_extra={"uniqueItems": True},
     )
     did_group_id: Id | None = None
     quantity: int | None = Field(default=None, ge=1, le=MAX_NUMBERS_PER_REQUEST)
@@ -69,8 +99,16 @@ class ReservationRequest(BaseModel):
 class OrderRequest(BaseModel):
     """One of: `numbers`; `did_group_id` with `quantity`; `reservation_id`."""
 
+    model_config = ConfigDict(
+        json_schema_extra=_one_of(("numbers",), ("did_group_id", "quantity"), ("reservation_id",))
+    )
+
     numbers: list[E164] | None = Field(
-        default=None, min_length=1, max_length=MAX_ORDER_NUMBERS, description="E.164."
+        default=None,
+        min_length=1,
+        max_length=MAX_ORDER_NUMBERS,
+        description="E.164, each once.",
+        json_schema_extra={"uniqueItems": True},
     )
     did_group_id: Id | None = None
     quantity: int | None = Field(default=None, ge=1, le=MAX_ORDER_QUANTITY)
@@ -105,10 +143,7 @@ class OrderRequest(BaseModel):
 
 
 TrunkName = Annotated[
-    str,
-    StringConstraints(
-        min_length=1, max_length=MAX_TRUNK_NAME_LENGTH, pattern=r"^[^\x00-\x1f\x7f]*$"
-    ),
+    str, StringConstraints(min_length=1, max_length=MAX_TRUNK_NAME_LENGTH, pattern=NAME_REGEX)
 ]
 SipUri = Annotated[str, StringConstraints(max_length=MAX_URI_LENGTH, pattern=URI_REGEX)]
 

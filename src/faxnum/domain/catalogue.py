@@ -38,6 +38,11 @@ class DidGroupFilter:
     area_code: str | None = None
 
 
+# A search counts and pages through at most this many matches, so that what it costs is
+# bounded by its answer, never by the inventory (a whole country can be millions).
+MAX_SEARCH_RESULTS = 10_000
+
+
 @dataclass(frozen=True)
 class AvailableNumberFilter:
     """`/available-numbers`: the DID-group filters (a country required), a number

@@ -13,9 +13,12 @@ _USER = r"(?:[A-Za-z0-9\-_.!~'()&=+$,;?/]|%[0-9A-Fa-f]{2})+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])"
 _PARAM = r";[A-Za-z0-9\-_.!~'()%]+(?:=[A-Za-z0-9\-_.!~'()%\[\]:]+)?"
-URI_REGEX = rf"^[Ss][Ii][Pp][Ss]?:(?:{_USER}@)?{_HOST}(?::(?P<port>[0-9]{{1,5}}))?(?:{_PARAM})*$"
+_PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
+URI_REGEX = rf"^[Ss][Ii][Pp][Ss]?:(?:{_USER}@)?{_HOST}(?::(?:{_PORT}))?(?:{_PARAM})*$"
+# Printable, and something besides spaces (names are stored stripped).
+NAME_REGEX = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 _URI = re.compile(URI_REGEX)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAME = re.compile(NAME_REGEX)
 
 
 @dataclass(frozen=True)
@@ -39,22 +42,17 @@ class TrunkChanges:
 
 
 def check_trunk_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise Invalid.field("name", "must not be empty")
+    if not _NAME.fullmatch(name):
+        raise Invalid.field("name", "must have a printable character and no control characters")
     if len(name) > MAX_TRUNK_NAME_LENGTH:
         raise Invalid.field("name", f"must be at most {MAX_TRUNK_NAME_LENGTH} characters")
-    if _CONTROL.search(name):
-        raise Invalid.field("name", "must not contain control characters")
-    return name
+    return name.strip()
 
 
 def check_sip_uri(uri: str) -> str:
-    parsed = _URI.fullmatch(uri) if len(uri) <= MAX_URI_LENGTH else None
-    if parsed is None:
+    if len(uri) > MAX_URI_LENGTH or not _URI.fullmatch(uri):
         raise Invalid.field(
-            "uri", "must be a sip: or sips: URI such as sip:fax@pbx.example.com:5060"
+            "uri",
+            "must be a sip: or sips: URI such as sip:fax@pbx.example.com:5060 (port 1 to 65535)",
         )
-    if parsed["port"] is not None and not 1 <= int(parsed["port"]) <= 65535:
-        raise Invalid.field("uri", "has a port outside 1 to 65535")
     return uri

@@ -1,6 +1,13 @@
 """Catalogue reads for clients choosing where to provision from."""
 
-from faxnum.domain.catalogue import AreaCode, AvailableNumberFilter, Country, DidGroupFilter, State
+from faxnum.domain.catalogue import (
+    MAX_SEARCH_RESULTS,
+    AreaCode,
+    AvailableNumberFilter,
+    Country,
+    DidGroupFilter,
+    State,
+)
 from faxnum.domain.errors import NotFound
 from faxnum.domain.numbers import AvailableNumber, DidGroup
 from faxnum.domain.pagination import Page, PageRequest
@@ -51,5 +58,8 @@ def find_available_numbers(
     dial_code = uow.catalogue.dial_code(country)
     if dial_code is None:  # a real country without inventory
         return Page([], 0, page)
+    if page.offset >= MAX_SEARCH_RESULTS:  # beyond what a search pages through
+        _, total = uow.catalogue.available(wanted, dial_code, PageRequest(1, 1))
+        return Page([], total, page)
     found, total = uow.catalogue.available(wanted, dial_code, page)
     return Page(found, total, page)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Invalid, NotFound
+from faxnum.domain.errors import NotFound
 from faxnum.domain.numbers import NumberListing, NumberStatus
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.services.unit_of_work import UnitOfWork
@@ -30,7 +30,9 @@ def route(uow: UnitOfWork, caller: Caller, number_id: int, trunk_id: int) -> Num
     """Point a number at another trunk of the account holding it."""
     held = number(uow, caller, number_id)
     if uow.trunks.get(trunk_id, held.account_id, lock=True) is None:
-        raise Invalid.field("trunk_id", f"is not a trunk of the account holding number {number_id}")
+        raise NotFound(
+            f"Trunk {trunk_id} not found among the trunks of number {number_id}'s holder."
+        )
     if not uow.numbers.set_trunk(number_id, trunk_id):
         raise NotFound(f"Number {number_id} not found.")
     uow.commit()

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.errors import Conflict, Invalid, NotFound
+from faxnum.domain.errors import Conflict, NotFound
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges, check_sip_uri, check_trunk_name
 from faxnum.services.unit_of_work import UnitOfWork
@@ -48,7 +48,7 @@ def change_trunk(uow: UnitOfWork, caller: Caller, trunk_id: int, changes: TrunkC
         uri=None if changes.uri is None else check_sip_uri(changes.uri),
     )
     if changes.is_default is False and current.is_default:
-        raise Invalid.field("is_default", "cannot be unset; make another trunk the default instead")
+        raise Conflict("The default trunk stays the default until another trunk is made it.")
     if changes.is_default and not current.is_default:
         uow.trunks.clear_default(caller.account_id)
     if not uow.trunks.change(trunk_id, changes):

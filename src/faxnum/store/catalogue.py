@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from faxnum.domain.catalogue import (
+    MAX_SEARCH_RESULTS,
     AreaCode,
     AvailableNumberFilter,
     CityPattern,
@@ -119,7 +120,8 @@ class CatalogueQueries:
     def available(
         self, wanted: AvailableNumberFilter, dial_code: int, page: PageRequest
     ) -> tuple[list[AvailableNumber], int]:
-        """Available DIDs matching every filter, in number order; and how many match."""
+        """Available DIDs matching every filter, in number order; and how many match, up
+        to MAX_SEARCH_RESULTS."""
         query = _filtered(
             select(dids.c.number, did_groups)
             .join(did_groups, did_groups.c.id == dids.c.did_group_id)
@@ -138,7 +140,8 @@ class CatalogueQueries:
                 upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
                 query = query.where(dids.c.number >= prefix, dids.c.number < upper)
             query = query.where(dids.c.number.like(pattern.like(dial_code)))
-        total = self._db.execute(select(func.count()).select_from(query.subquery()))
+        counted = query.with_only_columns(dids.c.id).limit(MAX_SEARCH_RESULTS).subquery()
+        total = self._db.execute(select(func.count()).select_from(counted))
         rows = self._db.execute(query.order_by(dids.c.number).limit(page.limit).offset(page.offset))
         found = [AvailableNumber(row.number, group_of(row)) for row in rows]
         return found, int(total.scalar_one())

@@ -15,6 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TypeVar, cast
 
+from psycopg.errors import DeadlockDetected, SerializationFailure
+from sqlalchemy.exc import OperationalError
+
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.checkpointer import Checkpointer
 from faxnum.store.engine import is_sqlite, make_engine
@@ -22,6 +25,8 @@ from faxnum.store.group_commit import GroupCommitWriter
 from faxnum.store.uow import SqlUnitOfWork
 
 T = TypeVar("T")
+WRITE_ATTEMPTS = 3
+_RETRYABLE = (DeadlockDetected, SerializationFailure)
 POSTGRES_WRITERS = 4
 POSTGRES_READERS = 2
 
@@ -57,7 +62,7 @@ class Database:
             self._writers = ThreadPoolExecutor(POSTGRES_WRITERS, thread_name_prefix="faxnum-writer")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._writers, partial(_run, use_case, self.unit_of_work())
+            self._writers, partial(_run_retrying, use_case, self.unit_of_work)
         )
 
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:
@@ -86,3 +91,18 @@ class Database:
 def _run(use_case: Callable[[UnitOfWork], T], unit_of_work: SqlUnitOfWork) -> T:
     with unit_of_work as uow:
         return use_case(uow)
+
+
+def _run_retrying(
+    use_case: Callable[[UnitOfWork], T], unit_of_work: Callable[[], SqlUnitOfWork]
+) -> T:
+    """PostgreSQL may end one of two transactions that wait on each other (a deadlock
+    it detected) or collide under stricter isolation. Nothing of it was kept, so the
+    use case runs again in a fresh transaction, a few times, before the error stands."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _run(use_case, unit_of_work())
+        except OperationalError as error:
+            if attempt == WRITE_ATTEMPTS - 1 or not isinstance(error.orig, _RETRYABLE):
+                raise
+    raise AssertionError("unreachable")

@@ -114,6 +114,15 @@ class DidQueries:
         its target; the ids that moved (any other was changed by someone else first)."""
         if not did_ids:
             return []
+        if len(did_ids) > 1 and self._db.dialect.name == "postgresql":
+            # Row locks in id order, as every multi-DID change takes them: two
+            # transactions moving overlapping DIDs then never wait on each other in a circle.
+            self._db.execute(
+                select(dids.c.id)
+                .where(dids.c.id.in_(did_ids))
+                .order_by(dids.c.id)
+                .with_for_update()
+            )
         step = transition(event)
         rows = self._db.execute(
             update(dids)

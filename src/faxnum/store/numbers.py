@@ -1,5 +1,6 @@
 """Numbers (an account's holdings) and the money ledger."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -149,8 +150,13 @@ class NumberQueries:
 
     def of_order(self, order_id: int) -> list[ProvisionedNumber]:
         """The numbers an order provisioned, as provisioning answered each."""
+        return self.of_orders([order_id]).get(order_id, [])
+
+    def of_orders(self, order_ids: Sequence[int]) -> dict[int, list[ProvisionedNumber]]:
+        """The numbers of several orders, in one query."""
         rows = self._db.execute(
             select(
+                numbers.c.order_id,
                 numbers.c.id.label("number_id"),
                 numbers.c.trunk_id,
                 dids.c.id.label("did_id"),
@@ -159,15 +165,16 @@ class NumberQueries:
             )
             .join(dids, dids.c.id == numbers.c.did_id)
             .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
-            .where(numbers.c.order_id == order_id)
+            .where(numbers.c.order_id.in_(order_ids))
             .order_by(numbers.c.id)
         )
-        return [
-            ProvisionedNumber(
+        found: dict[int, list[ProvisionedNumber]] = {}
+        for row in rows:
+            number = ProvisionedNumber(
                 row.number_id, Did(row.did_id, row.number), group_of(row), row.trunk_id
             )
-            for row in rows
-        ]
+            found.setdefault(row.order_id, []).append(number)
+        return found
 
 
 _LISTINGS = (

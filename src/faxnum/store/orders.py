@@ -53,16 +53,17 @@ class OrderQueries:
         return page, int(total.scalar_one())
 
     def _orders(self, query: Select[Any]) -> list[Order]:
-        numbers = NumberQueries(self._db)
+        rows = self._db.execute(query).all()
+        numbers = NumberQueries(self._db).of_orders([row.id for row in rows])
         return [
             Order(
                 row.id,
                 row.account_id,
                 as_utc(row.created_at),
-                tuple(numbers.of_order(row.id)),
+                tuple(numbers.get(row.id, [])),
                 from_micros(row.total_charged_micros),
             )
-            for row in self._db.execute(query)
+            for row in rows
         ]
 
 

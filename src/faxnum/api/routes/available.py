@@ -13,6 +13,7 @@ from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import (
     MAX_CITY_PATTERN_LENGTH,
+    MAX_SEARCH_RESULTS,
     AvailableNumberFilter,
     CityPattern,
     DidGroupFilter,
@@ -55,6 +56,8 @@ def _search_page(
     responses=documented(AvailableNumbersResponse, 401, 403, 404, 422),
     openapi_extra=AUTHENTICATED,
     summary="Numbers the caller could take now, in number order",
+    description="`meta.pagination.total` counts matches up to "
+    f"{MAX_SEARCH_RESULTS:,}; narrow the search to see beyond them.",
 )
 async def available_numbers(
     request: Request,
