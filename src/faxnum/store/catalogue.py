@@ -29,7 +29,7 @@ from faxnum.domain.catalogue import (
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
 from faxnum.domain.pagination import PageRequest
-from faxnum.store.number_search import MIN_INDEXED_RUN, candidates
+from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
 
 _stock = (
@@ -39,6 +39,12 @@ _stock = (
     .subquery()
 )
 
+
+# Up to this many matching groups, a search reads their DIDs by group; beyond, it reads
+# numbers in order (a country-wide search), which stops as soon as a page is full.
+MAX_LISTED_GROUPS = 1000
+# A pattern whose indexed runs match more DIDs than this is searched the other roads.
+MAX_CANDIDATES = 20_000
 
 _GROUP_BY_ID = select(did_groups).where(did_groups.c.id == bindparam("group_id"))
 
@@ -52,6 +58,10 @@ def like_pattern(city: CityPattern) -> str:
 def city_matches(city_name: ColumnElement[str | None], city: CityPattern) -> ColumnElement[bool]:
     """The `cityNamePattern` filter on a column of (upper-case) city names."""
     return city_name.like(like_pattern(city), escape="\\")
+
+
+def _available_joined(on: ColumnElement[bool]) -> Select[Any]:
+    return select(dids.c.number, did_groups).join(did_groups, on)
 
 
 def _filtered(query: Select[Any], wanted: DidGroupFilter) -> Select[Any]:
@@ -121,26 +131,51 @@ class CatalogueQueries:
         self, wanted: AvailableNumberFilter, dial_code: int, page: PageRequest
     ) -> tuple[list[AvailableNumber], int]:
         """Available DIDs matching every filter, in number order; and how many match, up
-        to MAX_SEARCH_RESULTS."""
-        query = _filtered(
-            select(dids.c.number, did_groups)
-            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
-            .where(dids.c.state == DidState.AVAILABLE.value),
-            wanted.groups,
-        )
+        to MAX_SEARCH_RESULTS.
+
+        Each search takes one road, whatever the planner's statistics say: the few
+        DIDs the trigram index finds for a pattern, by id; else the DIDs of the
+        matching groups, by group; else (a whole country) the numbers in order, which
+        stops as soon as a page is full. Tests kept off an index (`coalesce`) are those
+        whose index would mean reading every DID.
+        """
+        groups = _filtered(select(did_groups.c.id), wanted.groups)
+        if wanted.type is not None:
+            groups = groups.where(did_groups.c.type == wanted.type.value)
+        group_ids = list(self._db.execute(groups.limit(MAX_LISTED_GROUPS + 1)).scalars())
+        if not group_ids:
+            return [], 0
+        not_by_state = func.coalesce(dids.c.state, "") == DidState.AVAILABLE.value
+        runs = [run for p in wanted.patterns for run in p.literal_runs(MIN_INDEXED_RUN)]
+        found_ids = candidate_ids(self._db, runs, MAX_CANDIDATES + 1) if runs else []
+        if runs and len(found_ids) <= MAX_CANDIDATES:  # the trigram index's few DIDs
+            if not found_ids:
+                return [], 0
+            query = _available_joined(did_groups.c.id == dids.c.did_group_id)
+            query = query.where(dids.c.id.in_(found_ids), not_by_state)
+        elif len(group_ids) <= MAX_LISTED_GROUPS:  # the matching groups' DIDs
+            query = _available_joined(did_groups.c.id == dids.c.did_group_id).where(
+                dids.c.did_group_id.in_(group_ids), dids.c.state == DidState.AVAILABLE.value
+            )
+        else:  # a whole country: numbers in order, each group looked up by id
+            joined = did_groups.c.id == func.coalesce(dids.c.did_group_id, 0)
+            query = _available_joined(joined).where(not_by_state)
+        query = _filtered(query, wanted.groups)
         if wanted.type is not None:
             query = query.where(did_groups.c.type == wanted.type.value)
         for pattern in wanted.patterns:
-            runs = pattern.literal_runs(MIN_INDEXED_RUN)
-            if runs:  # a trigram index finds the few numbers containing the runs
-                holding = candidates(self._db, runs)
-                query = query.where(dids.c.id.in_(select(holding.c.id)))
             prefix = pattern.literal_prefix(dial_code)
             if prefix is not None:  # a range on the number's index narrows the scan
                 upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
                 query = query.where(dids.c.number >= prefix, dids.c.number < upper)
             query = query.where(dids.c.number.like(pattern.like(dial_code)))
-        counted = query.with_only_columns(dids.c.id).limit(MAX_SEARCH_RESULTS).subquery()
+        # Counted along the same road as the page (in number order, up to the cap).
+        counted = (
+            query.with_only_columns(dids.c.id)
+            .order_by(dids.c.number)
+            .limit(MAX_SEARCH_RESULTS)
+            .subquery()
+        )
         total = self._db.execute(select(func.count()).select_from(counted))
         rows = self._db.execute(query.order_by(dids.c.number).limit(page.limit).offset(page.offset))
         found = [AvailableNumber(row.number, group_of(row)) for row in rows]

@@ -14,7 +14,7 @@ create them again.
 
 from collections.abc import Sequence
 
-from sqlalchemy import CTE, Column, Connection, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
 from faxnum.store.tables import dids
 
@@ -33,16 +33,15 @@ MIN_INDEXED_RUN = 3  # a trigram index narrows by runs of three characters or mo
 _fts = Table(FTS_TABLE, MetaData(), Column("rowid", Integer), Column("number", String))
 
 
-def candidates(connection: Connection, runs: Sequence[str]) -> CTE:
-    """The ids of DIDs whose number contains every run (each of digits only, at least
-    MIN_INDEXED_RUN long), found through the dialect's trigram index and materialised
-    first, so that the planner cannot trade the index for an ordered scan."""
+def candidate_ids(connection: Connection, runs: Sequence[str], limit: int) -> list[int]:
+    """The ids of up to `limit` DIDs whose number contains every run (each of digits
+    only, at least MIN_INDEXED_RUN long), found through the dialect's trigram index.
+    Read first and on their own, so that the search after them is a lookup by id
+    whatever the planner thinks of the other filters."""
     assert runs and all(run.isdigit() and len(run) >= MIN_INDEXED_RUN for run in runs)
     if connection.dialect.name == "sqlite":
         # LIKE on the FTS5 table is answered from its trigram index (any `detail`).
-        query = select(_fts.c.rowid.label("id")).where(
-            *(_fts.c.number.like(f"%{run}%") for run in runs)
-        )
+        query = select(_fts.c.rowid).where(*(_fts.c.number.like(f"%{run}%") for run in runs))
     else:
         query = select(dids.c.id).where(*(dids.c.number.like(f"%{run}%") for run in runs))
-    return query.cte("number_candidates").prefix_with("MATERIALIZED", dialect="postgresql")
+    return [int(found) for found in connection.execute(query.limit(limit)).scalars()]
