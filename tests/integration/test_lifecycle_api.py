@@ -780,3 +780,120 @@ def test_hostile_extension_bodies_never_cause_a_server_error(world: World) -> No
         assert 400 <= response.status_code < 500, (method, path, body, response.text)
         assert response.json()["status"] == "failed"
     assert assignment_is_consistent(world.database.write_engine)
+
+
+def test_bodies_are_json_whatever_their_content_type_or_a_form(world: World) -> None:
+    n = world.available(didGroupId=world.group)
+    curl_form = {**world.h(), "content-type": "application/x-www-form-urlencoded"}
+    held = ok(
+        world.client.post(
+            f"{API}/reservations", content=f'{{"numbers": ["{n[0]}"]}}', headers=curl_form
+        )
+    )
+    assert held["data"]["numbers"] == [n[0]]
+    ok(
+        world.client.post(
+            f"{API}/reservations",
+            content=f'{{"numbers": ["{n[1]}"]}}',
+            headers={**world.h(), "content-type": "text/plain"},
+        )
+    )
+    placed = ok(
+        world.client.post(f"{API}/orders", data={"numbers": [n[2], n[3]]}, headers=world.h())
+    )
+    assert [x["number"] for x in placed["data"]["numbers"]] == [n[2], n[3]]
+    trunk = ok(
+        world.client.post(
+            f"{API}/trunks",
+            data={"name": "Form", "uri": "sip:pbx.example.com", "t38": "false"},
+            headers=world.h(),
+        )
+    )
+    assert trunk["data"]["t38"] is False
+    number_id = placed["data"]["numbers"][0]["id"]
+    ok(
+        world.client.patch(
+            f"{API}/numbers/{number_id}",
+            content=f'{{"trunk_id": {trunk["data"]["id"]}}}',
+            headers=curl_form,
+        )
+    )
+    for depth in (1000, 5000):
+        nested = "[" * depth + "]" * depth
+        for method, path in (
+            ("POST", "/orders"),
+            ("POST", "/trunks"),
+            ("PATCH", f"/numbers/{number_id}"),
+        ):
+            problem = refused(
+                world.client.request(
+                    method,
+                    API + path,
+                    content=nested,
+                    headers={**world.h(), "content-type": "application/json"},
+                ),
+                422,
+            )
+            assert "body" in problem["errors"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/orders", {"did_group_id": "GROUP", "quantity": True}, "quantity"),
+        ("/orders", {"did_group_id": "GROUP", "quantity": "2"}, "quantity"),
+        ("/orders", {"did_group_id": "1", "quantity": 1}, "did_group_id"),
+        (
+            "/reservations",
+            {"did_group_id": "GROUP", "quantity": 1, "ttl_seconds": "600"},
+            "ttl_seconds",
+        ),
+        ("/reservations", {"did_group_id": "GROUP", "quantity": 1.0}, "quantity"),
+        ("/trunks", {"name": "x", "uri": "sip:pbx.example.com", "t38": "yes"}, "t38"),
+        ("/trunks", {"name": "x", "uri": "sip:pbx.example.com", "is_default": 1}, "is_default"),
+    ],
+)
+def test_json_fields_of_the_wrong_type_are_refused_not_converted(
+    world: World,
+    path: str,
+    body: dict[str, object],
+    field: str,
+) -> None:
+    body = {k: world.group if v == "GROUP" else v for k, v in body.items()}
+    before = world.did_states()
+    problem = refused(world.client.post(API + path, json=body, headers=world.h()), 422)
+    assert field in problem["errors"], problem
+    assert world.did_states() == before
+    assert balance_of(world.database, world.account_id) == Decimal("100.00")
+
+
+def test_an_order_the_balance_cannot_cover_names_its_total(world: World) -> None:
+    poor = add_account(world.database, "poorer@example.com", "5.00")
+    problem = refused(
+        world.client.post(
+            f"{API}/orders",
+            json={"did_group_id": world.group, "quantity": 4},
+            headers=world.h(poor.api_key),
+        ),
+        402,
+    )
+    assert "12.00" in problem["message"]
+
+
+def test_an_idempotency_key_in_the_body_or_an_empty_header(world: World) -> None:
+    body = {"did_group_id": world.group, "quantity": 1, "idempotency_key": "in-body-1"}
+    first = ok(world.client.post(f"{API}/orders", json=body, headers=world.h()))
+    again = world.client.post(f"{API}/orders", json=body, headers=world.h())
+    assert ok(again) == first and again.headers["Idempotent-Replayed"] == "true"
+    assert balance_of(world.database, world.account_id) == Decimal("97.00")
+    empty = {**world.h(), "Idempotency-Key": ""}
+    refused(
+        world.client.post(
+            f"{API}/orders", json={"did_group_id": world.group, "quantity": 1}, headers=empty
+        ),
+        422,
+    )
+    refused(
+        world.client.post(f"{API}/countries/didgroups/{world.group}/provision", headers=empty), 422
+    )
+    assert balance_of(world.database, world.account_id) == Decimal("97.00")

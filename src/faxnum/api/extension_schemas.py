@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from faxnum.api.money_json import Money
 from faxnum.api.params import MAX_ID
 from faxnum.api.schemas import Meta, NumberData, ProvisionedNumberData, utc_text
+from faxnum.domain.idempotency import KEY_PATTERN
 from faxnum.domain.numbers import AvailableNumber, NumberListing, NumberType
 from faxnum.domain.orders import (
     MAX_ORDER_NUMBERS,
@@ -113,6 +114,11 @@ class OrderRequest(BaseModel):
     did_group_id: Id | None = None
     quantity: int | None = Field(default=None, ge=1, le=MAX_ORDER_QUANTITY)
     reservation_id: Id | None = None
+    idempotency_key: str | None = Field(
+        default=None,
+        pattern=f"^{KEY_PATTERN}$",
+        description="Same as the Idempotency-Key header, for clients that cannot set one.",
+    )
 
     @model_validator(mode="after")
     def _one_shape(self) -> "OrderRequest":

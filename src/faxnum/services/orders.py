@@ -6,7 +6,7 @@ from decimal import Decimal
 from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, Exhausted, Invalid, NotFound
+from faxnum.domain.errors import Conflict, Exhausted, InsufficientBalance, Invalid, NotFound
 from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
 from faxnum.domain.orders import (
@@ -88,6 +88,8 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
             assert group is not None, "a DID always belongs to a group"
             groups[group_id] = group
     total = sum((groups[group_id].first_charge for _, group_id in taken), Decimal(0))
+    if uow.accounts.balance(caller.payer_id) < total:  # the charges below are the guard
+        raise InsufficientBalance(f"Insufficient balance: this order costs {total:.2f}.")
     order_id = uow.orders.add(caller.account_id, reservation_id, total, now)
     provisioned = []
     expires = add_months(now.date())

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.body import body_schema, model_body
 from faxnum.api.extension_schemas import NumberDetailData, NumberPatch, NumberResponse
-from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.routes import get_and_post
@@ -68,12 +69,13 @@ async def get_number(request: Request, number_id: NumberIdPath, caller: CurrentC
     "/numbers/{number_id}",
     response_model=None,
     responses=documented(NumberResponse, 401, 403, 404, 422),
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=merged(AUTHENTICATED, body_schema(NumberPatch)),
     summary="Route a number to another of the caller's trunks",
 )
 async def patch_number(
-    request: Request, number_id: NumberIdPath, caller: CurrentCaller, body: NumberPatch
+    request: Request, number_id: NumberIdPath, caller: CurrentCaller
 ) -> Response:
+    body = await model_body(request, NumberPatch)
     changed = await state_of(request).database.write(
         partial(
             route,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.body import body_schema, idempotency_key, model_body
 from faxnum.api.extension_schemas import OrderData, OrderRequest, OrderResponse, OrdersResponse
 from faxnum.api.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
@@ -38,12 +39,13 @@ OrderIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
             "is still in progress; nothing was provisioned",
         },
     ),
-    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT),
+    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, body_schema(OrderRequest)),
     summary="Provision several numbers at once, all or nothing",
 )
-async def create_order(request: Request, caller: CurrentCaller, body: OrderRequest) -> Response:
+async def create_order(request: Request, caller: CurrentCaller) -> Response:
+    body = await model_body(request, OrderRequest)
     state = state_of(request)
-    key = request.headers.get("idempotency-key") or request.query_params.get("idempotency_key")
+    key = idempotency_key(request, body.idempotency_key)
     placed, replayed = await state.database.write(
         partial(
             place_order,

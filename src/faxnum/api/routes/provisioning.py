@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
-from faxnum.api.body import parameter
+from faxnum.api.body import idempotency_key, parameter
 from faxnum.api.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
 from faxnum.api.params import ID_SCHEMA, is_placeholder, parse_id
@@ -65,7 +65,7 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     group_id = parse_id("did_group_id", raw_group_id)
     state = state_of(request)
     now = state.clock()
-    key = request.headers.get("idempotency-key") or await parameter(request, "idempotency_key")
+    key = idempotency_key(request, await parameter(request, "idempotency_key"))
     if key is None:
         provisioned = await state.database.write(
             partial(provision, caller=caller, group_id=group_id, now=now)

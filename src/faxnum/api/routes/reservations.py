@@ -6,13 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.body import body_schema, model_body
 from faxnum.api.extension_schemas import (
     ReservationData,
     ReservationRequest,
     ReservationResponse,
     ReservationsResponse,
 )
-from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
@@ -37,12 +38,11 @@ ReservationIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
             "few available, or the account would hold more than its limit"
         },
     ),
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=merged(AUTHENTICATED, body_schema(ReservationRequest)),
     summary="Hold numbers for a while, all or nothing",
 )
-async def create_reservation(
-    request: Request, caller: CurrentCaller, body: ReservationRequest
-) -> Response:
+async def create_reservation(request: Request, caller: CurrentCaller) -> Response:
+    body = await model_body(request, ReservationRequest)
     state = state_of(request)
     now = state.clock()
     held = await state.database.write(

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
+from faxnum.api.body import body_schema, model_body
 from faxnum.api.extension_schemas import (
     TrunkCreate,
     TrunkData,
@@ -13,7 +14,7 @@ from faxnum.api.extension_schemas import (
     TrunkResponse,
     TrunksResponse,
 )
-from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
@@ -48,10 +49,11 @@ async def list_trunks(request: Request, caller: CurrentCaller, paging: Paging) -
     responses=documented(
         TrunkResponse, 401, 403, 409, 422, reasons={409: "The account has its most trunks"}
     ),
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=merged(AUTHENTICATED, body_schema(TrunkCreate)),
     summary="Add a trunk",
 )
-async def create_trunk(request: Request, caller: CurrentCaller, body: TrunkCreate) -> Response:
+async def create_trunk(request: Request, caller: CurrentCaller) -> Response:
+    body = await model_body(request, TrunkCreate)
     created = await state_of(request).database.write(
         partial(
             add_trunk,
@@ -83,12 +85,11 @@ async def get_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCall
     "/trunks/{trunk_id}",
     response_model=None,
     responses=documented(TrunkResponse, 401, 403, 404, 409, 422),
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=merged(AUTHENTICATED, body_schema(TrunkPatch)),
     summary="Change a trunk; is_default true makes it the default",
 )
-async def patch_trunk(
-    request: Request, trunk_id: TrunkIdPath, caller: CurrentCaller, body: TrunkPatch
-) -> Response:
+async def patch_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCaller) -> Response:
+    body = await model_body(request, TrunkPatch)
     changes = TrunkChanges(name=body.name, uri=body.uri, t38=body.t38, is_default=body.is_default)
     changed = await state_of(request).database.write(
         partial(
