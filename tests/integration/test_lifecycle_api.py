@@ -848,7 +848,7 @@ def test_bodies_are_json_whatever_their_content_type_or_a_form(world: World) -> 
             {"did_group_id": "GROUP", "quantity": 1, "ttl_seconds": "600"},
             "ttl_seconds",
         ),
-        ("/reservations", {"did_group_id": "GROUP", "quantity": 1.0}, "quantity"),
+        ("/reservations", {"did_group_id": "GROUP", "quantity": 1.5}, "quantity"),
         ("/trunks", {"name": "x", "uri": "sip:pbx.example.com", "t38": "yes"}, "t38"),
         ("/trunks", {"name": "x", "uri": "sip:pbx.example.com", "is_default": 1}, "is_default"),
     ],

@@ -5,7 +5,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from faxnum.api.money_json import Money
 from faxnum.api.params import MAX_ID
@@ -32,7 +40,29 @@ from faxnum.domain.trunks import MAX_TRUNK_NAME_LENGTH, MAX_URI_LENGTH, NAME_REG
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 E164 = Annotated[str, StringConstraints(pattern=E164_PATTERN)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _whole(value: object) -> object:
+    """JSON Schema's integer includes 2.0; strings and booleans stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _between(low: int, high: int) -> tuple[Any, ...]:
+    """A JSON integer from `low` to `high`, documented as such (a before-validator
+    would otherwise leak pydantic's own `ge`/`le` names into the schema)."""
+    return (
+        BeforeValidator(_whole),
+        Field(ge=low, le=high),
+        WithJsonSchema({"type": "integer", "minimum": low, "maximum": high}),
+    )
+
+
+Id = Annotated[int, *_between(1, MAX_ID)]
+HoldQuantity = Annotated[int, *_between(1, MAX_NUMBERS_PER_REQUEST)]
+OrderQuantity = Annotated[int, *_between(1, MAX_ORDER_QUANTITY)]
+TtlSeconds = Annotated[int, *_between(MIN_TTL_SECONDS, MAX_TTL_SECONDS)]
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -78,8 +108,8 @@ class ReservationRequest(BaseModel):
         json_schema_extra={"uniqueItems": True},
     )
     did_group_id: Id | None = None
-    quantity: int | None = Field(default=None, ge=1, le=MAX_NUMBERS_PER_REQUEST)
-    ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, ge=MIN_TTL_SECONDS, le=MAX_TTL_SECONDS)
+    quantity: HoldQuantity | None = None
+    ttl_seconds: TtlSeconds = DEFAULT_TTL_SECONDS
 
     @model_validator(mode="after")
     def _one_shape(self) -> "ReservationRequest":
@@ -112,7 +142,7 @@ class OrderRequest(BaseModel):
         json_schema_extra={"uniqueItems": True},
     )
     did_group_id: Id | None = None
-    quantity: int | None = Field(default=None, ge=1, le=MAX_ORDER_QUANTITY)
+    quantity: OrderQuantity | None = None
     reservation_id: Id | None = None
     idempotency_key: str | None = Field(
         default=None,
