@@ -34,6 +34,7 @@ from faxnum.api.routes import (
 from faxnum.api.routes.docs import install_docs
 from faxnum.api.state import AppState
 from faxnum.config import Settings
+from faxnum.services.accounts import prepare_login_decoy
 from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.services.reservation_sweep import sweep_periodically
@@ -66,6 +67,7 @@ def create_app(
         # from rescanning it, which otherwise shows up as latency spikes.
         with state.database.reader() as uow:
             check_secret(uow, state.cipher)  # serve no key that cannot be shown again
+        prepare_login_decoy()
         gc.collect()
         gc.freeze()
         renewal = None

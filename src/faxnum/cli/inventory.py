@@ -9,16 +9,7 @@ from typing import Annotated
 import typer
 
 from faxnum.cli.common import amount_option, console, fail, load_settings, operator_database
-from faxnum.cli.import_report import import_progress, import_summary
-from faxnum.cli.inventory_files import (
-    UnreadableFile,
-    check_readable,
-    read_rows,
-    write_inventory,
-    write_rejects,
-)
 from faxnum.services.inventory import inventory_lines
-from faxnum.services.inventory_import import import_inventory
 
 import_app = typer.Typer(help="Load inventory from files.", no_args_is_help=True)
 export_app = typer.Typer(help="Write inventory to files.", no_args_is_help=True)
@@ -43,6 +34,12 @@ def import_dids(
         amount_option(setup_price, "--setup-price"),
         amount_option(monthly_price, "--monthly-price"),
     )
+    # Imported here: numbering data and geocoding cost a third of a second that every
+    # other command would pay.
+    from faxnum.cli.import_report import import_progress, import_summary
+    from faxnum.cli.inventory_files import UnreadableFile, check_readable, read_rows, write_rejects
+    from faxnum.services.inventory_import import import_inventory
+
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
     if rejects_path.resolve() == file.resolve():
         raise typer.BadParameter("must not be the file being imported", param_hint="--rejects")
@@ -51,6 +48,7 @@ def import_dids(
     except UnreadableFile as unreadable:
         raise fail(f"{file}: {unreadable}; nothing was imported") from None
     started = time.perf_counter()
+
     with operator_database(load_settings()) as database, import_progress(console) as progress:
         task = progress.add_task("Importing", total=lines)
         report = import_inventory(
@@ -76,6 +74,8 @@ def export_dids(
     ] = None,
 ) -> None:
     """Export the whole DID inventory as CSV, in the format `import dids` reads."""
+    from faxnum.cli.inventory_files import write_inventory  # see import_dids
+
     with operator_database(load_settings()) as database, database.reader() as uow:
         if output is None or str(output) == "-":
             write_inventory(inventory_lines(uow), sys.stdout)

@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from faxnum import __version__
-from faxnum.api.ratelimit import RateLimiter
 from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.backup import backup
 from faxnum.cli.billing import billing_app
@@ -26,9 +24,7 @@ from faxnum.cli.common import (
 from faxnum.cli.dids import dids_app
 from faxnum.cli.failures import run_reporting_failures
 from faxnum.cli.inventory import export_app, import_app
-from faxnum.cli.logging_config import server_logging
 from faxnum.cli.secret import secret_app
-from faxnum.services.demo import prepare_demo, seed_demo_inventory
 from faxnum.store.migrate import upgrade
 
 GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
@@ -89,6 +85,13 @@ def serve(
     ] = None,
 ) -> None:
     """Migrate the database, then serve the v2 API."""
+    # The server's own modules load here, not for every other command.
+    import uvicorn
+
+    from faxnum.api.ratelimit import RateLimiter
+    from faxnum.cli.logging_config import server_logging
+    from faxnum.services.demo import prepare_demo
+
     settings = load_settings()
     trusted = forwarded_allow_ips or settings.trusted_proxies
     # Every worker writes its metrics here; /metrics adds them up (api/metrics.py). Set
@@ -157,6 +160,8 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo inventory (USA, CAN, GBR from real numbering data); idempotent."""
+    from faxnum.services.demo import seed_demo_inventory  # numbering data: only here
+
     with operator_database(load_settings()) as database:
         summary = seed_demo_inventory(database.unit_of_work, datetime.now(UTC), only_if_empty=False)
     assert summary is not None

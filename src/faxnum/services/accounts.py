@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
 from faxnum.domain.accounts import (
     MAX_EMAIL_LENGTH,
@@ -20,8 +21,20 @@ from faxnum.services.billing import credit
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 WRONG_CREDENTIALS = "Wrong email or password."
-# Verified against when the email is unknown, so both answers take as long.
-_DECOY_HASH = hash_password("decoy password that no account has")
+
+
+@cache
+def _decoy_hash() -> str:
+    """Verified against when the email is unknown, so both answers take as long.
+    Made on first use: hashing costs 64 MiB and a tenth of a second, which every
+    command and worker start would otherwise pay."""
+    return hash_password("decoy password that no account has")
+
+
+def prepare_login_decoy() -> None:
+    """Make the decoy hash now (a server at start), not in some caller's login."""
+    _decoy_hash()
+
 
 _EMAIL = re.compile(
     r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
@@ -139,7 +152,7 @@ def log_in(
             keys = {c.account_id: uow.accounts.encrypted_key(c.account_id) for c in candidates}
     given = (password or "")[:MAX_PASSWORD_LENGTH]
     if not candidates:
-        verify_password(_DECOY_HASH, given)
+        verify_password(_decoy_hash(), given)
         raise Unauthorized(WRONG_CREDENTIALS)
     for candidate in candidates:
         assert candidate.password_hash is not None
