@@ -1,6 +1,7 @@
 """Catalogue queries: countries, states and DID groups with their stock."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -32,14 +33,8 @@ from faxnum.domain.pagination import PageRequest
 from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
 
-_stock = (
-    select(dids.c.did_group_id, func.count().label("stock"))
-    .where(dids.c.state == DidState.AVAILABLE.value)
-    .group_by(dids.c.did_group_id)
-    .subquery()
-)
-
-
+# Groups whose stock one statement counts (SQLite binds at most 32,766 parameters).
+STOCK_BATCH = 5000
 # Up to this many matching groups, a search reads their DIDs by group; beyond, it reads
 # numbers in order (a country-wide search), which stops as soon as a page is full.
 MAX_LISTED_GROUPS = 1000
@@ -113,13 +108,25 @@ class CatalogueQueries:
         return group_of(row)
 
     def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:
-        query = (
-            select(did_groups, func.coalesce(_stock.c.stock, 0).label("stock"))
-            .outerjoin(_stock, _stock.c.did_group_id == did_groups.c.id)
-            .order_by(did_groups.c.country_code, did_groups.c.city_name, did_groups.c.id)
+        """The filters pick the groups first; only their DIDs are counted, through the
+        index on (group, state), so one area code costs its own DIDs, not the inventory's."""
+        query = _filtered(select(did_groups), wanted).order_by(
+            did_groups.c.country_code, did_groups.c.city_name, did_groups.c.id
         )
-        query = _filtered(query, wanted)
-        return [group_of(row) for row in self._db.execute(query)]
+        rows = self._db.execute(query).all()
+        ids = [row.id for row in rows]
+        stock: dict[int, int] = {}
+        for start in range(0, len(ids), STOCK_BATCH):
+            counted = self._db.execute(
+                select(dids.c.did_group_id, func.count())
+                .where(
+                    dids.c.did_group_id.in_(ids[start : start + STOCK_BATCH]),
+                    dids.c.state == DidState.AVAILABLE.value,
+                )
+                .group_by(dids.c.did_group_id)
+            )
+            stock.update((int(group_id), int(count)) for group_id, count in counted)
+        return [replace(group_of(row), stock=stock.get(row.id, 0)) for row in rows]
 
     def dial_code(self, country_code: str) -> int | None:
         found = self._db.execute(

@@ -86,7 +86,9 @@ async def list_did_groups(
         city=CityPattern(city_name_pattern) if city_name_pattern else None,
         area_code=area_code,
     )
-    groups = await state_of(request).database.read(partial(find_did_groups, wanted=wanted))
+    # In a worker thread: a whole country's listing counts every DID it holds, which
+    # must not hold the event loop.
+    groups = await state_of(request).database.read_off_loop(partial(find_did_groups, wanted=wanted))
     return success(DidGroupsResponse(data=[DidGroupData.of(group) for group in groups]))
 
 
