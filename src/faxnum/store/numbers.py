@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, or_, select, update
 
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.money import from_micros, to_micros
@@ -112,17 +112,23 @@ class NumberQueries:
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
         """Newest first; the total counts every visible number, not just this page."""
-        visible = _visible_to(account_id)
-        total = self._db.execute(
-            select(func.count()).select_from(numbers).where(visible)
-        ).scalar_one()
-        rows = self._db.execute(
-            _LISTINGS.where(visible)
+        holders = [account_id, *self._db.execute(_SUBACCOUNTS, {"parent_id": account_id}).scalars()]
+        live = numbers.c.account_id.in_(holders) & numbers.c.released_at.is_(None)
+        total = self._db.execute(select(func.count()).select_from(numbers).where(live))
+        # The page's ids first, from the index alone; then their details: the joins are
+        # made for one page, not for every number the account holds.
+        page_ids = (
+            select(numbers.c.id)
+            .where(live)
             .order_by(numbers.c.id.desc())
             .limit(wanted.limit)
             .offset(wanted.offset)
         )
-        return [NumberListing(**row._mapping) for row in rows], int(total)
+        ids = list(self._db.execute(page_ids).scalars())
+        rows = self._db.execute(
+            _LISTINGS.where(numbers.c.id.in_(ids)).order_by(numbers.c.id.desc())
+        )
+        return [NumberListing(**row._mapping) for row in rows], int(total.scalar_one())
 
     def visible(self, number_id: int, viewer_id: int) -> NumberListing | None:
         """One live number, if the viewer holds it or its sub-account does."""
@@ -177,6 +183,7 @@ class NumberQueries:
         return found
 
 
+_SUBACCOUNTS = select(accounts.c.id).where(accounts.c.parent_id == bindparam("parent_id"))
 _LISTINGS = (
     select(
         numbers.c.id,

@@ -202,6 +202,14 @@ numbers = Table(
     Index("ix_numbers_account_id", "account_id", "id"),
     Index("ix_numbers_expiration_date", "expiration_date"),
     Index("ix_numbers_order_id", "order_id"),
+    # An account's live numbers, newest first: paging and counting from the index alone.
+    Index(
+        "ix_numbers_live_account",
+        "account_id",
+        "id",
+        sqlite_where=text("released_at IS NULL"),
+        postgresql_where=text("released_at IS NULL"),
+    ),
     # The last line of defence against double assignment: one live number per DID.
     Index(
         "uq_numbers_live_did",

@@ -1,0 +1,31 @@
+"""an index of each account's live numbers, for paging that does not grow with them
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-27 22:45:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_numbers_live_account",
+        "numbers",
+        ["account_id", "id"],
+        unique=False,
+        sqlite_where=sa.text("released_at IS NULL"),
+        postgresql_where=sa.text("released_at IS NULL"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_numbers_live_account", table_name="numbers")
