@@ -243,12 +243,26 @@ class LedgerQueries:
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[LedgerEntry], int]:
         """Entries on the account's money, and those it caused on its parent's."""
-        visible = or_(
-            ledger_entries.c.account_id == account_id, ledger_entries.c.actor_id == account_id
-        )
+        parent = self._db.execute(
+            select(accounts.c.parent_id).where(accounts.c.id == account_id)
+        ).scalar()
+        # Only a sub-account causes entries on money not its own: a main account's
+        # entries are exactly those on its money, one index read in order.
+        visible = ledger_entries.c.account_id == account_id
+        if parent is not None:
+            visible = visible | (ledger_entries.c.actor_id == account_id)
         total = self._db.execute(
             select(func.count()).select_from(ledger_entries).where(visible)
         ).scalar_one()
+        # The page's ids from the two indexes alone, then that page's rows.
+        page_ids = (
+            select(ledger_entries.c.id)
+            .where(visible)
+            .order_by(ledger_entries.c.id.desc())
+            .limit(wanted.limit)
+            .offset(wanted.offset)
+        )
+        ids = list(self._db.execute(page_ids).scalars())
         rows = self._db.execute(
             select(
                 ledger_entries.c.id,
@@ -258,10 +272,8 @@ class LedgerQueries:
                 ledger_entries.c.amount_micros,
                 ledger_entries.c.number_id,
             )
-            .where(visible)
+            .where(ledger_entries.c.id.in_(ids))
             .order_by(ledger_entries.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
         )
         entries = [
             LedgerEntry(

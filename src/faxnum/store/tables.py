@@ -232,6 +232,8 @@ ledger_entries = Table(
     Column("description", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_ledger_entries_account_id", "account_id", "id"),
+    # What an account caused on its parent's money: read with its own entries.
+    Index("ix_ledger_entries_actor_id", "actor_id", "id"),
 )
 
 idempotency_keys = Table(

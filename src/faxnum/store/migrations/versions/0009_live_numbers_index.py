@@ -1,4 +1,4 @@
-"""an index of each account's live numbers, for paging that does not grow with them
+"""indexes for paging an account's live numbers and its ledger without reading the rest
 
 Revision ID: 0009
 Revises: 0008
@@ -25,7 +25,11 @@ def upgrade() -> None:
         sqlite_where=sa.text("released_at IS NULL"),
         postgresql_where=sa.text("released_at IS NULL"),
     )
+    op.create_index(
+        "ix_ledger_entries_actor_id", "ledger_entries", ["actor_id", "id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ledger_entries_actor_id", table_name="ledger_entries")
     op.drop_index("ix_numbers_live_account", table_name="numbers")
