@@ -58,6 +58,20 @@ def assignment_is_consistent(engine: Engine) -> bool:
     )
 
 
+def number_counts_match(engine: Engine) -> bool:
+    """Every account's kept count of live numbers is what it holds."""
+    with engine.connect() as connection:
+        held: dict[int, int] = dict(
+            connection.execute(
+                select(numbers.c.account_id, func.count())
+                .where(numbers.c.released_at.is_(None))
+                .group_by(numbers.c.account_id)
+            ).all()
+        )
+        kept = dict(connection.execute(select(accounts.c.id, accounts.c.live_numbers)).all())
+    return all(count == held.get(account_id, 0) for account_id, count in kept.items())
+
+
 def holds_are_consistent(engine: Engine) -> bool:
     """Reserved DIDs are exactly those of active holds, each in one hold, and every
     account's reserved count is what its active holds hold."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from faxnum.store.database import Database
 from faxnum.store.tables import accounts, dids, numbers
 from faxnum.testing.servers import RunningServer
-from tests.dbstate import assignment_is_consistent, balances_match_ledger
+from tests.dbstate import assignment_is_consistent, balances_match_ledger, number_counts_match
 from tests.factories import add_account, add_group, balance_of
 
 CLIENTS = 8
@@ -78,6 +78,7 @@ def race_for_one_group(
         assert Decimal(balances[account.account_id]) / 1_000_000 == CREDIT - PRICE * successes
     assert assignment_is_consistent(engine)
     assert balances_match_ledger(engine)
+    assert number_counts_match(engine)
 
 
 def test_eight_processes_race_for_fifty_dids(

@@ -33,7 +33,12 @@ from faxnum.services.reservations import cancel, expire_due, reserve
 from faxnum.store.database import Database
 from faxnum.store.tables import dids, numbers
 from tests.conftest import PostgresDatabases
-from tests.dbstate import assignment_is_consistent, balances_match_ledger, holds_are_consistent
+from tests.dbstate import (
+    assignment_is_consistent,
+    balances_match_ledger,
+    holds_are_consistent,
+    number_counts_match,
+)
 from tests.factories import add_account, add_group
 
 ACCOUNTS = 3
@@ -175,6 +180,7 @@ def lifecycle_machine(fresh_url: Any) -> type[RuleBasedStateMachine]:
         @invariant()
         def live_numbers_are_exactly_the_assigned_dids_each_charged(self) -> None:
             assert assignment_is_consistent(self.database.write_engine)
+            assert number_counts_match(self.database.write_engine)
             with self.database.write_engine.connect() as connection:
                 holders = connection.execute(
                     select(numbers.c.did_id, func.count(func.distinct(numbers.c.account_id)))

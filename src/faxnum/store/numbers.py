@@ -15,6 +15,11 @@ from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_en
 
 ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = insert(numbers).returning(numbers.c.id)
+_COUNT_LIVE = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account_id"))
+    .values(live_numbers=accounts.c.live_numbers + bindparam("delta"))
+)
 _ADD_ENTRY = insert(ledger_entries)
 
 
@@ -42,7 +47,9 @@ class NumberQueries:
             "provisioned_at": now,
             "expiration_date": expires,
         }
-        return int(self._db.execute(_ADD_NUMBER, values).scalar_one())
+        number_id = int(self._db.execute(_ADD_NUMBER, values).scalar_one())
+        self._db.execute(_COUNT_LIVE, {"account_id": account_id, "delta": 1})
+        return number_id
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None:
         """A number as provisioning answered it (to replay an idempotent request)."""
@@ -103,18 +110,26 @@ class NumberQueries:
         return changed.rowcount == 1
 
     def release(self, number_id: int, now: datetime) -> bool:
-        changed = self._db.execute(
+        holder = self._db.execute(
             update(numbers)
             .where(numbers.c.id == number_id, numbers.c.released_at.is_(None))
             .values(status=NumberStatus.RELEASED.value, released_at=now)
-        )
-        return changed.rowcount == 1
+            .returning(numbers.c.account_id)
+        ).scalar()
+        if holder is None:
+            return False
+        self._db.execute(_COUNT_LIVE, {"account_id": holder, "delta": -1})
+        return True
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
         """Newest first; the total counts every visible number, not just this page."""
         holders = [account_id, *self._db.execute(_SUBACCOUNTS, {"parent_id": account_id}).scalars()]
         live = numbers.c.account_id.in_(holders) & numbers.c.released_at.is_(None)
-        total = self._db.execute(select(func.count()).select_from(numbers).where(live))
+        total = self._db.execute(
+            select(func.coalesce(func.sum(accounts.c.live_numbers), 0)).where(
+                accounts.c.id.in_(holders)
+            )
+        )
         # The page's ids first, from the index alone; then their details: the joins are
         # made for one page, not for every number the account holds.
         page_ids = (

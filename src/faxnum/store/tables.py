@@ -69,6 +69,9 @@ accounts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # DIDs in the account's active reservations: a guarded counter caps holds per account.
     Column("reserved_numbers", Integer, nullable=False, server_default=text("0")),
+    # The account's live numbers, kept with every number added or released: /numbers
+    # answers its total without counting them.
+    Column("live_numbers", Integer, nullable=False, server_default=text("0")),
     # Two namespaces: a main account's email is unique among main accounts; a
     # sub-account's only among its parent's. No key holder can take a stranger's email.
     Index(
