@@ -4,8 +4,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from faxnum.domain.did_states import DidEvent, allowed
-from faxnum.domain.errors import NumbersUnavailable
-from faxnum.domain.numbers import HeldDid
+from faxnum.domain.errors import Exhausted, NotFound, NumbersUnavailable
+from faxnum.domain.numbers import Did, HeldDid
+from faxnum.domain.orders import QuantityWanted
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -24,3 +25,19 @@ def move_chosen(
     if len(moved) != len(chosen):  # changed between the read and the update
         raise NumbersUnavailable([did.number for did in chosen if did.id not in moved], verb)
     return chosen
+
+
+def move_from_group(
+    uow: UnitOfWork, wanted: QuantityWanted, event: DidEvent, now: datetime
+) -> list[Did]:
+    """The group's `quantity` lowest DIDs move along `event`, or `Exhausted` says how
+    many there were (and the caller's transaction rolls back those that moved)."""
+    if uow.catalogue.group(wanted.group_id) is None:
+        raise NotFound(f"DID group {wanted.group_id} not found.")
+    taken = uow.dids.take_from_group(wanted.group_id, wanted.quantity, event, now)
+    if len(taken) < wanted.quantity:
+        raise Exhausted(
+            f"DID group {wanted.group_id} has {len(taken)} numbers available now; "
+            f"{wanted.quantity} were asked."
+        )
+    return taken

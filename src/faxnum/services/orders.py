@@ -6,7 +6,7 @@ from decimal import Decimal
 from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, Exhausted, InsufficientBalance, Invalid, NotFound
+from faxnum.domain.errors import Conflict, InsufficientBalance, Invalid, NotFound
 from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
 from faxnum.domain.orders import (
@@ -19,7 +19,7 @@ from faxnum.domain.orders import (
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import ReservationStatus
 from faxnum.services.billing import charge
-from faxnum.services.holding import move_chosen
+from faxnum.services.holding import move_chosen, move_from_group
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -77,7 +77,8 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
         held = move_chosen(uow, wanted.numbers, DidEvent.ASSIGN, now, "ordered")
         taken = [(Did(did.id, did.number), did.group_id) for did in held]
     elif isinstance(wanted, QuantityWanted):
-        taken = [(did, wanted.group_id) for did in _from_group(uow, wanted, now)]
+        moved = move_from_group(uow, wanted, DidEvent.ASSIGN, now)
+        taken = [(did, wanted.group_id) for did in moved]
     else:
         reservation_id = wanted.reservation_id
         taken = _from_reservation(uow, caller, wanted, now)
@@ -109,18 +110,6 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
         )
         provisioned.append(ProvisionedNumber(number_id, did, group, caller.trunk_id))
     return Order(order_id, caller.account_id, now, tuple(provisioned), total)
-
-
-def _from_group(uow: UnitOfWork, wanted: QuantityWanted, now: datetime) -> list[Did]:
-    if uow.catalogue.group(wanted.group_id) is None:
-        raise NotFound(f"DID group {wanted.group_id} not found.")
-    taken = uow.dids.take_from_group(wanted.group_id, wanted.quantity, DidEvent.ASSIGN, now)
-    if len(taken) < wanted.quantity:
-        raise Exhausted(
-            f"DID group {wanted.group_id} has {len(taken)} numbers available now; "
-            f"{wanted.quantity} were asked."
-        )
-    return taken
 
 
 def _from_reservation(

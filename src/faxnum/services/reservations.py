@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, Exhausted, NotFound
+from faxnum.domain.errors import Conflict, NotFound
 from faxnum.domain.orders import NumbersWanted, QuantityWanted
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
-from faxnum.services.holding import move_chosen
+from faxnum.services.holding import move_chosen, move_from_group
 from faxnum.services.unit_of_work import UnitOfWork
 
 SWEEP_BATCH = 100
@@ -35,15 +35,7 @@ def reserve(
             did.id for did in move_chosen(uow, wanted.numbers, DidEvent.RESERVE, now, "reserved")
         ]
     else:
-        if uow.catalogue.group(wanted.group_id) is None:
-            raise NotFound(f"DID group {wanted.group_id} not found.")
-        taken = uow.dids.take_from_group(wanted.group_id, quantity, DidEvent.RESERVE, now)
-        if len(taken) < quantity:
-            raise Exhausted(
-                f"DID group {wanted.group_id} has {len(taken)} numbers available now; "
-                f"{quantity} were asked."
-            )
-        did_ids = [did.id for did in taken]
+        did_ids = [did.id for did in move_from_group(uow, wanted, DidEvent.RESERVE, now)]
     expires_at = now + timedelta(seconds=ttl_seconds)
     reservation_id = uow.reservations.add(caller.account_id, did_ids, now, expires_at)
     created = uow.reservations.get(reservation_id, caller.account_id)
