@@ -882,6 +882,30 @@ def test_an_idempotency_key_in_the_body_or_an_empty_header(world: World) -> None
     again = world.client.post(f"{API}/orders", json=body, headers=world.h())
     assert ok(again) == first and again.headers["Idempotent-Replayed"] == "true"
     assert balance_of(world.database, world.account_id) == Decimal("97.00")
+    by_query = f"{API}/orders?idempotency_key=in-query-1"
+    once = ok(
+        world.client.post(
+            by_query, json={"did_group_id": world.group, "quantity": 1}, headers=world.h()
+        )
+    )
+    assert (
+        ok(
+            world.client.post(
+                by_query, json={"did_group_id": world.group, "quantity": 1}, headers=world.h()
+            )
+        )
+        == once
+    )
+    assert balance_of(world.database, world.account_id) == Decimal("94.00")
+    both = {**world.h(), "Idempotency-Key": "one-key"}
+    refused(
+        world.client.post(
+            f"{API}/orders?idempotency_key=another-key",
+            json={"did_group_id": world.group, "quantity": 1},
+            headers=both,
+        ),
+        422,
+    )
     empty = {**world.h(), "Idempotency-Key": ""}
     refused(
         world.client.post(
@@ -892,4 +916,4 @@ def test_an_idempotency_key_in_the_body_or_an_empty_header(world: World) -> None
     refused(
         world.client.post(f"{API}/countries/didgroups/{world.group}/provision", headers=empty), 422
     )
-    assert balance_of(world.database, world.account_id) == Decimal("97.00")
+    assert balance_of(world.database, world.account_id) == Decimal("94.00")

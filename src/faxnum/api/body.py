@@ -153,6 +153,8 @@ def body_schema(model: type[BaseModel]) -> dict[str, object]:
 
 def idempotency_key(request: Request, from_parameters: str | None) -> str | None:
     """The header when it is sent at all (an empty one is a bad key, not none), else
-    the `idempotency_key` parameter."""
+    the `idempotency_key` parameter; both, and different, is a request to refuse."""
     header = request.headers.get("idempotency-key")
+    if header is not None and from_parameters is not None and header != from_parameters:
+        raise Invalid.field("Idempotency-Key", "differs from the idempotency_key parameter")
     return header if header is not None else from_parameters

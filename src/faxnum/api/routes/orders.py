@@ -45,7 +45,9 @@ OrderIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
 async def create_order(request: Request, caller: CurrentCaller) -> Response:
     body = await model_body(request, OrderRequest)
     state = state_of(request)
-    key = idempotency_key(request, body.idempotency_key)
+    key = idempotency_key(
+        request, request.query_params.get("idempotency_key") or body.idempotency_key
+    )
     placed, replayed = await state.database.write(
         partial(
             place_order,
