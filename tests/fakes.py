@@ -10,12 +10,12 @@ import copy
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
-from faxnum.domain.accounts import AccountSummary, Caller, Credentials, KeyHolder
+from faxnum.domain.accounts import AccountSummary, BalanceChange, Caller, Credentials, KeyHolder
 from faxnum.domain.catalogue import (
     AreaCode,
     AvailableNumberFilter,
@@ -47,6 +47,20 @@ from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
 from faxnum.domain.trunks import Trunk, TrunkChanges
+from faxnum.domain.webhooks import (
+    DEFAULT_EXPIRING_DAYS,
+    DEFAULT_LOW_BALANCE,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    NotificationSettings,
+    Outgoing,
+    SealedSecrets,
+    Target,
+    Webhook,
+    WebhookChanges,
+)
 
 Row = dict[str, Any]
 
@@ -66,6 +80,9 @@ class Tables:
     idempotency: dict[tuple[int, str], Row] = field(default_factory=dict)
     reservations: dict[int, Row] = field(default_factory=dict)  # with their "did_ids"
     orders: dict[int, Row] = field(default_factory=dict)
+    webhooks: dict[int, Row] = field(default_factory=dict)
+    events: dict[int, Row] = field(default_factory=dict)
+    deliveries: dict[int, Row] = field(default_factory=dict)
 
 
 def _next_id(table: dict[int, Any]) -> int:
@@ -229,12 +246,25 @@ class FakeAccounts(_Repository):
     def balance(self, account_id: int) -> Decimal:
         return Decimal(self.t.accounts[account_id]["balance"])
 
-    def change_balance(self, account_id: int, delta: Decimal) -> bool:
+    def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
         account = self.t.accounts.get(account_id)
         if account is None or account["balance"] + delta < 0:
-            return False
+            return None
         account["balance"] += delta
-        return True
+        low = account.get("low_balance", DEFAULT_LOW_BALANCE)
+        return BalanceChange(account["balance"] - delta, account["balance"], low)
+
+    def notification_settings(self, account_id: int) -> NotificationSettings:
+        account = self.t.accounts[account_id]
+        return NotificationSettings(
+            account.get("expiring_days", DEFAULT_EXPIRING_DAYS),
+            account.get("low_balance", DEFAULT_LOW_BALANCE),
+        )
+
+    def set_notification_settings(self, account_id: int, settings: NotificationSettings) -> None:
+        account = self.t.accounts[account_id]
+        account["expiring_days"] = settings.expiring_days
+        account["low_balance"] = settings.low_balance
 
 
 class FakeCatalogue(_Repository):
@@ -532,6 +562,46 @@ class FakeNumbers(_Repository):
                     )
                 )
         return sorted(due, key=lambda d: (d.expiration_date, d.id))
+
+    def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
+        found = []
+        for number_id, n in sorted(self.t.numbers.items()):
+            account = self.t.accounts[n["account_id"]]
+            days = account.get("expiring_days", DEFAULT_EXPIRING_DAYS)
+            heard = any(
+                w["enabled"] and w["account_id"] in (n["account_id"], account["parent_id"])
+                for w in self.t.webhooks.values()
+            )
+            if (
+                number_id > after_id
+                and n["released_at"] is None
+                and today < n["expiration_date"] <= today + timedelta(days=days)
+                and days > 0
+                and n.get("expiring_sent_for") != n["expiration_date"]
+                and heard
+            ):
+                found.append(
+                    DueNumber(
+                        number_id,
+                        n["account_id"],
+                        account["parent_id"] or n["account_id"],
+                        n["did_id"],
+                        self.t.dids[n["did_id"]]["number"],
+                        n["expiration_date"],
+                        n["status"],
+                        self.t.groups[n["group_id"]].monthly_price,
+                    )
+                )
+        return found[:limit]
+
+    def mark_expiring_sent(self, number_id: int, expiration_date: date) -> bool:
+        n = self.t.numbers.get(number_id)
+        if n is None or n["expiration_date"] != expiration_date:
+            return False
+        if n.get("expiring_sent_for") == expiration_date:
+            return False
+        n["expiring_sent_for"] = expiration_date
+        return True
 
     def _live(self, number_id: int) -> Row | None:
         """The number unless it is unknown or released: what the store's guards allow."""
@@ -891,6 +961,270 @@ class FakeTrunks(_Repository):
         return Trunk(trunk_id, t["account_id"], t["name"], t["uri"], t["t38"], t["is_default"])
 
 
+class FakeWebhooks(_Repository):
+    def add(
+        self,
+        account_id: int,
+        url: str,
+        events: tuple[EventType, ...] | None,
+        sealed_secret: bytes,
+        now: datetime,
+    ) -> int:
+        webhook_id = _next_id(self.t.webhooks)
+        self.t.webhooks[webhook_id] = {
+            "account_id": account_id,
+            "url": url,
+            "events": events,
+            "enabled": True,
+            "created_at": now,
+            "disabled_reason": None,
+            "secrets": SealedSecrets(sealed_secret, None, None),
+        }
+        return webhook_id
+
+    def get(self, webhook_id: int, account_id: int) -> Webhook | None:
+        w = self.t.webhooks.get(webhook_id)
+        return None if w is None or w["account_id"] != account_id else self._webhook(webhook_id)
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Webhook], int]:
+        mine = [
+            self._webhook(i)
+            for i, w in sorted(self.t.webhooks.items())
+            if w["account_id"] == account_id
+        ]
+        return _page(mine, wanted), len(mine)
+
+    def change(self, webhook_id: int, changes: WebhookChanges) -> bool:
+        w = self.t.webhooks.get(webhook_id)
+        if w is None:
+            return False
+        if changes.url is not None:
+            w["url"] = changes.url
+        if changes.events is not None or changes.all_events:
+            w["events"] = changes.events
+        if changes.enabled is not None:
+            w["enabled"] = changes.enabled
+            w["disabled_reason"] = None if changes.enabled else "Disabled by the account."
+        return True
+
+    def delete(self, webhook_id: int) -> bool:
+        self.t.deliveries = {
+            i: d for i, d in self.t.deliveries.items() if d["webhook_id"] != webhook_id
+        }
+        return self.t.webhooks.pop(webhook_id, None) is not None
+
+    def disable(self, webhook_id: int, reason: str) -> bool:
+        w = self.t.webhooks.get(webhook_id)
+        if w is None or not w["enabled"]:
+            return False
+        w.update(enabled=False, disabled_reason=reason)
+        return True
+
+    def subscribers(self, account_id: int) -> list[Webhook]:
+        parent = self.t.accounts[account_id]["parent_id"] if account_id in self.t.accounts else None
+        return [
+            self._webhook(i)
+            for i, w in sorted(self.t.webhooks.items())
+            if w["enabled"] and w["account_id"] in (account_id, parent)
+        ]
+
+    def others_of(self, account_id: int, webhook_id: int) -> list[int]:
+        return [
+            i
+            for i, w in sorted(self.t.webhooks.items())
+            if w["account_id"] == account_id and i != webhook_id and w["enabled"]
+        ]
+
+    def secrets(self, webhook_id: int) -> SealedSecrets | None:
+        w = self.t.webhooks.get(webhook_id)
+        return None if w is None else w["secrets"]
+
+    def rotate(self, webhook_id: int, sealed_secret: bytes, previous_until: datetime) -> bool:
+        w = self.t.webhooks.get(webhook_id)
+        if w is None:
+            return False
+        w["secrets"] = SealedSecrets(sealed_secret, w["secrets"].current, previous_until)
+        return True
+
+    def sealed_after(self, after_id: int, limit: int) -> list[tuple[int, SealedSecrets]]:
+        return [(i, w["secrets"]) for i, w in sorted(self.t.webhooks.items()) if i > after_id][
+            :limit
+        ]
+
+    def replace_sealed(self, webhook_id: int, current: bytes, previous: bytes | None) -> None:
+        w = self.t.webhooks[webhook_id]
+        w["secrets"] = replace(w["secrets"], current=current, previous=previous)
+
+    def _webhook(self, webhook_id: int) -> Webhook:
+        w = self.t.webhooks[webhook_id]
+        return Webhook(
+            webhook_id,
+            w["account_id"],
+            w["url"],
+            w["events"],
+            w["enabled"],
+            w["created_at"],
+            w["disabled_reason"],
+        )
+
+
+class FakeOutbox(_Repository):
+    """The emitting side and the delivery log; sending is proven on real stores."""
+
+    def keep_order(self, account_id: int) -> None:
+        """One fake transaction at a time: the order is the order of the calls."""
+
+    def add_event(
+        self, account_id: int, message_id: str, type_: str, body: str, now: datetime
+    ) -> int:
+        event_id = _next_id(self.t.events)
+        self.t.events[event_id] = {
+            "account_id": account_id,
+            "message_id": message_id,
+            "type": type_,
+            "body": body,
+            "created_at": now,
+        }
+        return event_id
+
+    def enqueue(self, webhook_ids: Sequence[int], event_id: int, now: datetime) -> None:
+        for webhook_id in webhook_ids:
+            self.t.deliveries[_next_id(self.t.deliveries)] = {
+                "webhook_id": webhook_id,
+                "event_id": event_id,
+                "status": DeliveryStatus.PENDING,
+                "attempts": [],
+                "created_at": now,
+                "next_attempt_at": now,
+                "first_attempt_at": None,
+            }
+
+    def deliveries_page(self, webhook_id: int, wanted: PageRequest) -> tuple[list[Delivery], int]:
+        mine = [
+            self._delivery(i)
+            for i, d in sorted(self.t.deliveries.items(), reverse=True)
+            if d["webhook_id"] == webhook_id
+        ]
+        return _page(mine, wanted), len(mine)
+
+    def delivery(self, delivery_id: int, webhook_id: int) -> Delivery | None:
+        d = self.t.deliveries.get(delivery_id)
+        return None if d is None or d["webhook_id"] != webhook_id else self._delivery(delivery_id)
+
+    def attempts(self, delivery_id: int) -> list[Attempt]:
+        return list(self.t.deliveries[delivery_id]["attempts"])
+
+    def due_webhooks(self, now: datetime, limit: int) -> list[int]:
+        due = {
+            d["webhook_id"]
+            for d in self.t.deliveries.values()
+            if d["status"] is DeliveryStatus.PENDING
+            and self.t.webhooks[d["webhook_id"]]["enabled"]
+            and d["next_attempt_at"] <= now
+        }
+        return sorted(due)[:limit]
+
+    def lease(self, webhook_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        w = self.t.webhooks[webhook_id]
+        if w.get("lease_until") and w["lease_until"] > now and w.get("lease_owner") != owner:
+            return False
+        w.update(lease_owner=owner, lease_until=until)
+        return True
+
+    def end_lease(self, webhook_id: int, owner: str) -> None:
+        w = self.t.webhooks.get(webhook_id)
+        if w is not None and w.get("lease_owner") == owner:
+            w.update(lease_owner=None, lease_until=None)
+
+    def target(self, webhook_id: int) -> Target | None:
+        w = self.t.webhooks.get(webhook_id)
+        if w is None:
+            return None
+        return Target(webhook_id, w["account_id"], w["url"], w["enabled"], w["secrets"])
+
+    def queue_head(self, webhook_id: int, limit: int) -> list[Outgoing]:
+        head = []
+        for i, d in sorted(self.t.deliveries.items()):
+            if d["webhook_id"] == webhook_id and d["status"] is DeliveryStatus.PENDING:
+                event = self.t.events[d["event_id"]]
+                head.append(
+                    Outgoing(
+                        i,
+                        d["event_id"],
+                        event["message_id"],
+                        event["body"],
+                        len(d["attempts"]),
+                        d["first_attempt_at"],
+                        d["next_attempt_at"],
+                    )
+                )
+        return head[:limit]
+
+    def record_attempt(
+        self,
+        delivery_id: int,
+        attempt: Attempt,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> None:
+        d = self.t.deliveries[delivery_id]
+        d["attempts"].append(attempt)
+        d["first_attempt_at"] = d["first_attempt_at"] or attempt.started_at
+        d.update(status=status, next_attempt_at=next_attempt_at)
+
+    def endpoint_state(
+        self,
+        webhook_id: int,
+        owner: str,
+        *,
+        failing_since: datetime | None,
+        retry_at: datetime | None,
+        lease_until: datetime,
+    ) -> bool:
+        w = self.t.webhooks.get(webhook_id)
+        if w is None or w.get("lease_owner") != owner:
+            return False
+        w.update(failing_since=failing_since, retry_at=retry_at, lease_until=lease_until)
+        return True
+
+    def failing_since(self, webhook_id: int) -> datetime | None:
+        found: datetime | None = self.t.webhooks[webhook_id].get("failing_since")
+        return found
+
+    def redeliver(self, delivery_id: int, webhook_id: int, now: datetime) -> int | None:
+        d = self.t.deliveries.get(delivery_id)
+        if d is None or d["webhook_id"] != webhook_id or d["status"] is DeliveryStatus.PENDING:
+            return None
+        self.enqueue([webhook_id], d["event_id"], now)
+        return max(self.t.deliveries)
+
+    def purge(self, before: datetime) -> int:
+        old = [
+            i
+            for i, d in self.t.deliveries.items()
+            if d["status"] is not DeliveryStatus.PENDING and d["created_at"] < before
+        ]
+        for i in old:
+            del self.t.deliveries[i]
+        return len(old)
+
+    def _delivery(self, delivery_id: int) -> Delivery:
+        d = self.t.deliveries[delivery_id]
+        event = self.t.events[d["event_id"]]
+        return Delivery(
+            delivery_id,
+            d["webhook_id"],
+            d["event_id"],
+            event["message_id"],
+            event["type"],
+            d["status"],
+            len(d["attempts"]),
+            d["created_at"],
+            d["next_attempt_at"],
+            d["attempts"][-1] if d["attempts"] else None,
+        )
+
+
 class FakeStore:
     """The committed state, shared by every unit of work made from it."""
 
@@ -914,6 +1248,8 @@ class FakeUnitOfWork:
         self.reservations = FakeReservations(self)
         self.orders = FakeOrders(self)
         self.trunks = FakeTrunks(self)
+        self.webhooks = FakeWebhooks(self)
+        self.outbox = FakeOutbox(self)
 
     def __enter__(self) -> Self:
         self.tables = copy.deepcopy(self._store.tables)

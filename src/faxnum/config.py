@@ -1,5 +1,6 @@
 """Settings from the environment (FAXNUM_*), one typed object."""
 
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +13,8 @@ from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.domain.money import check_amount
 from faxnum.domain.reservations import DEFAULT_MAX_RESERVED
+from faxnum.domain.webhooks import DeliveryPolicy
+from faxnum.outbound.addresses import OutboundPolicy
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, split_secrets
 
@@ -43,6 +46,14 @@ class Settings(BaseSettings):
     max_reserved: int = Field(default=DEFAULT_MAX_RESERVED, ge=0, le=100_000)
     # How often each serving process ends expired reservations (0 turns it off).
     reservation_sweep_s: float = Field(default=1.0, ge=0, le=60, allow_inf_nan=False)
+    # Webhooks: a delivery worker inside every serving process (off: run `faxnum
+    # webhooks deliver` elsewhere); plain http and private addresses only when allowed.
+    webhook_delivery: bool = True
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_timeout_s: float = Field(default=10.0, ge=0.1, le=60, allow_inf_nan=False)
+    webhook_retry_base_s: float = Field(default=5.0, ge=0.01, le=3600, allow_inf_nan=False)
+    webhook_poll_s: float = Field(default=0.5, ge=0.01, le=60, allow_inf_nan=False)
     # How long a repeated Idempotency-Key replays the first answer.
     idempotency_hours: int = Field(default=24, ge=1, le=24 * 365)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)  # larger bodies get 413
@@ -68,6 +79,20 @@ class Settings(BaseSettings):
             grace_days=self.grace_days,
             aging_days=self.aging_days,
             idempotency_hours=self.idempotency_hours,
+        )
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        return OutboundPolicy(
+            allow_http=self.webhook_allow_http, allow_private=self.webhook_allow_private
+        )
+
+    @property
+    def delivery_policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            timeout_s=self.webhook_timeout_s,
+            retry_base=timedelta(seconds=self.webhook_retry_base_s),
+            poll_s=self.webhook_poll_s,
         )
 
     @field_validator("welcome_credit", "demo_credit")

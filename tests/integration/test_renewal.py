@@ -171,5 +171,5 @@ def test_a_served_app_runs_the_billing_at_start_and_says_so(
     summaries = [r.getMessage() for r in caplog.records if "renewal run" in r.getMessage()]
     assert summaries == [
         "renewal run as of 2026-02-28: renewed 1 number-months; expired 0; "
-        "released 0; DIDs back in stock after aging: 0"
+        "released 0; DIDs back in stock after aging: 0; expiry warnings: 0"
     ]

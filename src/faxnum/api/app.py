@@ -30,14 +30,17 @@ from faxnum.api.routes import (
     provisioning,
     reservations,
     trunks,
+    webhooks,
 )
 from faxnum.api.routes.docs import install_docs
 from faxnum.api.state import AppState
 from faxnum.config import Settings
+from faxnum.outbound.sender import Sender
 from faxnum.services.accounts import prepare_login_decoy
 from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.services.reservation_sweep import sweep_periodically
+from faxnum.services.webhook_delivery import DeliveryWorker
 from faxnum.store.database import Database
 
 V2_PREFIX = "/api/v2"
@@ -45,6 +48,34 @@ V2_PREFIX = "/api/v2"
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Delivery:
+    """The process's webhook delivery worker and the HTTP client it sends with."""
+
+    def __init__(self, worker: DeliveryWorker, sender: Sender) -> None:
+        self.worker, self.sender = worker, sender
+
+    async def run(self) -> None:
+        await self.worker.run_forever()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+        await self.sender.aclose()
+
+
+def _delivery_worker(state: AppState) -> _Delivery:
+    settings = state.settings
+    sender = Sender(settings.outbound_policy, settings.webhook_timeout_s)
+    worker = DeliveryWorker(
+        state.database.read,
+        state.database.write,
+        sender,
+        state.cipher,
+        state.clock,
+        settings.delivery_policy,
+    )
+    return _Delivery(worker, sender)
 
 
 def create_app(
@@ -88,10 +119,14 @@ def create_app(
                     state.database.read, state.database.write, settings.reservation_sweep_s, clock
                 )
             )
+        delivery = _delivery_worker(state) if settings.webhook_delivery else None
+        delivering = asyncio.create_task(delivery.run()) if delivery is not None else None
         yield
-        for task in (renewal, sweeper):
+        for task in (renewal, sweeper, delivering):
             if task is not None:
                 task.cancel()
+        if delivery is not None:
+            await delivery.stop()
         state.database.dispose()
 
     app = FastAPI(
@@ -125,6 +160,7 @@ def create_app(
         reservations.router,
         orders.router,
         trunks.router,
+        webhooks.router,
     ):
         app.include_router(router, prefix=V2_PREFIX)
     app.include_router(health.router)

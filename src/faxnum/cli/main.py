@@ -25,6 +25,7 @@ from faxnum.cli.dids import dids_app
 from faxnum.cli.failures import run_reporting_failures
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.secret import secret_app
+from faxnum.cli.webhooks import webhooks_app
 from faxnum.store.migrate import upgrade
 
 GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
@@ -65,6 +66,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(secret_app, name="secret")
 app.add_typer(dids_app, name="dids")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("backup")(backup)
 
 

@@ -23,6 +23,20 @@ def check_password(password: str) -> None:
 
 
 @dataclass(frozen=True)
+class BalanceChange:
+    """A balance as one change left it, and the account's low-balance threshold."""
+
+    before: Decimal
+    after: Decimal
+    low_balance: Decimal
+
+    @property
+    def fell_below_low(self) -> bool:
+        """This change crossed the threshold downwards (each crossing tells once)."""
+        return self.after < self.low_balance <= self.before
+
+
+@dataclass(frozen=True)
 class Caller:
     """An account acting through one of its API keys."""
 

@@ -7,6 +7,8 @@ from faxnum.domain.accounts import Caller
 from faxnum.domain.errors import Conflict, InsufficientBalance, Invalid, NotFound
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.pagination import Page, PageRequest
+from faxnum.domain.webhooks import EventType
+from faxnum.services.events import emit
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -31,11 +33,19 @@ def charge(
     kind: str = "charge",
 ) -> None:
     """Take money, never below zero (the caller commits)."""
-    if not uow.accounts.change_balance(account_id, -amount):
+    change = uow.accounts.change_balance(account_id, -amount)
+    if change is None:
         raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
     uow.ledger.add(
         account_id, -amount, kind, description, now, number_id=number_id, actor_id=actor_id
     )
+    if change.fell_below_low:
+        data = {
+            "account_id": account_id,
+            "balance": change.after,
+            "low_balance_threshold": change.low_balance,
+        }
+        emit(uow, account_id, EventType.BALANCE_LOW, data, now)
 
 
 def balance(uow: UnitOfWork, caller: Caller) -> Decimal:

@@ -27,8 +27,32 @@ def check_secret(uow: UnitOfWork, cipher: KeyCipher) -> None:
 
 
 def reseal_all(unit_of_work: UnitOfWorkFactory, cipher: KeyCipher) -> int:
-    """Re-seal every live copy under the current secret, a batch per transaction (safe
-    to interrupt and repeat); how many were re-sealed."""
+    """Re-seal every live key copy and every webhook signing secret under the current
+    secret, a batch per transaction (safe to interrupt and repeat); how many were
+    re-sealed."""
+    return _reseal_keys(unit_of_work, cipher) + _reseal_webhook_secrets(unit_of_work, cipher)
+
+
+def _reseal_webhook_secrets(unit_of_work: UnitOfWorkFactory, cipher: KeyCipher) -> int:
+    resealed, after = 0, 0
+    while True:
+        with unit_of_work() as uow:
+            batch = uow.webhooks.sealed_after(after, RESEAL_BATCH)
+            if not batch:
+                return resealed
+            for webhook_id, sealed in batch:
+                current = _reseal(cipher, sealed.current)
+                previous = None if sealed.previous is None else _reseal(cipher, sealed.previous)
+                if current is not None or previous is not None:
+                    uow.webhooks.replace_sealed(
+                        webhook_id, current or sealed.current, previous or sealed.previous
+                    )
+                    resealed += 1
+            uow.commit()
+        after = batch[-1][0]
+
+
+def _reseal_keys(unit_of_work: UnitOfWorkFactory, cipher: KeyCipher) -> int:
     resealed, after = 0, 0
     while True:
         with unit_of_work() as uow:

@@ -12,9 +12,13 @@ from typing import Any, cast
 from faxnum.domain.dates import add_months
 from faxnum.domain.errors import InsufficientBalance
 from faxnum.domain.lifecycle import LifecyclePolicy
-from faxnum.domain.numbers import DueNumber
+from faxnum.domain.numbers import DueNumber, NumberStatus
+from faxnum.domain.webhooks import DELIVERY_LOG_KEPT, EventType
 from faxnum.services.billing import charge
+from faxnum.services.events import due_number_data, emit
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+WARN_BATCH = 500
 
 
 @dataclass
@@ -23,11 +27,13 @@ class RenewalReport:
     expired: int = 0
     released: int = 0
     recycled: int = 0
+    warned: int = 0
 
     def __str__(self) -> str:
         return (
             f"renewed {self.renewed_months} number-months; expired {self.expired}; "
-            f"released {self.released}; DIDs back in stock after aging: {self.recycled}"
+            f"released {self.released}; DIDs back in stock after aging: {self.recycled}; "
+            f"expiry warnings: {self.warned}"
         )
 
 
@@ -46,11 +52,31 @@ def renew_due(
     for number in due:
         with unit_of_work() as uow:
             _settle(uow, number, today, now, policy, report)
+    report.warned = _warn_expiring(unit_of_work, today, now)
     with unit_of_work() as uow:
         report.recycled = uow.dids.recycle_aged(now - timedelta(days=policy.aging_days), now)
         uow.idempotency.purge(now - timedelta(hours=policy.idempotency_hours))
+        uow.outbox.purge(now - DELIVERY_LOG_KEPT)
         uow.commit()
     return report
+
+
+def _warn_expiring(unit_of_work: UnitOfWorkFactory, today: date, now: datetime) -> int:
+    """`number.expiring`, once per paid period, a batch per transaction."""
+    warned, after = 0, 0
+    while True:
+        with unit_of_work() as uow:
+            batch = uow.numbers.expiring(today, after, WARN_BATCH)
+            for number in batch:
+                if uow.numbers.mark_expiring_sent(number.id, number.expiration_date):
+                    data = due_number_data(number, number.expiration_date, number.status)
+                    data["days_left"] = (number.expiration_date - today).days
+                    emit(uow, number.account_id, EventType.NUMBER_EXPIRING, data, now)
+                    warned += 1
+            uow.commit()
+        if len(batch) < WARN_BATCH:
+            return warned
+        after = batch[-1].id
 
 
 def _settle(
@@ -66,12 +92,20 @@ def _settle(
     if months and not uow.numbers.extend(number.id, number.expiration_date, paid_until):
         return  # settled meanwhile by another process: our charges roll back
     report.renewed_months += months
+    if months:
+        data = due_number_data(number, paid_until, NumberStatus.ACTIVE.value)
+        data["months_renewed"] = months
+        emit(uow, number.account_id, EventType.NUMBER_RENEWED, data, now)
     if paid_until <= today:
         if today > paid_until + timedelta(days=policy.grace_days):
             if uow.numbers.release(number.id, now) and uow.dids.start_aging(number.did_id, now):
                 report.released += 1
+                data = due_number_data(number, paid_until, NumberStatus.RELEASED.value)
+                emit(uow, number.account_id, EventType.NUMBER_RELEASED, data, now)
         elif uow.numbers.mark_expired(number.id):
             report.expired += 1
+            data = due_number_data(number, paid_until, NumberStatus.EXPIRED.value)
+            emit(uow, number.account_id, EventType.NUMBER_EXPIRED, data, now)
     uow.commit()
 
 

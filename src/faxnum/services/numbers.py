@@ -8,6 +8,8 @@ from faxnum.domain.did_states import DidEvent
 from faxnum.domain.errors import NotFound
 from faxnum.domain.numbers import NumberListing, NumberStatus
 from faxnum.domain.pagination import Page, PageRequest
+from faxnum.domain.webhooks import EventType
+from faxnum.services.events import emit, number_data
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -46,5 +48,7 @@ def release(uow: UnitOfWork, caller: Caller, number_id: int, now: datetime) -> N
     if not uow.numbers.release(number_id, now):
         raise NotFound(f"Number {number_id} not found.")
     uow.dids.move([held.did_id], DidEvent.RELEASE, now)
+    released = replace(held, status=NumberStatus.RELEASED.value)
+    emit(uow, held.account_id, EventType.NUMBER_RELEASED, number_data(released), now)
     uow.commit()
-    return replace(held, status=NumberStatus.RELEASED.value)
+    return released

@@ -18,7 +18,9 @@ from faxnum.domain.orders import (
 )
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import ReservationStatus
+from faxnum.domain.webhooks import EventType
 from faxnum.services.billing import charge
+from faxnum.services.events import emit, order_data, provisioned_data
 from faxnum.services.holding import move_chosen, move_from_group
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -108,8 +110,13 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
             number_id=number_id,
             actor_id=caller.account_id,
         )
-        provisioned.append(ProvisionedNumber(number_id, did, group, caller.trunk_id))
-    return Order(order_id, caller.account_id, now, tuple(provisioned), total)
+        number = ProvisionedNumber(number_id, did, group, caller.trunk_id)
+        provisioned.append(number)
+        data = provisioned_data(number, caller.account_id)
+        emit(uow, caller.account_id, EventType.NUMBER_PROVISIONED, data, now)
+    placed = Order(order_id, caller.account_id, now, tuple(provisioned), total)
+    emit(uow, caller.account_id, EventType.ORDER_COMPLETED, order_data(placed), now)
+    return placed
 
 
 def _from_reservation(

@@ -7,7 +7,9 @@ from faxnum.domain.dates import add_months
 from faxnum.domain.errors import Conflict, Exhausted, Invalid, NotFound
 from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.domain.numbers import ProvisionedNumber
+from faxnum.domain.webhooks import EventType
 from faxnum.services.billing import charge
+from faxnum.services.events import emit, provisioned_data
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -37,7 +39,15 @@ def _provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) ->
         number_id=number_id,
         actor_id=caller.account_id,
     )
-    return ProvisionedNumber(number_id, did, group, caller.trunk_id)
+    provisioned = ProvisionedNumber(number_id, did, group, caller.trunk_id)
+    emit(
+        uow,
+        caller.account_id,
+        EventType.NUMBER_PROVISIONED,
+        provisioned_data(provisioned, caller.account_id),
+        now,
+    )
+    return provisioned
 
 
 def provision_idempotently(

@@ -9,6 +9,8 @@ from faxnum.domain.errors import Conflict, NotFound
 from faxnum.domain.orders import NumbersWanted, QuantityWanted
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
+from faxnum.domain.webhooks import EventType
+from faxnum.services.events import emit, reservation_data
 from faxnum.services.holding import move_chosen, move_from_group
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -75,6 +77,8 @@ def expire_due(uow: UnitOfWork, now: datetime) -> int:
     for due in uow.reservations.due(now, SWEEP_BATCH):
         if uow.reservations.close(due.id, ReservationStatus.EXPIRED, expired_at=now):
             _free(uow, due, now)
+            data = reservation_data(due, ReservationStatus.EXPIRED.value)
+            emit(uow, due.account_id, EventType.RESERVATION_EXPIRED, data, now)
             ended += 1
     uow.commit()
     return ended

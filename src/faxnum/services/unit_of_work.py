@@ -14,7 +14,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from faxnum.domain.accounts import AccountSummary, Credentials, KeyHolder
+from faxnum.domain.accounts import AccountSummary, BalanceChange, Credentials, KeyHolder
 from faxnum.domain.catalogue import (
     AreaCode,
     AvailableNumberFilter,
@@ -43,6 +43,18 @@ from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
 from faxnum.domain.trunks import Trunk, TrunkChanges
+from faxnum.domain.webhooks import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    EventType,
+    NotificationSettings,
+    Outgoing,
+    SealedSecrets,
+    Target,
+    Webhook,
+    WebhookChanges,
+)
 
 
 class AccountRepository(Protocol):
@@ -106,9 +118,15 @@ class AccountRepository(Protocol):
 
     def balance(self, account_id: int) -> Decimal: ...
 
-    def change_balance(self, account_id: int, delta: Decimal) -> bool:
-        """Apply the change unless the balance would go below zero; False when refused."""
+    def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
+        """Apply the change unless the balance would go below zero; None when refused."""
         ...
+
+    def notification_settings(self, account_id: int) -> NotificationSettings: ...
+
+    def set_notification_settings(
+        self, account_id: int, settings: NotificationSettings
+    ) -> None: ...
 
 
 class CatalogueRepository(Protocol):
@@ -208,6 +226,13 @@ class NumberRepository(Protocol):
     def provisioned(self, number_id: int) -> ProvisionedNumber | None: ...
 
     def due(self, today: date) -> list[DueNumber]: ...
+
+    def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
+        """Live numbers within their holder's warning days of expiry, not yet warned
+        for this paid period, whose holder or its parent has an enabled endpoint."""
+        ...
+
+    def mark_expiring_sent(self, number_id: int, expiration_date: date) -> bool: ...
 
     def extend(self, number_id: int, paid_until: date, new_expiration: date) -> bool:
         """Move the paid period on unless someone already did (False then)."""
@@ -329,6 +354,105 @@ class TrunkRepository(Protocol):
         ...
 
 
+class WebhookRepository(Protocol):
+    def add(
+        self,
+        account_id: int,
+        url: str,
+        events: tuple[EventType, ...] | None,
+        sealed_secret: bytes,
+        now: datetime,
+    ) -> int: ...
+
+    def get(self, webhook_id: int, account_id: int) -> Webhook | None: ...
+
+    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Webhook], int]: ...
+
+    def change(self, webhook_id: int, changes: WebhookChanges) -> bool: ...
+
+    def delete(self, webhook_id: int) -> bool:
+        """The endpoint with its delivery log."""
+        ...
+
+    def disable(self, webhook_id: int, reason: str) -> bool:
+        """Unless it already is (False then)."""
+        ...
+
+    def subscribers(self, account_id: int) -> list[Webhook]:
+        """Enabled endpoints of the account and of its parent."""
+        ...
+
+    def others_of(self, account_id: int, webhook_id: int) -> list[int]:
+        """The account's other enabled endpoints."""
+        ...
+
+    def secrets(self, webhook_id: int) -> SealedSecrets | None: ...
+
+    def rotate(self, webhook_id: int, sealed_secret: bytes, previous_until: datetime) -> bool: ...
+
+    def sealed_after(self, after_id: int, limit: int) -> list[tuple[int, SealedSecrets]]: ...
+
+    def replace_sealed(self, webhook_id: int, current: bytes, previous: bytes | None) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    def keep_order(self, account_id: int) -> None:
+        """Until this transaction ends, no other event of the account tree is numbered."""
+        ...
+
+    def add_event(
+        self, account_id: int, message_id: str, type_: str, body: str, now: datetime
+    ) -> int: ...
+
+    def enqueue(self, webhook_ids: Sequence[int], event_id: int, now: datetime) -> None: ...
+
+    def deliveries_page(
+        self, webhook_id: int, wanted: PageRequest
+    ) -> tuple[list[Delivery], int]: ...
+
+    def delivery(self, delivery_id: int, webhook_id: int) -> Delivery | None: ...
+
+    def attempts(self, delivery_id: int) -> list[Attempt]: ...
+
+    def due_webhooks(self, now: datetime, limit: int) -> list[int]: ...
+
+    def lease(self, webhook_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        """Hold the endpoint for one worker until `until`, unless another holds it."""
+        ...
+
+    def end_lease(self, webhook_id: int, owner: str) -> None: ...
+
+    def target(self, webhook_id: int) -> Target | None: ...
+
+    def queue_head(self, webhook_id: int, limit: int) -> list[Outgoing]: ...
+
+    def record_attempt(
+        self,
+        delivery_id: int,
+        attempt: Attempt,
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+    ) -> None: ...
+
+    def endpoint_state(
+        self,
+        webhook_id: int,
+        owner: str,
+        *,
+        failing_since: datetime | None,
+        retry_at: datetime | None,
+        lease_until: datetime,
+    ) -> bool:
+        """False when `owner` no longer holds the endpoint."""
+        ...
+
+    def failing_since(self, webhook_id: int) -> datetime | None: ...
+
+    def redeliver(self, delivery_id: int, webhook_id: int, now: datetime) -> int | None: ...
+
+    def purge(self, before: datetime) -> int: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only members, so an implementation may narrow them to its own classes.
     @property
@@ -357,6 +481,12 @@ class UnitOfWork(Protocol):
 
     @property
     def trunks(self) -> TrunkRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> Self: ...
 

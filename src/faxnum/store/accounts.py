@@ -7,10 +7,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from faxnum.domain.accounts import AccountSummary, Caller, Credentials, KeyHolder
+from faxnum.domain.accounts import (
+    AccountSummary,
+    BalanceChange,
+    Caller,
+    Credentials,
+    KeyHolder,
+)
 from faxnum.domain.errors import Conflict
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.webhooks import NotificationSettings
 from faxnum.store.tables import accounts, api_keys, trunks
 
 _parent = accounts.alias("parent")
@@ -46,6 +53,7 @@ _CHANGE_BALANCE = (
         accounts.c.balance_micros + bindparam("delta") >= 0,
     )
     .values(balance_micros=accounts.c.balance_micros + bindparam("delta"))
+    .returning(accounts.c.balance_micros, accounts.c.low_balance_micros)
 )
 
 
@@ -193,12 +201,35 @@ class AccountQueries:
         ).scalar_one()
         return from_micros(int(micros))
 
-    def change_balance(self, account_id: int, delta: Decimal) -> bool:
-        """Apply a balance change unless it would go below zero; False when refused."""
-        changed = self._db.execute(
-            _CHANGE_BALANCE, {"account_id": account_id, "delta": to_micros(delta)}
+    def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
+        """Apply a balance change unless it would go below zero; None when refused."""
+        micros = to_micros(delta)
+        row = self._db.execute(_CHANGE_BALANCE, {"account_id": account_id, "delta": micros}).first()
+        if row is None:
+            return None
+        return BalanceChange(
+            from_micros(row.balance_micros - micros),
+            from_micros(row.balance_micros),
+            from_micros(row.low_balance_micros),
         )
-        return changed.rowcount == 1
+
+    def notification_settings(self, account_id: int) -> NotificationSettings:
+        row = self._db.execute(
+            select(accounts.c.expiring_days, accounts.c.low_balance_micros).where(
+                accounts.c.id == account_id
+            )
+        ).one()
+        return NotificationSettings(row.expiring_days, from_micros(row.low_balance_micros))
+
+    def set_notification_settings(self, account_id: int, settings: NotificationSettings) -> None:
+        self._db.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(
+                expiring_days=settings.expiring_days,
+                low_balance_micros=to_micros(settings.low_balance),
+            )
+        )
 
 
 def _summary(row: Any) -> AccountSummary:  # a Row of _SUMMARY_COLUMNS

@@ -1,6 +1,8 @@
 """Statements whose spelling differs between SQLite and PostgreSQL."""
 
-from sqlalchemy import Connection, Table
+from typing import Any
+
+from sqlalchemy import Connection, Date, String, Table, cast, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -12,3 +14,10 @@ def insert_or_ignore(
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=columns)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=columns)
+
+
+def days_before(connection: Connection, day: Any, days: Any) -> Any:
+    """The date `days` (an integer expression) before the date expression `day`."""
+    if connection.dialect.name == "postgresql":
+        return cast(day - days, Date)
+    return func.date(day, literal("-").concat(cast(days, String)).concat(" days"), type_=Date)

@@ -1,17 +1,37 @@
 """Numbers (an account's holdings) and the money ledger."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import Did, DueNumber, NumberListing, NumberStatus, ProvisionedNumber
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.webhooks import MAX_EXPIRING_DAYS
 from faxnum.store.catalogue import CatalogueQueries, group_of
-from faxnum.store.tables import accounts, countries, did_groups, dids, ledger_entries, numbers
+from faxnum.store.dialect import days_before
+from faxnum.store.tables import (
+    accounts,
+    countries,
+    did_groups,
+    dids,
+    ledger_entries,
+    numbers,
+    webhooks,
+)
 
 ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = insert(numbers).returning(numbers.c.id)
@@ -83,6 +103,66 @@ class NumberQueries:
             .order_by(numbers.c.expiration_date, numbers.c.id)
         )
         return [DueNumber(*row[:-1], from_micros(row[-1])) for row in rows]
+
+    def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
+        """Live numbers inside their holder's `expiring_days` before expiry, not yet
+        warned for this paid period, of holders whose endpoints (or whose parent's)
+        could hear it; by id from `after_id` on."""
+        payer = func.coalesce(accounts.c.parent_id, accounts.c.id)
+        heard = exists().where(
+            webhooks.c.enabled.is_(True),
+            or_(
+                webhooks.c.account_id == accounts.c.id,
+                webhooks.c.account_id == accounts.c.parent_id,
+            ),
+        )
+        rows = self._db.execute(
+            select(
+                numbers.c.id,
+                numbers.c.account_id,
+                payer,
+                numbers.c.did_id,
+                dids.c.number,
+                numbers.c.expiration_date,
+                numbers.c.status,
+                did_groups.c.monthly_price_micros,
+            )
+            .join(accounts, accounts.c.id == numbers.c.account_id)
+            .join(dids, dids.c.id == numbers.c.did_id)
+            .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
+            .where(
+                numbers.c.id > after_id,
+                numbers.c.released_at.is_(None),
+                numbers.c.expiration_date > today,
+                numbers.c.expiration_date <= today + timedelta(days=MAX_EXPIRING_DAYS),
+                or_(
+                    numbers.c.expiring_sent_for.is_(None),
+                    numbers.c.expiring_sent_for != numbers.c.expiration_date,
+                ),
+                accounts.c.expiring_days > 0,
+                days_before(self._db, numbers.c.expiration_date, accounts.c.expiring_days) <= today,
+                heard,
+            )
+            .order_by(numbers.c.id)
+            .limit(limit)
+        )
+        return [DueNumber(*row[:-1], from_micros(row[-1])) for row in rows]
+
+    def mark_expiring_sent(self, number_id: int, expiration_date: date) -> bool:
+        """Once per paid period (guarded: two runs never both warn)."""
+        changed = self._db.execute(
+            update(numbers)
+            .where(
+                numbers.c.id == number_id,
+                numbers.c.expiration_date == expiration_date,
+                or_(
+                    numbers.c.expiring_sent_for.is_(None),
+                    numbers.c.expiring_sent_for != expiration_date,
+                ),
+            )
+            .values(expiring_sent_for=expiration_date)
+        )
+        return changed.rowcount == 1
 
     def extend(self, number_id: int, paid_until: date, new_expiration: date) -> bool:
         """Move the paid period on, unless someone else already did (guarded)."""

@@ -13,6 +13,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -72,6 +73,10 @@ accounts = Table(
     # The account's live numbers, kept with every number added or released: /numbers
     # answers its total without counting them.
     Column("live_numbers", Integer, nullable=False, server_default=text("0")),
+    # Notification settings: days of warning before a number's expiry, and the balance
+    # under which `balance.low` is sent (once per crossing).
+    Column("expiring_days", Integer, nullable=False, server_default=text("7")),
+    Column("low_balance_micros", BigInteger, nullable=False, server_default=text("10000000")),
     # Two namespaces: a main account's email is unique among main accounts; a
     # sub-account's only among its parent's. No key holder can take a stranger's email.
     Index(
@@ -202,6 +207,8 @@ numbers = Table(
     Column("provisioned_at", DateTime(timezone=True), nullable=False),
     Column("expiration_date", Date, nullable=False),
     Column("released_at", DateTime(timezone=True), nullable=True),
+    # The expiration date `number.expiring` was last sent for: once per paid period.
+    Column("expiring_sent_for", Date, nullable=True),
     Index("ix_numbers_account_id", "account_id", "id"),
     Index("ix_numbers_expiration_date", "expiration_date"),
     Index("ix_numbers_order_id", "order_id"),
@@ -251,4 +258,76 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("account_id", "key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("events", String(500), nullable=True),  # comma-separated; NULL: every event
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("disabled_reason", String(200), nullable=True),
+    # The signing secret sealed like API keys; the previous one signs too until its time.
+    Column("secret_encrypted", LargeBinary, nullable=False),
+    Column("previous_secret_encrypted", LargeBinary, nullable=True),
+    Column("previous_secret_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Delivery state: failing since when, when the head of its queue may be tried
+    # again, and which delivery worker holds it until when (one at a time).
+    Column("failing_since", DateTime(timezone=True), nullable=True),
+    Column("retry_at", DateTime(timezone=True), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Index("ix_webhooks_account_id", "account_id", "id"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),  # about whom
+    Column("message_id", String(40), nullable=False, unique=True),  # the webhook-id
+    Column("type", String(40), nullable=False),
+    Column("body", Text, nullable=False),  # the exact bytes signed and sent
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_webhook_events_created_at", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", Integer, ForeignKey("webhooks.id"), nullable=False),
+    Column("event_id", Integer, ForeignKey("webhook_events.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("first_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_deliveries_webhook_id", "webhook_id", "id"),
+    Index("ix_webhook_deliveries_event_id", "event_id"),
+    # Each endpoint's queue, oldest first: what the delivery worker reads.
+    Index(
+        "ix_webhook_deliveries_pending",
+        "webhook_id",
+        "id",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("webhook_deliveries.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer, nullable=True),  # None: no answer (the error says why)
+    Column("duration_ms", Integer, nullable=False),
+    Column("error", String(500), nullable=True),
+    Column("response_excerpt", String(1024), nullable=True),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),
 )

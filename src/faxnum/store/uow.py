@@ -20,8 +20,10 @@ from faxnum.store.inventory import DidQueries
 from faxnum.store.migrate import schema_is_current
 from faxnum.store.numbers import LedgerQueries, NumberQueries
 from faxnum.store.orders import OrderQueries
+from faxnum.store.outbox import OutboxQueries
 from faxnum.store.reservations import ReservationQueries
 from faxnum.store.trunks import TrunkQueries
+from faxnum.store.webhooks import WebhookQueries
 
 
 class _ConnectionUnitOfWork(ABC):
@@ -34,6 +36,8 @@ class _ConnectionUnitOfWork(ABC):
     reservations: ReservationQueries
     orders: OrderQueries
     trunks: TrunkQueries
+    webhooks: WebhookQueries
+    outbox: OutboxQueries
     _connection: Connection | None = None
     _transaction: RootTransaction | NestedTransaction | None = None
 
@@ -56,6 +60,8 @@ class _ConnectionUnitOfWork(ABC):
         self.reservations = ReservationQueries(connection)
         self.orders = OrderQueries(connection)
         self.trunks = TrunkQueries(connection)
+        self.webhooks = WebhookQueries(connection)
+        self.outbox = OutboxQueries(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,1 @@
+"""Requests faxnum makes to addresses its users give it: webhook deliveries."""
