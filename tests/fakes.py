@@ -54,6 +54,7 @@ from faxnum.domain.webhooks import (
     Delivery,
     DeliveryStatus,
     EventType,
+    Listener,
     NotificationSettings,
     Outgoing,
     SealedSecrets,
@@ -81,7 +82,6 @@ class Tables:
     reservations: dict[int, Row] = field(default_factory=dict)  # with their "did_ids"
     orders: dict[int, Row] = field(default_factory=dict)
     webhooks: dict[int, Row] = field(default_factory=dict)
-    events: dict[int, Row] = field(default_factory=dict)
     deliveries: dict[int, Row] = field(default_factory=dict)
 
 
@@ -1020,10 +1020,10 @@ class FakeWebhooks(_Repository):
         w.update(enabled=False, disabled_reason=reason)
         return True
 
-    def subscribers(self, account_id: int) -> list[Webhook]:
+    def subscribers(self, account_id: int) -> list[Listener]:
         parent = self.t.accounts[account_id]["parent_id"] if account_id in self.t.accounts else None
         return [
-            self._webhook(i)
+            Listener(i, None if w["events"] is None else frozenset(e.value for e in w["events"]))
             for i, w in sorted(self.t.webhooks.items())
             if w["enabled"] and w["account_id"] in (account_id, parent)
         ]
@@ -1074,24 +1074,15 @@ class FakeOutbox(_Repository):
     def keep_order(self, account_id: int) -> None:
         """One fake transaction at a time: the order is the order of the calls."""
 
-    def add_event(
-        self, account_id: int, message_id: str, type_: str, body: str, now: datetime
-    ) -> int:
-        event_id = _next_id(self.t.events)
-        self.t.events[event_id] = {
-            "account_id": account_id,
-            "message_id": message_id,
-            "type": type_,
-            "body": body,
-            "created_at": now,
-        }
-        return event_id
-
-    def enqueue(self, webhook_ids: Sequence[int], event_id: int, now: datetime) -> None:
+    def enqueue(
+        self, webhook_ids: Sequence[int], message_id: str, type_: str, body: str, now: datetime
+    ) -> None:
         for webhook_id in webhook_ids:
             self.t.deliveries[_next_id(self.t.deliveries)] = {
                 "webhook_id": webhook_id,
-                "event_id": event_id,
+                "message_id": message_id,
+                "type": type_,
+                "body": body,
                 "status": DeliveryStatus.PENDING,
                 "attempts": [],
                 "created_at": now,
@@ -1146,13 +1137,11 @@ class FakeOutbox(_Repository):
         head = []
         for i, d in sorted(self.t.deliveries.items()):
             if d["webhook_id"] == webhook_id and d["status"] is DeliveryStatus.PENDING:
-                event = self.t.events[d["event_id"]]
                 head.append(
                     Outgoing(
                         i,
-                        d["event_id"],
-                        event["message_id"],
-                        event["body"],
+                        d["message_id"],
+                        d["body"],
                         len(d["attempts"]),
                         d["first_attempt_at"],
                         d["next_attempt_at"],
@@ -1195,7 +1184,7 @@ class FakeOutbox(_Repository):
         d = self.t.deliveries.get(delivery_id)
         if d is None or d["webhook_id"] != webhook_id or d["status"] is DeliveryStatus.PENDING:
             return None
-        self.enqueue([webhook_id], d["event_id"], now)
+        self.enqueue([webhook_id], d["message_id"], d["type"], d["body"], now)
         return max(self.t.deliveries)
 
     def purge(self, before: datetime) -> int:
@@ -1210,13 +1199,11 @@ class FakeOutbox(_Repository):
 
     def _delivery(self, delivery_id: int) -> Delivery:
         d = self.t.deliveries[delivery_id]
-        event = self.t.events[d["event_id"]]
         return Delivery(
             delivery_id,
             d["webhook_id"],
-            d["event_id"],
-            event["message_id"],
-            event["type"],
+            d["message_id"],
+            d["type"],
             d["status"],
             len(d["attempts"]),
             d["created_at"],

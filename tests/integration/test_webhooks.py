@@ -28,7 +28,7 @@ from faxnum.services.reservations import expire_due
 from faxnum.services.webhook_delivery import DeliveryWorker
 from faxnum.store.database import Database
 from faxnum.store.idempotency import IdempotencyQueries
-from faxnum.store.tables import webhook_deliveries, webhook_events
+from faxnum.store.tables import webhook_deliveries
 from tests.conftest import make_settings
 from tests.factories import TEST_SECRET, add_account, add_group
 from tests.webhook_receiver import Receiver, running_receiver
@@ -124,11 +124,10 @@ def refused(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def outbox_rows(database: Database) -> tuple[int, int]:
+def queued(database: Database) -> int:
     with database.write_engine.connect() as connection:
-        events = connection.execute(select(func.count()).select_from(webhook_events)).scalar()
-        queued = connection.execute(select(func.count()).select_from(webhook_deliveries)).scalar()
-    return int(events or 0), int(queued or 0)
+        found = connection.execute(select(func.count()).select_from(webhook_deliveries)).scalar()
+    return int(found or 0)
 
 
 # Delivery, signatures, payloads
@@ -201,7 +200,7 @@ def test_a_rolled_back_provisioning_emits_nothing(
     path = f"{API}/countries/didgroups/{world.group}/provision"
     response = world.client.post(path, headers=world.h() | {"Idempotency-Key": "k-1"})
     assert response.status_code == 500
-    assert outbox_rows(world.database) == (0, 0)
+    assert queued(world.database) == 0
     world.deliver()
     assert world.receiver.received == []
 

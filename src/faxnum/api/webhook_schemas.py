@@ -132,7 +132,6 @@ class AttemptData(BaseModel):
 class DeliveryData(BaseModel):
     id: int
     webhook_id: int
-    event_id: int
     message_id: str = Field(description="The webhook-id header: the same on every retry.")
     type: str
     status: Literal["pending", "succeeded", "failed"]
@@ -146,7 +145,6 @@ class DeliveryData(BaseModel):
         return cls(
             id=delivery.id,
             webhook_id=delivery.webhook_id,
-            event_id=delivery.event_id,
             message_id=delivery.message_id,
             type=delivery.type,
             status=delivery.status.value,

@@ -65,6 +65,17 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """An enabled endpoint as an event-causing change sees it: who, and what it hears."""
+
+    webhook_id: int
+    events: frozenset[str] | None  # None: all
+
+    def hears(self, event: EventType) -> bool:
+        return self.events is None or event.value in self.events
+
+
+@dataclass(frozen=True)
 class WebhookChanges:
     """None: unchanged. `events` as given by the caller, already parsed."""
 
@@ -96,7 +107,6 @@ class Attempt:
 class Delivery:
     id: int
     webhook_id: int
-    event_id: int
     message_id: str
     type: str
     status: DeliveryStatus
@@ -131,7 +141,6 @@ class Outgoing:
     """A pending delivery with the event it carries."""
 
     delivery_id: int
-    event_id: int
     message_id: str
     body: str
     attempts: int

@@ -30,7 +30,9 @@ def emit(
 ) -> None:
     """Queue `event` about `account_id` for every endpoint that hears it (the caller
     commits). Events of one account tree are numbered in commit order."""
-    hearing = [hook.id for hook in uow.webhooks.subscribers(account_id) if hook.hears(event)]
+    hearing = [
+        hook.webhook_id for hook in uow.webhooks.subscribers(account_id) if hook.hears(event)
+    ]
     if hearing:
         queue(uow, account_id, event, data, now, hearing)
 
@@ -42,14 +44,12 @@ def queue(
     data: dict[str, Any],
     now: datetime,
     webhook_ids: list[int],
-) -> int:
-    """The event, for exactly these endpoints; its id."""
+) -> str:
+    """The event, for exactly these endpoints; its webhook-id."""
     uow.outbox.keep_order(account_id)
-    event_id = uow.outbox.add_event(
-        account_id, new_message_id(), event.value, body(event, now, data), now
-    )
-    uow.outbox.enqueue(webhook_ids, event_id, now)
-    return event_id
+    message_id = new_message_id()
+    uow.outbox.enqueue(webhook_ids, message_id, event.value, body(event, now, data), now)
+    return message_id
 
 
 def new_message_id() -> str:
@@ -62,7 +62,7 @@ def body(event: EventType, now: datetime, data: dict[str, Any]) -> str:
     writes it."""
     document = {"type": event.value, "timestamp": rfc3339(now), "data": data}
     text = json.dumps(document, default=_json_value, separators=(",", ":"), ensure_ascii=False)
-    return _MARKED.sub(r"\1", text)
+    return _MARKED.sub(r"\1", text) if _MONEY_MARK in text else text
 
 
 def _json_value(value: object) -> object:

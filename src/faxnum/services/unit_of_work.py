@@ -48,6 +48,7 @@ from faxnum.domain.webhooks import (
     Delivery,
     DeliveryStatus,
     EventType,
+    Listener,
     NotificationSettings,
     Outgoing,
     SealedSecrets,
@@ -378,7 +379,7 @@ class WebhookRepository(Protocol):
         """Unless it already is (False then)."""
         ...
 
-    def subscribers(self, account_id: int) -> list[Webhook]:
+    def subscribers(self, account_id: int) -> list[Listener]:
         """Enabled endpoints of the account and of its parent."""
         ...
 
@@ -400,11 +401,11 @@ class OutboxRepository(Protocol):
         """Until this transaction ends, no other event of the account tree is numbered."""
         ...
 
-    def add_event(
-        self, account_id: int, message_id: str, type_: str, body: str, now: datetime
-    ) -> int: ...
-
-    def enqueue(self, webhook_ids: Sequence[int], event_id: int, now: datetime) -> None: ...
+    def enqueue(
+        self, webhook_ids: Sequence[int], message_id: str, type_: str, body: str, now: datetime
+    ) -> None:
+        """The event, once for each endpoint."""
+        ...
 
     def deliveries_page(
         self, webhook_id: int, wanted: PageRequest

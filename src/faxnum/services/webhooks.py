@@ -97,10 +97,10 @@ def send_test(uow: UnitOfWork, caller: Caller, webhook_id: int, now: datetime) -
     if not target.enabled:
         raise Conflict(f"Webhook {webhook_id} is disabled; enable it first.")
     data = {"webhook_id": webhook_id, "url": target.url}
-    event_id = queue(uow, caller.account_id, EventType.WEBHOOK_TEST, data, now, [webhook_id])
+    message_id = queue(uow, caller.account_id, EventType.WEBHOOK_TEST, data, now, [webhook_id])
     page, _ = uow.outbox.deliveries_page(webhook_id, PageRequest(1, 1))
     uow.commit()
-    assert page and page[0].event_id == event_id, "the newest delivery is the one just queued"
+    assert page and page[0].message_id == message_id, "the newest delivery is the one queued"
     return page[0]
 
 

@@ -1,12 +1,12 @@
-"""The event outbox: events, one delivery per endpoint that hears each, and every
-attempt at sending it. A delivery worker leases an endpoint, so one worker at a time
-sends its deliveries, oldest first."""
+"""The event outbox: one delivery per event and endpoint that hears it (carrying the
+event's webhook-id, type and body), and every attempt at sending it. A delivery worker
+leases an endpoint, so one worker at a time sends its deliveries, oldest first."""
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, or_, select, update
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.pagination import PageRequest
@@ -22,7 +22,6 @@ from faxnum.store.tables import (
     accounts,
     webhook_attempts,
     webhook_deliveries,
-    webhook_events,
     webhooks,
 )
 
@@ -30,14 +29,16 @@ _PENDING = DeliveryStatus.PENDING.value
 _DELIVERY_COLUMNS = (
     webhook_deliveries.c.id,
     webhook_deliveries.c.webhook_id,
-    webhook_deliveries.c.event_id,
-    webhook_events.c.message_id,
-    webhook_events.c.type,
+    webhook_deliveries.c.message_id,
+    webhook_deliveries.c.type,
     webhook_deliveries.c.status,
     webhook_deliveries.c.attempts,
     webhook_deliveries.c.created_at,
     webhook_deliveries.c.next_attempt_at,
 )
+
+# Written with every event: built once.
+_ENQUEUE = insert(webhook_deliveries)
 
 
 class OutboxQueries:
@@ -62,38 +63,24 @@ class OutboxQueries:
             .with_for_update(key_share=True)
         )
 
-    def add_event(
-        self, account_id: int, message_id: str, type_: str, body: str, now: datetime
-    ) -> int:
-        return int(
-            self._db.execute(
-                insert(webhook_events)
-                .values(
-                    account_id=account_id,
-                    message_id=message_id,
-                    type=type_,
-                    body=body,
-                    created_at=now,
-                )
-                .returning(webhook_events.c.id)
-            ).scalar_one()
-        )
-
-    def enqueue(self, webhook_ids: Sequence[int], event_id: int, now: datetime) -> None:
-        self._db.execute(
-            insert(webhook_deliveries),
-            [
-                {
-                    "webhook_id": webhook_id,
-                    "event_id": event_id,
-                    "status": _PENDING,
-                    "attempts": 0,
-                    "created_at": now,
-                    "next_attempt_at": now,
-                }
-                for webhook_id in webhook_ids
-            ],
-        )
+    def enqueue(
+        self, webhook_ids: Sequence[int], message_id: str, type_: str, body: str, now: datetime
+    ) -> None:
+        """The event, once for each endpoint."""
+        rows = [
+            {
+                "webhook_id": webhook_id,
+                "message_id": message_id,
+                "type": type_,
+                "body": body,
+                "status": _PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for webhook_id in webhook_ids
+        ]
+        self._db.execute(_ENQUEUE, rows[0] if len(rows) == 1 else rows)
 
     # The delivery log.
 
@@ -102,7 +89,7 @@ class OutboxQueries:
         mine = webhook_deliveries.c.webhook_id == webhook_id
         total = self._db.execute(select(func.count()).select_from(webhook_deliveries).where(mine))
         rows = self._db.execute(
-            _deliveries()
+            select(*_DELIVERY_COLUMNS)
             .where(mine)
             .order_by(webhook_deliveries.c.id.desc())
             .limit(wanted.limit)
@@ -113,7 +100,7 @@ class OutboxQueries:
 
     def delivery(self, delivery_id: int, webhook_id: int) -> Delivery | None:
         row = self._db.execute(
-            _deliveries().where(
+            select(*_DELIVERY_COLUMNS).where(
                 webhook_deliveries.c.id == delivery_id,
                 webhook_deliveries.c.webhook_id == webhook_id,
             )
@@ -211,14 +198,12 @@ class OutboxQueries:
         rows = self._db.execute(
             select(
                 webhook_deliveries.c.id,
-                webhook_deliveries.c.event_id,
-                webhook_events.c.message_id,
-                webhook_events.c.body,
+                webhook_deliveries.c.message_id,
+                webhook_deliveries.c.body,
                 webhook_deliveries.c.attempts,
                 webhook_deliveries.c.first_attempt_at,
                 webhook_deliveries.c.next_attempt_at,
             )
-            .join(webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id)
             .where(
                 webhook_deliveries.c.webhook_id == webhook_id,
                 webhook_deliveries.c.status == _PENDING,
@@ -229,7 +214,6 @@ class OutboxQueries:
         return [
             Outgoing(
                 row.id,
-                row.event_id,
                 row.message_id,
                 row.body,
                 row.attempts,
@@ -299,7 +283,11 @@ class OutboxQueries:
         """The delivery's event queued again for the same endpoint, at the end of its
         queue, under the same webhook-id; None if there is no such finished delivery."""
         row = self._db.execute(
-            select(webhook_deliveries.c.event_id).where(
+            select(
+                webhook_deliveries.c.message_id,
+                webhook_deliveries.c.type,
+                webhook_deliveries.c.body,
+            ).where(
                 webhook_deliveries.c.id == delivery_id,
                 webhook_deliveries.c.webhook_id == webhook_id,
                 webhook_deliveries.c.status != _PENDING,
@@ -312,7 +300,9 @@ class OutboxQueries:
                 insert(webhook_deliveries)
                 .values(
                     webhook_id=webhook_id,
-                    event_id=row.event_id,
+                    message_id=row.message_id,
+                    type=row.type,
+                    body=row.body,
                     status=_PENDING,
                     attempts=0,
                     created_at=now,
@@ -323,35 +313,34 @@ class OutboxQueries:
         )
 
     def purge(self, before: datetime) -> int:
-        """Finished deliveries older than `before` with their attempts, then the events
-        no delivery needs any more; how many deliveries went."""
+        """Finished deliveries queued before `before`, with their attempts; how many.
+        Ids grow with time, so only the ids below the first newer delivery are read."""
+        newer = (
+            select(webhook_deliveries.c.id)
+            .where(webhook_deliveries.c.created_at >= before)
+            .order_by(webhook_deliveries.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
         old = select(webhook_deliveries.c.id).where(
-            webhook_deliveries.c.status != _PENDING, webhook_deliveries.c.created_at < before
+            webhook_deliveries.c.id < func.coalesce(newer, 2**31),
+            webhook_deliveries.c.status != _PENDING,
+            webhook_deliveries.c.created_at < before,
         )
-        self._db.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(old)))
-        gone = self._db.execute(
-            delete(webhook_deliveries).where(
-                webhook_deliveries.c.status != _PENDING, webhook_deliveries.c.created_at < before
+        old_ids = [row.id for row in self._db.execute(old)]
+        for start in range(0, len(old_ids), 500):
+            chunk = old_ids[start : start + 500]
+            self._db.execute(
+                delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(chunk))
             )
-        ).rowcount
-        unused = ~exists().where(webhook_deliveries.c.event_id == webhook_events.c.id)
-        self._db.execute(
-            delete(webhook_events).where(and_(webhook_events.c.created_at < before, unused))
-        )
-        return int(gone)
-
-
-def _deliveries() -> Any:
-    return select(*_DELIVERY_COLUMNS).join(
-        webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id
-    )
+            self._db.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(chunk)))
+        return len(old_ids)
 
 
 def _delivery(row: Any, last: Attempt | None) -> Delivery:
     return Delivery(
         row.id,
         row.webhook_id,
-        row.event_id,
         row.message_id,
         row.type,
         DeliveryStatus(row.status),

@@ -283,31 +283,22 @@ webhooks = Table(
     Index("ix_webhooks_account_id", "account_id", "id"),
 )
 
-webhook_events = Table(
-    "webhook_events",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),  # about whom
-    Column("message_id", String(40), nullable=False, unique=True),  # the webhook-id
-    Column("type", String(40), nullable=False),
-    Column("body", Text, nullable=False),  # the exact bytes signed and sent
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("ix_webhook_events_created_at", "created_at"),
-)
-
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("webhook_id", Integer, ForeignKey("webhooks.id"), nullable=False),
-    Column("event_id", Integer, ForeignKey("webhook_events.id"), nullable=False),
+    # The event: its webhook-id (the same on every retry, and for every endpoint that
+    # hears it), its type, and the exact body signed and sent.
+    Column("message_id", String(40), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("body", Text, nullable=False),
     Column("status", String(10), nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("first_attempt_at", DateTime(timezone=True), nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Index("ix_webhook_deliveries_webhook_id", "webhook_id", "id"),
-    Index("ix_webhook_deliveries_event_id", "event_id"),
     # Each endpoint's queue, oldest first: what the delivery worker reads.
     Index(
         "ix_webhook_deliveries_pending",

@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.pagination import PageRequest
-from faxnum.domain.webhooks import EventType, SealedSecrets, Webhook, WebhookChanges
+from faxnum.domain.webhooks import EventType, Listener, SealedSecrets, Webhook, WebhookChanges
 from faxnum.store.tables import accounts, webhook_attempts, webhook_deliveries, webhooks
 
 _COLUMNS = (
@@ -18,6 +18,18 @@ _COLUMNS = (
     webhooks.c.enabled,
     webhooks.c.created_at,
     webhooks.c.disabled_reason,
+)
+
+# Asked with every event-causing change (provisioning among them): built once.
+_SUBSCRIBERS = select(webhooks.c.id, webhooks.c.events).where(
+    webhooks.c.enabled.is_(True),
+    or_(
+        webhooks.c.account_id == bindparam("account_id"),
+        webhooks.c.account_id
+        == select(accounts.c.parent_id)
+        .where(accounts.c.id == bindparam("account_id"))
+        .scalar_subquery(),
+    ),
 )
 
 
@@ -106,17 +118,14 @@ class WebhookQueries:
         )
         return changed.rowcount == 1
 
-    def subscribers(self, account_id: int) -> list[Webhook]:
+    def subscribers(self, account_id: int) -> list[Listener]:
         """Enabled endpoints of the account and of its parent (which sees, and answers
         for, its sub-accounts' numbers)."""
-        parent = select(accounts.c.parent_id).where(accounts.c.id == account_id).scalar_subquery()
-        rows = self._db.execute(
-            select(*_COLUMNS).where(
-                webhooks.c.enabled.is_(True),
-                or_(webhooks.c.account_id == account_id, webhooks.c.account_id == parent),
-            )
-        )
-        return [_webhook(row) for row in rows]
+        rows = self._db.execute(_SUBSCRIBERS, {"account_id": account_id})
+        return [
+            Listener(row.id, None if not row.events else frozenset(row.events.split(",")))
+            for row in rows
+        ]
 
     def others_of(self, account_id: int, webhook_id: int) -> list[int]:
         """The account's other enabled endpoints."""

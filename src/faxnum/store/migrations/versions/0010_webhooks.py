@@ -1,5 +1,5 @@
-"""webhooks: endpoints, the event outbox, deliveries and their attempts; notification
-settings per account
+"""webhooks: endpoints, the outbox of deliveries (one per event and endpoint) and their
+attempts; notification settings per account
 
 Revision ID: 0010
 Revises: 0009
@@ -57,25 +57,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhooks_account_id", "webhooks", ["account_id", "id"])
     op.create_table(
-        "webhook_events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=False),
-        sa.Column("message_id", sa.String(40), nullable=False),
-        sa.Column("type", sa.String(40), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name="fk_webhook_events_account_id_accounts"
-        ),
-        sa.PrimaryKeyConstraint("id", name="pk_webhook_events"),
-        sa.UniqueConstraint("message_id", name="uq_webhook_events_message_id"),
-    )
-    op.create_index("ix_webhook_events_created_at", "webhook_events", ["created_at"])
-    op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("webhook_id", sa.Integer(), nullable=False),
-        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.String(40), nullable=False),
+        sa.Column("type", sa.String(40), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -84,15 +71,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["webhook_id"], ["webhooks.id"], name="fk_webhook_deliveries_webhook_id_webhooks"
         ),
-        sa.ForeignKeyConstraint(
-            ["event_id"],
-            ["webhook_events.id"],
-            name="fk_webhook_deliveries_event_id_webhook_events",
-        ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
     )
     op.create_index("ix_webhook_deliveries_webhook_id", "webhook_deliveries", ["webhook_id", "id"])
-    op.create_index("ix_webhook_deliveries_event_id", "webhook_deliveries", ["event_id"])
     op.create_index(
         "ix_webhook_deliveries_pending",
         "webhook_deliveries",
@@ -123,7 +104,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
-    op.drop_table("webhook_events")
     op.drop_table("webhooks")
     with op.batch_alter_table("numbers", schema=None) as batch_op:
         batch_op.drop_column("expiring_sent_for")
