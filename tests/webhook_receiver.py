@@ -26,6 +26,7 @@ class Receiver:
     delay_s: float = 0.0
     location: str | None = None  # sent with 3xx answers
     hang: threading.Event | None = None  # set: requests wait for it before answering
+    reply: bytes | None = None  # the body of every answer, instead of the default
     received: list[Received] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
@@ -69,7 +70,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             if 300 <= status < 400 and receiver.location:
                 self.send_header("location", receiver.location)
-            reply = b'{"ok": true}' if status < 300 else b"try again later"
+            reply = receiver.reply or (b'{"ok": true}' if status < 300 else b"try again later")
             self.send_header("content-length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)

@@ -17,6 +17,7 @@ from faxnum.services.accounts import NewAccount
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
 from faxnum.testing.servers import RunningServer
+from tests.e2e.conftest import faxnum
 from tests.factories import add_account, add_group
 from tests.webhook_receiver import Received, Receiver, running_receiver
 
@@ -136,3 +137,22 @@ def test_events_reach_an_endpoint_in_commit_order_while_processes_provision_at_o
     ]
     assert arrived == committed
     assert len(receiver.received) == 24  # nothing twice without a crash
+
+
+def test_webhooks_deliver_once_sends_what_is_queued_from_a_process_of_its_own(
+    served_database: Database,
+    server_env: dict[str, str],
+    start_server: Callable[..., RunningServer],
+) -> None:
+    group = add_group(served_database, count=3)
+    account = add_account(served_database, "cron@example.com", "100.00")
+    quiet = server_env | DELIVERY | {"FAXNUM_WEBHOOK_DELIVERY": "0"}
+    with running_receiver() as receiver:
+        server = start_server("--no-access-log", env=quiet)
+        register(server, account, receiver)
+        with client_of(server, account) as client:
+            number = client.post(f"/countries/didgroups/{group}/provision").json()["data"]
+        time.sleep(0.3)
+        assert receiver.received == []  # nobody delivers inside this server
+        faxnum(quiet, "webhooks", "deliver", "--once")
+        assert list(provisioned_ids(receiver.received).values()) == [number["number"]]

@@ -179,6 +179,25 @@ def test_a_receiver_failing_four_times_then_succeeding_gets_the_event_once_under
     assert detail["attempt_log"][0]["response_excerpt"] == "try again later"
 
 
+def test_whatever_an_endpoint_answers_is_logged_without_breaking_the_log(world: World) -> None:
+    hook = world.register()
+    world.receiver.answers = [500]
+    world.receiver.reply = b"nul\x00here \xff" + b"x" * 5000
+    world.provision()
+    world.deliver_across_retries(2)
+    [delivery] = ok(world.client.get(f"{API}/webhooks/{hook['id']}/deliveries", headers=world.h()))[
+        "data"
+    ]
+    assert delivery["status"] == "succeeded" and delivery["attempts"] == 2
+    detail = ok(
+        world.client.get(
+            f"{API}/webhooks/{hook['id']}/deliveries/{delivery['id']}", headers=world.h()
+        )
+    )["data"]
+    excerpt = detail["attempt_log"][0]["response_excerpt"]
+    assert excerpt.startswith("nul\ufffdhere \ufffd") and len(excerpt) <= 1024
+
+
 def test_a_failing_event_holds_the_ones_behind_it_and_the_order_is_kept(world: World) -> None:
     world.register()
     world.receiver.answers = [500, 500]

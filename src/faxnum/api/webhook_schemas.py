@@ -1,14 +1,23 @@
 """Wire shapes of webhooks, their delivery log and the notification settings."""
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from faxnum.api.extension_schemas import _between
 from faxnum.api.money_json import Money
 from faxnum.api.schemas import Meta, utc_text
+from faxnum.domain.money import CENT
 from faxnum.domain.webhooks import (
     MAX_EXPIRING_DAYS,
     MAX_URL_LENGTH,
@@ -20,7 +29,11 @@ from faxnum.domain.webhooks import (
 )
 
 Url = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
-EventName = Annotated[str, StringConstraints(max_length=40)]
+EventName = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    WithJsonSchema({"type": "string", "enum": [t.value for t in SUBSCRIBABLE]}),
+]
 EVENTS_DESCRIPTION = "Event types to hear; left out, null or empty: every event. Known: " + (
     ", ".join(t.value for t in SUBSCRIBABLE)
 )
@@ -31,6 +44,29 @@ def _rfc3339(moment: datetime | None) -> str | None:
 
 
 # Requests.
+
+
+def _json_number(value: object, info: ValidationInfo) -> object:
+    """In JSON an amount is a number, as the API writes money ("25" and true are not);
+    a form's fields are all text."""
+    if info.mode == "json" and isinstance(value, str | bool):
+        raise ValueError("must be a number")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value))  # the number as written, never a binary fraction
+    return value
+
+
+def _to_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+Threshold = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(ge=0, le=10**9),
+    AfterValidator(_to_cents),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**9}),
+]
 
 
 class WebhookCreate(BaseModel):
@@ -56,9 +92,10 @@ class NotificationSettingsPatch(BaseModel):
     expiring_days: Annotated[int, *_between(0, MAX_EXPIRING_DAYS)] | None = Field(
         default=None, description="Days before expiry that number.expiring is sent; 0: never."
     )
-    low_balance_threshold: (
-        Annotated[Decimal, Field(ge=0, le=10**9, decimal_places=2, max_digits=14)] | None
-    ) = Field(default=None, description="balance.low is sent when a charge crosses under it.")
+    low_balance_threshold: Threshold | None = Field(
+        default=None,
+        description="balance.low is sent when a charge crosses under it (rounded to cents).",
+    )
 
 
 # Answers.

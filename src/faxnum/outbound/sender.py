@@ -58,7 +58,9 @@ class Sender:
                 f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
             )
         duration_ms = round((time.monotonic() - started) * 1000)
-        return SendResult(status, duration_ms, error and error[:MAX_ERROR], excerpt)
+        if error is not None:
+            error = error.replace("\x00", "\ufffd")[:MAX_ERROR]
+        return SendResult(status, duration_ms, error, excerpt)
 
     async def _post(
         self, url: str, body: bytes, headers: dict[str, str]
@@ -113,4 +115,5 @@ async def _excerpt(response: httpx.Response) -> str | None:
             break
     if not kept:
         return None
-    return kept[:EXCERPT_BYTES].decode("utf-8", "replace")
+    # Stored as text: no NUL (PostgreSQL text cannot hold it), whatever the endpoint sent.
+    return kept[:EXCERPT_BYTES].decode("utf-8", "replace").replace("\x00", "\ufffd")
