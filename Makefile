@@ -19,15 +19,15 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy
 
 fuzz: $(STAMP)
 	FAXNUM_FUZZ_EXAMPLES=300 $(BIN)/pytest tests/integration/test_fuzz_openapi.py
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff format src tests bench examples
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP)

@@ -5,7 +5,6 @@ one line naming the problem, and the traceback only with --debug."""
 import sys
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from faxnum.cli.common import errors
@@ -18,6 +17,8 @@ def describe(error: BaseException) -> str:
         return f"FAXNUM_DATABASE_URL is not a usable database URL ({error})"
     if isinstance(error, OperationalError):
         return f"the database cannot be used: {error.orig}"
+    from redis.exceptions import RedisError  # only now: importing redis is slow
+
     if isinstance(error, RedisError):
         return f"Redis (FAXNUM_REDIS_URL) cannot be used: {error}"
     if isinstance(error, OSError) and error.filename:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from faxnum.cli.common import amount_option, console, fail, load_settings, operator_database
-from faxnum.services.inventory import inventory_lines
 
 import_app = typer.Typer(help="Load inventory from files.", no_args_is_help=True)
 export_app = typer.Typer(help="Write inventory to files.", no_args_is_help=True)
@@ -75,6 +74,7 @@ def export_dids(
 ) -> None:
     """Export the whole DID inventory as CSV, in the format `import dids` reads."""
     from faxnum.cli.inventory_files import write_inventory  # see import_dids
+    from faxnum.services.inventory import inventory_lines  # loads numbering data: slow
 
     with operator_database(load_settings()) as database, database.reader() as uow:
         if output is None or str(output) == "-":

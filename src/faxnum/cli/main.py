@@ -13,6 +13,7 @@ from faxnum import __version__
 from faxnum.cli.accounts import accounts_app, keys_app
 from faxnum.cli.backup import backup
 from faxnum.cli.billing import billing_app
+from faxnum.cli.client import register as register_client_commands
 from faxnum.cli.common import (
     checked_cipher,
     console,
@@ -67,6 +68,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(secret_app, name="secret")
 app.add_typer(dids_app, name="dids")
 app.add_typer(webhooks_app, name="webhooks")
+register_client_commands(app)
 app.command("backup")(backup)
 
 

@@ -1,0 +1,50 @@
+"""Where the SDK and the client commands find the server and the key: arguments first,
+then FAXNUM_URL / FAXNUM_API_KEY, then what `faxnum login` saved in the user's config
+directory (a file only its owner can read)."""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_config_path
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    base_url: str
+    api_key: str | None
+
+
+def config_file() -> Path:
+    return user_config_path("faxnum") / "client.json"
+
+
+def saved() -> dict[str, str]:
+    try:
+        found = json.loads(config_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(v, str)} if isinstance(found, dict) else {}
+
+
+def resolve(api_key: str | None = None, base_url: str | None = None) -> ClientConfig:
+    stored = saved()
+    url = base_url or os.environ.get("FAXNUM_URL") or stored.get("url") or DEFAULT_URL
+    key = api_key or os.environ.get("FAXNUM_API_KEY") or stored.get("api_key")
+    return ClientConfig(url.rstrip("/"), key)
+
+
+def save(base_url: str, api_key: str) -> Path:
+    """Written with mode 0600 from the start (never readable by others, even briefly)."""
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump({"url": base_url.rstrip("/"), "api_key": api_key}, handle)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return path
