@@ -78,6 +78,8 @@ REFUSED_URLS = {
     "https://[::1]/hooks": "::1 is a loopback",
     "https://[::ffff:10.0.0.1]/hooks": "non-public",
     "https://[fd00:ec2::254]/latest": "non-public",
+    "https://[64:ff9b::a00:1]/nat64": "non-public",
+    "https://[2002:a00:1::1]/6to4": "non-public",
     "https://100.64.0.1/hooks": "non-public",
     "https://private.example.test/hooks": "private.example.test resolves to 10.0.0.1",
     "https://localhost/hooks": "localhost resolves to",

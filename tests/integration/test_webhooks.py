@@ -415,10 +415,18 @@ def test_two_delivery_workers_never_send_one_endpoint_two_events_at_once(
     second = Database(settings.effective_database_url)
 
     async def both() -> None:
-        await asyncio.gather(
-            world.worker(owner="one").deliver_until_idle(),
-            world.worker(second, owner="two").deliver_until_idle(),
-        )
+        """Each worker polls every 10 ms for as long as the other is sending."""
+        workers = [world.worker(owner="one"), world.worker(second, owner="two")]
+        running = [asyncio.create_task(worker.run_forever()) for worker in workers]
+        for _ in range(2000):
+            if len(world.receiver.received) == 8:
+                break
+            await asyncio.sleep(0.01)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        for worker in workers:
+            await worker.stop()
 
     try:
         asyncio.run(both())

@@ -49,12 +49,29 @@ def check_url(url: str, policy: OutboundPolicy) -> httpx.URL:
     return parsed
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_allowed(address: IPAddress, policy: OutboundPolicy) -> bool:
     if policy.allow_private:
         return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    return all(
+        candidate.is_global and not candidate.is_multicast
+        for candidate in (address, *_embedded_ipv4(address))
+    )
+
+
+def _embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one leads to (mapped, NAT64, 6to4, Teredo): each must
+    be public too."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [address.ipv4_mapped, address.sixtofour]
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return [candidate for candidate in found if candidate is not None]
 
 
 async def resolve_allowed(url: httpx.URL, policy: OutboundPolicy) -> list[IPAddress]:

@@ -73,6 +73,7 @@ class DeliveryWorker:
         self._read, self._write, self._sender = read, write, sender
         self._cipher, self._clock, self._policy = cipher, clock, policy
         self.owner = owner or new_owner()
+        self.attempts = 0  # sent by this worker, successful or not
         self._draining: dict[int, asyncio.Task[None]] = {}
 
     async def run_forever(self) -> None:
@@ -109,9 +110,13 @@ class DeliveryWorker:
 
     async def deliver_until_idle(self) -> None:
         """Deliver whatever is due now, to the end (tests and `faxnum webhooks deliver
-        --once`)."""
-        while await self.start_due() or self._draining:
+        --once`): until a round sends nothing."""
+        while True:
+            attempts = self.attempts
+            await self.start_due()
             await asyncio.gather(*self._draining.values(), return_exceptions=True)
+            if self.attempts == attempts:
+                return
 
     async def stop(self) -> None:
         for task in list(self._draining.values()):
@@ -159,6 +164,7 @@ class DeliveryWorker:
             ),
         }
         result = await self._sender.post(target.url, outgoing.body.encode(), headers)
+        self.attempts += 1
         attempt = Attempt(
             outgoing.attempts + 1,
             started_at,
