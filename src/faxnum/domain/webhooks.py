@@ -184,8 +184,9 @@ def retry_delay(
     """Exponential backoff with equal jitter: after the n-th failed attempt, between
     half and all of base·3^(n-1), at most six hours. Spread out, so endpoints that
     failed together do not all come back at the same moment."""
-    ceiling: timedelta = min(base * RETRY_GROWTH ** max(attempts - 1, 0), MAX_RETRY_DELAY)
-    return ceiling / 2 + ceiling / 2 * jitter()
+    growth = float(RETRY_GROWTH) ** min(max(attempts - 1, 0), 64)  # no overflow, ever
+    seconds = min(base.total_seconds() * growth, MAX_RETRY_DELAY.total_seconds())
+    return timedelta(seconds=seconds / 2 + seconds / 2 * jitter())
 
 
 def gives_up(first_attempt_at: datetime, next_attempt_at: datetime) -> bool:
