@@ -1105,7 +1105,7 @@ class FakeOutbox(_Repository):
     def attempts(self, delivery_id: int) -> list[Attempt]:
         return list(self.t.deliveries[delivery_id]["attempts"])
 
-    def due_webhooks(self, now: datetime, limit: int) -> list[int]:
+    def due_webhooks(self, now: datetime, limit: int) -> list[tuple[int, int]]:
         due = {
             d["webhook_id"]
             for d in self.t.deliveries.values()
@@ -1113,7 +1113,7 @@ class FakeOutbox(_Repository):
             and self.t.webhooks[d["webhook_id"]]["enabled"]
             and d["next_attempt_at"] <= now
         }
-        return sorted(due)[:limit]
+        return [(i, self.t.webhooks[i]["account_id"]) for i in sorted(due)][:limit]
 
     def lease(self, webhook_id: int, owner: str, now: datetime, until: datetime) -> bool:
         w = self.t.webhooks[webhook_id]
@@ -1122,10 +1122,19 @@ class FakeOutbox(_Repository):
         w.update(lease_owner=owner, lease_until=until)
         return True
 
-    def end_lease(self, webhook_id: int, owner: str) -> None:
+    def end_lease(self, webhook_id: int, owner: str, now: datetime) -> None:
         w = self.t.webhooks.get(webhook_id)
         if w is not None and w.get("lease_owner") == owner:
-            w.update(lease_owner=None, lease_until=None)
+            w.update(lease_owner=None, lease_until=now)
+
+    def pending_of_type(self, webhook_id: int, type_: str) -> int:
+        return sum(
+            1
+            for d in self.t.deliveries.values()
+            if d["webhook_id"] == webhook_id
+            and d["status"] is DeliveryStatus.PENDING
+            and d["type"] == type_
+        )
 
     def target(self, webhook_id: int) -> Target | None:
         w = self.t.webhooks.get(webhook_id)
@@ -1151,15 +1160,19 @@ class FakeOutbox(_Repository):
 
     def record_attempt(
         self,
+        webhook_id: int,
         delivery_id: int,
         attempt: Attempt,
         status: DeliveryStatus,
         next_attempt_at: datetime | None,
-    ) -> None:
-        d = self.t.deliveries[delivery_id]
+    ) -> bool:
+        d = self.t.deliveries.get(delivery_id)
+        if d is None or d["webhook_id"] != webhook_id or d["status"] is not DeliveryStatus.PENDING:
+            return False
         d["attempts"].append(attempt)
         d["first_attempt_at"] = d["first_attempt_at"] or attempt.started_at
         d.update(status=status, next_attempt_at=next_attempt_at)
+        return True
 
     def endpoint_state(
         self,

@@ -18,14 +18,14 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.domain.webhooks import DeliveryPolicy
+from faxnum.domain.webhooks import Attempt, DeliveryPolicy
 from faxnum.outbound.addresses import OutboundPolicy
 from faxnum.outbound.sender import Sender
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.billing import credit_account
 from faxnum.services.lifecycle import renew_due
 from faxnum.services.reservations import expire_due
-from faxnum.services.webhook_delivery import DeliveryWorker
+from faxnum.services.webhook_delivery import DeliveryWorker, record_outcome
 from faxnum.store.database import Database
 from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.tables import webhook_deliveries
@@ -396,6 +396,7 @@ def test_test_events_and_redelivery_reuse_nothing_but_the_event(world: World) ->
     hook = world.register()
     queued = ok(world.client.post(f"{API}/webhooks/{hook['id']}/test", headers=world.h()))["data"]
     assert queued["type"] == "webhook.test" and queued["status"] == "pending"
+    refused(world.client.post(f"{API}/webhooks/{hook['id']}/test", headers=world.h()), 409)
     path = f"{API}/webhooks/{hook['id']}/deliveries/{queued['id']}/redeliver"
     refused(world.client.post(path, headers=world.h()), 409)  # still pending
     world.deliver()
@@ -473,3 +474,71 @@ def test_webhook_requests_are_checked_and_scoped_to_the_caller(world: World) -> 
     assert everything["all_events"] is True
     ok(world.client.delete(f"{API}/webhooks/{hook['id']}", headers=world.h()))
     refused(world.client.get(f"{API}/webhooks/{hook['id']}", headers=world.h()), 404)
+
+
+def test_one_accounts_busy_endpoints_do_not_hold_back_another_accounts(world: World) -> None:
+    with running_receiver(delay_s=0.05) as slow:
+        for _ in range(3):
+            world.register(url=slow.url)
+        for _ in range(4):
+            world.provision()  # 12 deliveries to the slow endpoints
+        other = add_account(world.database, "other@example.com", "10.00")
+        hook = world.client.post(
+            f"{API}/webhooks", json={"url": world.receiver.url}, headers=world.h(other.api_key)
+        )
+        assert hook.status_code == 200, hook.text
+        world.provision(key=other.api_key)
+        policy = DeliveryPolicy(
+            timeout_s=2, poll_s=0.01, endpoints_at_once=2, per_account=1, batch=2, turn_s=1
+        )
+        sender = Sender(OutboundPolicy(allow_private=True), 2)
+        worker = DeliveryWorker(
+            world.database.read,
+            world.database.write,
+            sender,
+            KeyCipher(TEST_SECRET),
+            world.clock,
+            policy,
+        )
+
+        async def until_the_other_is_served() -> int:
+            running = asyncio.create_task(worker.run_forever())
+            for _ in range(1000):
+                if world.receiver.received:
+                    break
+                await asyncio.sleep(0.01)
+            served_before = len(slow.received)
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await worker.stop()
+            await sender.aclose()
+            return served_before
+
+        busy_served = asyncio.run(until_the_other_is_served())
+    assert len(world.receiver.received) == 1
+    assert busy_served <= 2  # served in the first round, not after the 12 others
+
+
+def test_a_result_is_never_written_onto_another_endpoints_delivery(world: World) -> None:
+    first = world.register()
+    ok(world.client.post(f"{API}/webhooks/{first['id']}/test", headers=world.h()))
+    target, head = asyncio.run(
+        world.database.read(
+            lambda uow: (uow.outbox.target(first["id"]), uow.outbox.queue_head(first["id"], 5))
+        )
+    )
+    ok(world.client.delete(f"{API}/webhooks/{first['id']}", headers=world.h()))
+    second = world.register()
+    queued = ok(world.client.post(f"{API}/webhooks/{second['id']}/test", headers=world.h()))["data"]
+    assert second["id"] != first["id"] and queued["id"] != head[0].delivery_id  # never reused
+    late = Attempt(1, world.clock(), 200, 8000, None, "ok")
+    with world.database.unit_of_work() as uow:
+        assert target is not None
+        kept = record_outcome(
+            uow, target, head[0], late, "gone-worker", world.clock(), DeliveryPolicy()
+        )
+    assert kept is False
+    [still] = ok(world.client.get(f"{API}/webhooks/{second['id']}/deliveries", headers=world.h()))[
+        "data"
+    ]
+    assert still["status"] == "pending" and still["attempts"] == 0

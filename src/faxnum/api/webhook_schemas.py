@@ -57,7 +57,8 @@ def _json_number(value: object, info: ValidationInfo) -> object:
 
 
 def _to_cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, ROUND_HALF_UP)
+    cents = amount.quantize(CENT, ROUND_HALF_UP)
+    return cents if cents else abs(cents)  # no -0.00
 
 
 Threshold = Annotated[

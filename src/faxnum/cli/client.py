@@ -43,10 +43,14 @@ def client(url: str | None, *, needs_key: bool = True) -> Iterator["Client"]:
         AuthenticationError,
         Client,
         ConnectionError,
+        ProtocolError,
     )
     from faxnum.client.config import resolve
 
-    config = resolve(base_url=url)
+    try:
+        config = resolve(base_url=url)
+    except ValueError as wrong:
+        raise _fail(f"{wrong}: fix --url or FAXNUM_URL", USAGE) from None
     if needs_key and not config.api_key:
         raise _fail("no API key: set FAXNUM_API_KEY, or run `faxnum login` first", USAGE)
     try:
@@ -57,6 +61,8 @@ def client(url: str | None, *, needs_key: bool = True) -> Iterator["Client"]:
     except ApiError as refused:
         details = "; ".join(f"{k}: {', '.join(v)}" for k, v in refused.errors.items())
         raise _fail(refused.message + (f" ({details})" if details else ""), API) from None
+    except ProtocolError as confused:
+        raise _fail(f"{confused} Check --url or FAXNUM_URL.", API) from None
     except ConnectionError as unreachable:
         raise _fail(
             f"{unreachable} at {config.base_url}. Is the server running? "
@@ -100,7 +106,10 @@ def register(app: typer.Typer) -> None:
         --email, the password) without echoing it, and checks it before saving."""
         from faxnum.client.config import resolve, save
 
-        base_url = resolve(base_url=url).base_url
+        try:
+            base_url = resolve(base_url=url).base_url
+        except ValueError as wrong:
+            raise _fail(f"{wrong}: fix --url or FAXNUM_URL", USAGE) from None
         with client(base_url, needs_key=False) as sdk:
             if email:
                 key = sdk.log_in(email, typer.prompt("Password", hide_input=True))

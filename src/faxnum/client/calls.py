@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -53,6 +54,20 @@ def new_idempotency_key() -> str:
     return str(uuid.uuid4())
 
 
+def _id(value: int) -> int:
+    """Ids go into paths: only a positive whole number may (never "1/../numbers/1")."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"an id is an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"an id is a positive whole number, not {value}")
+    return value
+
+
+def _segment(text: str) -> str:
+    """Text that goes into a path, as one segment whatever it holds."""
+    return quote(str(text), safe="")
+
+
 def _one(model: type[M], key: str = "data") -> Callable[[dict[str, Any]], M]:
     return lambda body: model.model_validate(body[key])
 
@@ -86,11 +101,13 @@ def countries() -> Call[list[Country]]:
 
 
 def states(country_code: str) -> Call[list[State]]:
-    return Call("GET", f"/states/{country_code}", _many(State, "states"))
+    return Call("GET", f"/states/{_segment(country_code)}", _many(State, "states"))
 
 
 def area_codes(country_code: str, state_id: int) -> Call[list[AreaCode]]:
-    return Call("GET", f"/areacodes/{country_code}/{state_id}", _many(AreaCode, "areacodes"))
+    return Call(
+        "GET", f"/areacodes/{_segment(country_code)}/{_id(state_id)}", _many(AreaCode, "areacodes")
+    )
 
 
 def did_groups(
@@ -107,7 +124,7 @@ def did_groups(
         cityNamePattern=city_name_pattern,
         didGroupIds=None if did_group_ids is None else ",".join(map(str, did_group_ids)),
     )
-    return Call("GET", f"/countries/{country_code}/didgroups", _many(DidGroup), params)
+    return Call("GET", f"/countries/{_segment(country_code)}/didgroups", _many(DidGroup), params)
 
 
 def available_numbers(
@@ -142,7 +159,7 @@ def available_numbers(
 def provision(group_id: int, idempotency_key: str) -> Call[ProvisionedNumber]:
     return Call(
         "POST",
-        f"/countries/didgroups/{group_id}/provision",
+        f"/countries/didgroups/{_id(group_id)}/provision",
         _one(ProvisionedNumber),
         headers={"Idempotency-Key": idempotency_key},
         conflict=ExhaustedError,
@@ -154,16 +171,16 @@ def numbers(page: int = 1, limit: int | None = None) -> Call[Page[Number]]:
 
 
 def number(number_id: int) -> Call[Number]:
-    return Call("GET", f"/numbers/{number_id}", _one(Number))
+    return Call("GET", f"/numbers/{_id(number_id)}", _one(Number))
 
 
 def route_number(number_id: int, trunk_id: int) -> Call[Number]:
-    return Call("PATCH", f"/numbers/{number_id}", _one(Number), json={"trunk_id": trunk_id})
+    return Call("PATCH", f"/numbers/{_id(number_id)}", _one(Number), json={"trunk_id": trunk_id})
 
 
 def release_number(number_id: int) -> Call[Number]:
     # Sent twice, the second answers 404: a dropped connection is not retried blindly.
-    return Call("DELETE", f"/numbers/{number_id}", _one(Number), repeatable=False)
+    return Call("DELETE", f"/numbers/{_id(number_id)}", _one(Number), repeatable=False)
 
 
 # Money and accounts.
@@ -206,13 +223,13 @@ def subusers(page: int = 1, limit: int | None = None) -> Call[Page[Subuser]]:
 
 def set_subuser_enabled(subuser_id: int, enabled: bool) -> Call[Subuser]:
     action = "enable" if enabled else "disable"
-    return Call("POST", f"/subusers/{subuser_id}/{action}", _one(Subuser))
+    return Call("POST", f"/subusers/{_id(subuser_id)}/{action}", _one(Subuser))
 
 
 def rotate_subuser_key(subuser_id: int) -> Call[str]:
     return Call(
         "POST",
-        f"/subusers/{subuser_id}/keys/rotate",
+        f"/subusers/{_id(subuser_id)}/keys/rotate",
         lambda body: str(body["data"]["api_key"]),
         repeatable=False,
     )
@@ -239,11 +256,13 @@ def reservations(page: int = 1, limit: int | None = None) -> Call[Page[Reservati
 
 
 def reservation(reservation_id: int) -> Call[Reservation]:
-    return Call("GET", f"/reservations/{reservation_id}", _one(Reservation))
+    return Call("GET", f"/reservations/{_id(reservation_id)}", _one(Reservation))
 
 
 def cancel_reservation(reservation_id: int) -> Call[Reservation]:
-    return Call("DELETE", f"/reservations/{reservation_id}", _one(Reservation), repeatable=False)
+    return Call(
+        "DELETE", f"/reservations/{_id(reservation_id)}", _one(Reservation), repeatable=False
+    )
 
 
 def order(
@@ -270,7 +289,7 @@ def orders(page: int = 1, limit: int | None = None) -> Call[Page[Order]]:
 
 
 def get_order(order_id: int) -> Call[Order]:
-    return Call("GET", f"/orders/{order_id}", _one(Order))
+    return Call("GET", f"/orders/{_id(order_id)}", _one(Order))
 
 
 # Trunks.
@@ -281,7 +300,7 @@ def trunks(page: int = 1, limit: int | None = None) -> Call[Page[Trunk]]:
 
 
 def trunk(trunk_id: int) -> Call[Trunk]:
-    return Call("GET", f"/trunks/{trunk_id}", _one(Trunk))
+    return Call("GET", f"/trunks/{_id(trunk_id)}", _one(Trunk))
 
 
 def create_trunk(name: str, uri: str, *, t38: bool = True, is_default: bool = False) -> Call[Trunk]:
@@ -291,11 +310,11 @@ def create_trunk(name: str, uri: str, *, t38: bool = True, is_default: bool = Fa
 
 def change_trunk(trunk_id: int, **changes: Any) -> Call[Trunk]:
     """`changes`: name, uri, t38, is_default."""
-    return Call("PATCH", f"/trunks/{trunk_id}", _one(Trunk), json=_given(**changes))
+    return Call("PATCH", f"/trunks/{_id(trunk_id)}", _one(Trunk), json=_given(**changes))
 
 
 def delete_trunk(trunk_id: int) -> Call[Trunk]:
-    return Call("DELETE", f"/trunks/{trunk_id}", _one(Trunk), repeatable=False)
+    return Call("DELETE", f"/trunks/{_id(trunk_id)}", _one(Trunk), repeatable=False)
 
 
 # Webhooks.
@@ -306,7 +325,7 @@ def webhooks(page: int = 1, limit: int | None = None) -> Call[Page[Webhook]]:
 
 
 def webhook(webhook_id: int) -> Call[Webhook]:
-    return Call("GET", f"/webhooks/{webhook_id}", _one(Webhook))
+    return Call("GET", f"/webhooks/{_id(webhook_id)}", _one(Webhook))
 
 
 def create_webhook(url: str, events: list[str] | None = None) -> Call[Webhook]:
@@ -317,33 +336,33 @@ def create_webhook(url: str, events: list[str] | None = None) -> Call[Webhook]:
 def change_webhook(webhook_id: int, **changes: Any) -> Call[Webhook]:
     """`changes`: url, events (an empty list: every event), enabled."""
     body = {k: v for k, v in changes.items() if v is not None or k == "events"}
-    return Call("PATCH", f"/webhooks/{webhook_id}", _one(Webhook), json=body)
+    return Call("PATCH", f"/webhooks/{_id(webhook_id)}", _one(Webhook), json=body)
 
 
 def delete_webhook(webhook_id: int) -> Call[Webhook]:
-    return Call("DELETE", f"/webhooks/{webhook_id}", _one(Webhook), repeatable=False)
+    return Call("DELETE", f"/webhooks/{_id(webhook_id)}", _one(Webhook), repeatable=False)
 
 
 def rotate_webhook_secret(webhook_id: int) -> Call[Webhook]:
-    path = f"/webhooks/{webhook_id}/rotate-secret"
+    path = f"/webhooks/{_id(webhook_id)}/rotate-secret"
     return Call("POST", path, _one(Webhook), repeatable=False)
 
 
 def test_webhook(webhook_id: int) -> Call[Delivery]:
-    return Call("POST", f"/webhooks/{webhook_id}/test", _one(Delivery), repeatable=False)
+    return Call("POST", f"/webhooks/{_id(webhook_id)}/test", _one(Delivery), repeatable=False)
 
 
 def deliveries(webhook_id: int, page: int = 1, limit: int | None = None) -> Call[Page[Delivery]]:
-    path = f"/webhooks/{webhook_id}/deliveries"
+    path = f"/webhooks/{_id(webhook_id)}/deliveries"
     return Call("GET", path, _page(Delivery), _paging(page, limit))
 
 
 def delivery(webhook_id: int, delivery_id: int) -> Call[Delivery]:
-    return Call("GET", f"/webhooks/{webhook_id}/deliveries/{delivery_id}", _one(Delivery))
+    return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries/{_id(delivery_id)}", _one(Delivery))
 
 
 def redeliver(webhook_id: int, delivery_id: int) -> Call[Delivery]:
-    path = f"/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"
+    path = f"/webhooks/{_id(webhook_id)}/deliveries/{_id(delivery_id)}/redeliver"
     return Call("POST", path, _one(Delivery), repeatable=False)
 
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from platformdirs import user_config_path
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -31,10 +32,25 @@ def saved() -> dict[str, str]:
 
 
 def resolve(api_key: str | None = None, base_url: str | None = None) -> ClientConfig:
+    """The saved key goes only to the server it was saved for: given another URL,
+    it stays home."""
     stored = saved()
-    url = base_url or os.environ.get("FAXNUM_URL") or stored.get("url") or DEFAULT_URL
-    key = api_key or os.environ.get("FAXNUM_API_KEY") or stored.get("api_key")
-    return ClientConfig(url.rstrip("/"), key)
+    url = (base_url or os.environ.get("FAXNUM_URL") or stored.get("url") or DEFAULT_URL).rstrip("/")
+    check_base_url(url)
+    saved_key = stored.get("api_key") if stored.get("url") == url else None
+    key = api_key or os.environ.get("FAXNUM_API_KEY") or saved_key
+    return ClientConfig(url, key)
+
+
+def check_base_url(url: str) -> None:
+    """ValueError unless it is an http(s) URL with a host."""
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host
+    except Exception as error:  # noqa: BLE001 (httpx and idna raise several kinds)
+        raise ValueError(f"{url!r} is not a URL ({error})") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL of a faxnum server")
 
 
 def save(base_url: str, api_key: str) -> Path:

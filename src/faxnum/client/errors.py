@@ -2,6 +2,7 @@
 
 FaxnumError
 ├── ConnectionError        the server could not be reached, or the connection dropped
+├── ProtocolError          the answer is not what this SDK expects (not faxnum's API?)
 └── ApiError               the server answered with a failure (status_code, message, errors)
     ├── AuthenticationError      401: missing, unknown or disabled key
     ├── RateLimitError           403 + Retry-After: wait `retry_after` seconds
@@ -24,6 +25,11 @@ class FaxnumError(Exception):
 
 class ConnectionError(FaxnumError):  # noqa: A001 (the SDK's own, as the docs name it)
     """No answer: the server is down or unreachable, or the connection dropped."""
+
+
+class ProtocolError(FaxnumError):
+    """A success answer this SDK cannot read: the URL is not a faxnum server, or a proxy
+    answered instead."""
 
 
 class ApiError(FaxnumError):

@@ -14,13 +14,14 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
+from pydantic import ValidationError as PydanticError
 from tenacity import Retrying
 
 from faxnum import __version__
 from faxnum.client import calls
 from faxnum.client.calls import Call, new_idempotency_key
 from faxnum.client.config import resolve
-from faxnum.client.errors import error_for
+from faxnum.client.errors import ProtocolError, error_for
 from faxnum.client.models import (
     AreaCode,
     AvailableNumber,
@@ -58,7 +59,14 @@ def http_settings(api_key: str | None, base_url: str | None, timeout: float) -> 
 def read_answer(call: Call[T], response: httpx.Response) -> T:
     if not response.is_success:
         raise error_for(response, call.conflict)
-    return call.read(json.loads(response.text, parse_float=Decimal))
+    try:
+        return call.read(json.loads(response.text, parse_float=Decimal))
+    except (ValueError, KeyError, TypeError, PydanticError) as unreadable:
+        raise ProtocolError(
+            f"{call.method} {call.path} answered {response.status_code} with a body this "
+            f"SDK cannot read ({type(unreadable).__name__}); is {response.url.host} a "
+            "faxnum server?"
+        ) from unreadable
 
 
 class Client:

@@ -169,8 +169,10 @@ class DeliveryPolicy:
     timeout_s: float = 10.0  # one attempt, connect to last byte read
     retry_base: timedelta = timedelta(seconds=5)
     poll_s: float = 0.5
-    endpoints_at_once: int = 8
-    batch: int = 50
+    endpoints_at_once: int = 8  # served at the same time by one worker
+    per_account: int = 2  # of them, at most this many of one account
+    batch: int = 20  # one endpoint's turn: at most this many deliveries...
+    turn_s: float = 5.0  # ...and no new one after this long
 
     @property
     def lease(self) -> timedelta:

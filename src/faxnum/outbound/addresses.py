@@ -33,15 +33,20 @@ def check_url(url: str, policy: OutboundPolicy) -> httpx.URL:
     """The URL parsed, if its form is acceptable (no address looked up yet)."""
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeUrl(f"is longer than {MAX_URL_LENGTH} characters")
+    if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in url):
+        raise UnsafeUrl("must not contain spaces or control characters (percent-encode them)")
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as error:
+        host, port = parsed.host, parsed.port  # decoding an IDNA host may fail here
+    except Exception as error:  # noqa: BLE001 (httpx and idna raise several kinds)
         raise UnsafeUrl(f"is not a URL ({error})") from None
     plain_http_ok = policy.allow_http or policy.allow_private
     if parsed.scheme != "https" and not (parsed.scheme == "http" and plain_http_ok):
         raise UnsafeUrl("must be an https:// URL")
-    if not parsed.host:
+    if not host:
         raise UnsafeUrl("has no host")
+    if port is not None and not 1 <= port <= 65535:
+        raise UnsafeUrl("has a port outside 1-65535")
     if parsed.userinfo:
         raise UnsafeUrl("must not carry a user name or password; sign requests instead")
     if parsed.fragment:
@@ -49,29 +54,24 @@ def check_url(url: str, policy: OutboundPolicy) -> httpx.URL:
     return parsed
 
 
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 
 
 def is_allowed(address: IPAddress, policy: OutboundPolicy) -> bool:
+    """IPv4: public. IPv6: global unicast (2000::/3) and public, whatever IPv4 address it
+    carries (6to4, Teredo) public too; other IPv6 forms that carry an IPv4 address
+    (compatible, SIIT, NAT64) are refused, a mapped one is judged as its IPv4 address."""
     if policy.allow_private:
         return True
-    return all(
-        candidate.is_global and not candidate.is_multicast
-        for candidate in (address, *_embedded_ipv4(address))
-    )
-
-
-def _embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 one leads to (mapped, NAT64, 6to4, Teredo): each must
-    be public too."""
-    if not isinstance(address, ipaddress.IPv6Address):
-        return []
-    found = [address.ipv4_mapped, address.sixtofour]
-    if address in NAT64:
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    if address.teredo is not None:
-        found.extend(address.teredo)
-    return [candidate for candidate in found if candidate is not None]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_allowed(address.ipv4_mapped, policy)
+        if address not in GLOBAL_UNICAST:
+            return False
+        carried = [address.sixtofour, *(address.teredo or ())]
+        if not all(v4 is None or is_allowed(v4, policy) for v4 in carried):
+            return False
+    return address.is_global and not address.is_multicast
 
 
 async def resolve_allowed(url: httpx.URL, policy: OutboundPolicy) -> list[IPAddress]:

@@ -415,13 +415,17 @@ class OutboxRepository(Protocol):
 
     def attempts(self, delivery_id: int) -> list[Attempt]: ...
 
-    def due_webhooks(self, now: datetime, limit: int) -> list[int]: ...
+    def due_webhooks(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        """(endpoint, account) of those due, the longest unserved first."""
+        ...
 
     def lease(self, webhook_id: int, owner: str, now: datetime, until: datetime) -> bool:
         """Hold the endpoint for one worker until `until`, unless another holds it."""
         ...
 
-    def end_lease(self, webhook_id: int, owner: str) -> None: ...
+    def end_lease(self, webhook_id: int, owner: str, now: datetime) -> None: ...
+
+    def pending_of_type(self, webhook_id: int, type_: str) -> int: ...
 
     def target(self, webhook_id: int) -> Target | None: ...
 
@@ -429,11 +433,14 @@ class OutboxRepository(Protocol):
 
     def record_attempt(
         self,
+        webhook_id: int,
         delivery_id: int,
         attempt: Attempt,
         status: DeliveryStatus,
         next_attempt_at: datetime | None,
-    ) -> None: ...
+    ) -> bool:
+        """False, writing nothing, unless it is still this endpoint's pending delivery."""
+        ...
 
     def endpoint_state(
         self,

@@ -3,9 +3,11 @@
 A worker leases an endpoint before sending to it, so however many processes and
 machines share the outbox, one endpoint's deliveries go out one at a time and in the
 order they were queued. A failing delivery holds the ones behind it until it succeeds
-or its retry window ends. A lease outlives the longest attempt, so a worker that dies
-mid-delivery leaves its endpoints to others once the lease runs out: every committed
-event is delivered at least once (a repeat carries the same webhook-id).
+or its retry window ends. Endpoints take turns (a few deliveries or seconds each, the
+longest unserved first, at most `per_account` of one account at once), so a busy or
+slow account cannot hold back the others. A lease outlives the longest attempt, so a
+worker that dies mid-delivery leaves its endpoints to others once the lease runs out:
+every committed event is delivered at least once (a repeat carries the same webhook-id).
 """
 
 import asyncio
@@ -13,6 +15,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
@@ -75,38 +78,53 @@ class DeliveryWorker:
         self.owner = owner or new_owner()
         self.attempts = 0  # sent by this worker, successful or not
         self._draining: dict[int, asyncio.Task[None]] = {}
+        self._accounts: dict[int, int] = {}  # endpoint being served -> its account
+        self._turn_ended = asyncio.Event()
 
     async def run_forever(self) -> None:
+        """Look for due endpoints every `poll_s`, and as soon as an endpoint's turn ends."""
         while True:
+            self._turn_ended.clear()
             try:
                 await self.start_due()
             except Exception:  # the next round retries; it must never stop the server
                 log.exception("webhook delivery round failed")
-            await asyncio.sleep(self._policy.poll_s)
+            try:
+                await asyncio.wait_for(self._turn_ended.wait(), self._policy.poll_s)
+            except TimeoutError:
+                pass
 
     async def start_due(self) -> int:
-        """Lease the endpoints that have something due, up to the worker's width, and
-        start draining each; how many were started."""
+        """Lease endpoints that have something due, up to the worker's width and at most
+        `per_account` of one account at a time, the longest unserved first; start a turn
+        on each. How many were started."""
         free = self._policy.endpoints_at_once - len(self._draining)
         if free <= 0:
             return 0
         now = self._clock()
-        due = await self._read(partial(_due, now=now, limit=free + len(self._draining)))
+        wanted = 4 * self._policy.endpoints_at_once  # room to skip a crowded account
+        due = await self._read(partial(_due, now=now, limit=wanted))
         started = 0
-        for webhook_id in due:
-            if webhook_id in self._draining or started >= free:
+        for webhook_id, account_id in due:
+            busy = sum(1 for account in self._accounts.values() if account == account_id)
+            if webhook_id in self._draining or busy >= self._policy.per_account:
                 continue
             until = now + self._policy.lease
             leased = partial(_lease, webhook_id=webhook_id, owner=self.owner, now=now, until=until)
             if await self._write(leased):
-                task = asyncio.create_task(self._drain(webhook_id))
+                task = asyncio.create_task(self._turn(webhook_id))
                 self._draining[webhook_id] = task
-                task.add_done_callback(partial(self._drained, webhook_id))
+                self._accounts[webhook_id] = account_id
+                task.add_done_callback(partial(self._turn_done, webhook_id))
                 started += 1
+                if started >= free:
+                    break
         return started
 
-    def _drained(self, webhook_id: int, _: "asyncio.Task[None]") -> None:
+    def _turn_done(self, webhook_id: int, _: "asyncio.Task[None]") -> None:
         self._draining.pop(webhook_id, None)
+        self._accounts.pop(webhook_id, None)
+        self._turn_ended.set()
 
     async def deliver_until_idle(self) -> None:
         """Deliver whatever is due now, to the end (tests and `faxnum webhooks deliver
@@ -123,32 +141,35 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*self._draining.values(), return_exceptions=True)
 
-    async def _drain(self, webhook_id: int) -> None:
+    async def _turn(self, webhook_id: int) -> None:
+        """One endpoint's turn: its oldest deliveries in order, at most `batch` of them
+        and for at most `turn_s`; then the lease goes back, and the endpoint waits its
+        next turn behind the others that are due."""
         try:
-            while await self._send_batch(webhook_id):
-                pass
+            await self._send_batch(webhook_id)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("webhook %d: delivery failed", webhook_id)
         finally:
             await asyncio.shield(
-                self._write(partial(_end_lease, webhook_id=webhook_id, owner=self.owner))
+                self._write(
+                    partial(_end_lease, webhook_id=webhook_id, owner=self.owner, now=self._clock())
+                )
             )
 
-    async def _send_batch(self, webhook_id: int) -> bool:
-        """Send the queue's head in order; True while there may be more to send now."""
+    async def _send_batch(self, webhook_id: int) -> None:
         target, head = await self._read(
             partial(_target_and_head, webhook_id=webhook_id, limit=self._policy.batch)
         )
-        if target is None or not target.enabled or not head:
-            return False
+        if target is None or not target.enabled:
+            return
+        ends = time.monotonic() + self._policy.turn_s
         for outgoing in head:
-            if outgoing.next_attempt_at > self._clock():
-                return False  # held back until its retry; the lease goes, the queue waits
+            if outgoing.next_attempt_at > self._clock() or time.monotonic() > ends:
+                return  # held back until its retry, or this turn is over
             if not await self._attempt(target, outgoing):
-                return False
-        return len(head) == self._policy.batch
+                return
 
     async def _attempt(self, target: Target, outgoing: Outgoing) -> bool:
         """One try; True when the queue may go on to the next delivery."""
@@ -209,8 +230,12 @@ def record_outcome(
     when the queue may go on to its next delivery."""
     webhook_id = target.webhook_id
     lease_until = now + policy.lease
+    delivery_id = outgoing.delivery_id
     if attempt.error is None:
-        uow.outbox.record_attempt(outgoing.delivery_id, attempt, DeliveryStatus.SUCCEEDED, None)
+        if not uow.outbox.record_attempt(
+            webhook_id, delivery_id, attempt, DeliveryStatus.SUCCEEDED, None
+        ):
+            return False  # deleted with its endpoint meanwhile
         kept = uow.outbox.endpoint_state(
             webhook_id, owner, failing_since=None, retry_at=None, lease_until=lease_until
         )
@@ -223,7 +248,8 @@ def record_outcome(
     if gives_up(first, next_try):
         status, retry_at = DeliveryStatus.FAILED, None
     failing_since = uow.outbox.failing_since(webhook_id) or attempt.started_at
-    uow.outbox.record_attempt(outgoing.delivery_id, attempt, status, retry_at)
+    if not uow.outbox.record_attempt(webhook_id, delivery_id, attempt, status, retry_at):
+        return False
     kept = uow.outbox.endpoint_state(
         webhook_id, owner, failing_since=failing_since, retry_at=retry_at, lease_until=lease_until
     )
@@ -246,7 +272,7 @@ def _disable(uow: UnitOfWork, target: Target, failing_since: datetime, now: date
     return True
 
 
-def _due(uow: UnitOfWork, now: datetime, limit: int) -> list[int]:
+def _due(uow: UnitOfWork, now: datetime, limit: int) -> list[tuple[int, int]]:
     return uow.outbox.due_webhooks(now, limit)
 
 
@@ -256,8 +282,8 @@ def _lease(uow: UnitOfWork, webhook_id: int, owner: str, now: datetime, until: d
     return leased
 
 
-def _end_lease(uow: UnitOfWork, webhook_id: int, owner: str) -> None:
-    uow.outbox.end_lease(webhook_id, owner)
+def _end_lease(uow: UnitOfWork, webhook_id: int, owner: str, now: datetime) -> None:
+    uow.outbox.end_lease(webhook_id, owner, now)
     uow.commit()
 
 

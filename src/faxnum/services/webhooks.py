@@ -96,6 +96,8 @@ def send_test(uow: UnitOfWork, caller: Caller, webhook_id: int, now: datetime) -
     target = webhook(uow, caller, webhook_id)
     if not target.enabled:
         raise Conflict(f"Webhook {webhook_id} is disabled; enable it first.")
+    if uow.outbox.pending_of_type(webhook_id, EventType.WEBHOOK_TEST.value):
+        raise Conflict(f"A test event is already queued for webhook {webhook_id}.")
     data = {"webhook_id": webhook_id, "url": target.url}
     message_id = queue(uow, caller.account_id, EventType.WEBHOOK_TEST, data, now, [webhook_id])
     page, _ = uow.outbox.deliveries_page(webhook_id, PageRequest(1, 1))

@@ -130,25 +130,26 @@ class OutboxQueries:
 
     # The delivery worker.
 
-    def due_webhooks(self, now: datetime, limit: int) -> list[int]:
-        """Enabled endpoints with a pending delivery whose head may be tried now and
-        that no worker holds."""
+    def due_webhooks(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        """(endpoint, account) of enabled endpoints with a pending delivery whose head
+        may be tried now and that no worker holds; the longest unserved first, so busy
+        endpoints take turns with the others."""
         pending = exists().where(
             webhook_deliveries.c.webhook_id == webhooks.c.id,
             webhook_deliveries.c.status == _PENDING,
         )
         rows = self._db.execute(
-            select(webhooks.c.id)
+            select(webhooks.c.id, webhooks.c.account_id)
             .where(
                 webhooks.c.enabled.is_(True),
                 or_(webhooks.c.retry_at.is_(None), webhooks.c.retry_at <= now),
                 or_(webhooks.c.lease_until.is_(None), webhooks.c.lease_until <= now),
                 pending,
             )
-            .order_by(webhooks.c.id)
+            .order_by(webhooks.c.lease_until.asc().nulls_first(), webhooks.c.id)
             .limit(limit)
         )
-        return [row.id for row in rows]
+        return [(row.id, row.account_id) for row in rows]
 
     def lease(self, webhook_id: int, owner: str, now: datetime, until: datetime) -> bool:
         """Take the endpoint for one worker until `until`, unless another holds it."""
@@ -166,11 +167,25 @@ class OutboxQueries:
         )
         return changed.rowcount == 1
 
-    def end_lease(self, webhook_id: int, owner: str) -> None:
+    def end_lease(self, webhook_id: int, owner: str, now: datetime) -> None:
+        """Free at once; `now` stays as when it was last served (see `due_webhooks`)."""
         self._db.execute(
             update(webhooks)
             .where(webhooks.c.id == webhook_id, webhooks.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
+            .values(lease_owner=None, lease_until=now)
+        )
+
+    def pending_of_type(self, webhook_id: int, type_: str) -> int:
+        return int(
+            self._db.execute(
+                select(func.count())
+                .select_from(webhook_deliveries)
+                .where(
+                    webhook_deliveries.c.webhook_id == webhook_id,
+                    webhook_deliveries.c.status == _PENDING,
+                    webhook_deliveries.c.type == type_,
+                )
+            ).scalar_one()
         )
 
     def target(self, webhook_id: int) -> Target | None:
@@ -225,12 +240,33 @@ class OutboxQueries:
 
     def record_attempt(
         self,
+        webhook_id: int,
         delivery_id: int,
         attempt: Attempt,
         status: DeliveryStatus,
         next_attempt_at: datetime | None,
-    ) -> None:
-        """The attempt in the log, and the delivery moved on: done, failed or retried."""
+    ) -> bool:
+        """The delivery moved on (done, failed or retried) and the attempt in its log;
+        False, and nothing written, when the delivery is no longer this endpoint's
+        pending one (deleted with its endpoint meanwhile)."""
+        moved = self._db.execute(
+            update(webhook_deliveries)
+            .where(
+                webhook_deliveries.c.id == delivery_id,
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.status == _PENDING,
+            )
+            .values(
+                status=status.value,
+                attempts=attempt.attempt,
+                first_attempt_at=func.coalesce(
+                    webhook_deliveries.c.first_attempt_at, attempt.started_at
+                ),
+                next_attempt_at=next_attempt_at,
+            )
+        )
+        if moved.rowcount != 1:
+            return False
         self._db.execute(
             insert(webhook_attempts).values(
                 delivery_id=delivery_id,
@@ -242,18 +278,7 @@ class OutboxQueries:
                 response_excerpt=attempt.response_excerpt,
             )
         )
-        self._db.execute(
-            update(webhook_deliveries)
-            .where(webhook_deliveries.c.id == delivery_id)
-            .values(
-                status=status.value,
-                attempts=attempt.attempt,
-                first_attempt_at=func.coalesce(
-                    webhook_deliveries.c.first_attempt_at, attempt.started_at
-                ),
-                next_attempt_at=next_attempt_at,
-            )
-        )
+        return True
 
     def endpoint_state(
         self,

@@ -281,6 +281,9 @@ webhooks = Table(
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Index("ix_webhooks_account_id", "account_id", "id"),
+    # Never reuse an id: a worker still sending for a deleted endpoint must not find
+    # its results written onto a newer one's.
+    sqlite_autoincrement=True,
 )
 
 webhook_deliveries = Table(
@@ -307,6 +310,7 @@ webhook_deliveries = Table(
         sqlite_where=text("status = 'pending'"),
         postgresql_where=text("status = 'pending'"),
     ),
+    sqlite_autoincrement=True,
 )
 
 webhook_attempts = Table(
@@ -321,4 +325,5 @@ webhook_attempts = Table(
     Column("error", String(500), nullable=True),
     Column("response_excerpt", String(1024), nullable=True),
     Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),
+    sqlite_autoincrement=True,
 )

@@ -54,6 +54,7 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_webhooks_account_id_accounts"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_webhooks"),
+        sqlite_autoincrement=True,  # ids never reused (see tables.py)
     )
     op.create_index("ix_webhooks_account_id", "webhooks", ["account_id", "id"])
     op.create_table(
@@ -72,6 +73,7 @@ def upgrade() -> None:
             ["webhook_id"], ["webhooks.id"], name="fk_webhook_deliveries_webhook_id_webhooks"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_webhook_deliveries_webhook_id", "webhook_deliveries", ["webhook_id", "id"])
     op.create_index(
@@ -97,6 +99,7 @@ def upgrade() -> None:
             name="fk_webhook_attempts_delivery_id_webhook_deliveries",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_webhook_attempts"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_webhook_attempts_delivery_id", "webhook_attempts", ["delivery_id", "id"])
 
