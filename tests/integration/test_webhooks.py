@@ -484,7 +484,9 @@ def test_one_accounts_busy_endpoints_do_not_hold_back_another_accounts(world: Wo
             world.provision()  # 12 deliveries to the slow endpoints
         other = add_account(world.database, "other@example.com", "10.00")
         hook = world.client.post(
-            f"{API}/webhooks", json={"url": world.receiver.url}, headers=world.h(other.api_key)
+            f"{API}/webhooks",
+            json={"url": world.receiver.url, "events": ["number.provisioned"]},
+            headers=world.h(other.api_key),
         )
         assert hook.status_code == 200, hook.text
         world.provision(key=other.api_key)

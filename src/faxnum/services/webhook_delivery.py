@@ -89,8 +89,9 @@ class DeliveryWorker:
                 await self.start_due()
             except Exception:  # the next round retries; it must never stop the server
                 log.exception("webhook delivery round failed")
-            try:
-                await asyncio.wait_for(self._turn_ended.wait(), self._policy.poll_s)
+            try:  # not wait_for: on Python 3.11 it can swallow a cancellation
+                async with asyncio.timeout(self._policy.poll_s):
+                    await self._turn_ended.wait()
             except TimeoutError:
                 pass
 
