@@ -94,7 +94,6 @@ def serve(
 
     from faxnum.api.ratelimit import RateLimiter
     from faxnum.cli.logging_config import server_logging
-    from faxnum.services.demo import prepare_demo
 
     settings = load_settings()
     trusted = forwarded_allow_ips or settings.trusted_proxies
@@ -114,6 +113,8 @@ def serve(
             raise fail("Redis (FAXNUM_REDIS_URL) does not answer: every request would get 503")
     with operator_database(settings) as database:
         cipher = checked_cipher(settings, database)  # refuse to serve keys no one can open
+        if demo:  # numbering data, loaded only for it: a worker's memory stays small
+            from faxnum.services.demo import prepare_demo
         ready = (
             prepare_demo(
                 database.unit_of_work,
