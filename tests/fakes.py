@@ -548,19 +548,7 @@ class FakeNumbers(_Repository):
         due = []
         for number_id, n in self.t.numbers.items():
             if n["released_at"] is None and n["expiration_date"] <= today:
-                account = self.t.accounts[n["account_id"]]
-                due.append(
-                    DueNumber(
-                        number_id,
-                        n["account_id"],
-                        account["parent_id"] or n["account_id"],
-                        n["did_id"],
-                        self.t.dids[n["did_id"]]["number"],
-                        n["expiration_date"],
-                        n["status"],
-                        self.t.groups[n["group_id"]].monthly_price,
-                    )
-                )
+                due.append(self._due_number(number_id))
         return sorted(due, key=lambda d: (d.expiration_date, d.id))
 
     def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
@@ -580,18 +568,7 @@ class FakeNumbers(_Repository):
                 and n.get("expiring_sent_for") != n["expiration_date"]
                 and heard
             ):
-                found.append(
-                    DueNumber(
-                        number_id,
-                        n["account_id"],
-                        account["parent_id"] or n["account_id"],
-                        n["did_id"],
-                        self.t.dids[n["did_id"]]["number"],
-                        n["expiration_date"],
-                        n["status"],
-                        self.t.groups[n["group_id"]].monthly_price,
-                    )
-                )
+                found.append(self._due_number(number_id))
         return found[:limit]
 
     def mark_expiring_sent(self, number_id: int, expiration_date: date) -> bool:
@@ -602,6 +579,19 @@ class FakeNumbers(_Repository):
             return False
         n["expiring_sent_for"] = expiration_date
         return True
+
+    def _due_number(self, number_id: int) -> DueNumber:
+        n = self.t.numbers[number_id]
+        return DueNumber(
+            number_id,
+            n["account_id"],
+            self.t.accounts[n["account_id"]]["parent_id"] or n["account_id"],
+            n["did_id"],
+            self.t.dids[n["did_id"]]["number"],
+            n["expiration_date"],
+            n["status"],
+            self.t.groups[n["group_id"]].monthly_price,
+        )
 
     def _live(self, number_id: int) -> Row | None:
         """The number unless it is unknown or released: what the store's guards allow."""
@@ -1034,10 +1024,6 @@ class FakeWebhooks(_Repository):
             for i, w in sorted(self.t.webhooks.items())
             if w["account_id"] == account_id and i != webhook_id and w["enabled"]
         ]
-
-    def secrets(self, webhook_id: int) -> SealedSecrets | None:
-        w = self.t.webhooks.get(webhook_id)
-        return None if w is None else w["secrets"]
 
     def rotate(self, webhook_id: int, sealed_secret: bytes, previous_until: datetime) -> bool:
         w = self.t.webhooks.get(webhook_id)

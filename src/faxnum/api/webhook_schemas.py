@@ -14,9 +14,9 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from faxnum.api.extension_schemas import _between
+from faxnum.api.extension_schemas import _between, _rfc3339
 from faxnum.api.money_json import Money
-from faxnum.api.schemas import Meta, utc_text
+from faxnum.api.schemas import Meta
 from faxnum.domain.money import CENT
 from faxnum.domain.webhooks import (
     MAX_EXPIRING_DAYS,
@@ -39,8 +39,8 @@ EVENTS_DESCRIPTION = "Event types to hear; left out, null or empty: every event.
 )
 
 
-def _rfc3339(moment: datetime | None) -> str | None:
-    return None if moment is None else utc_text(moment).replace("+00:00", "Z")
+def _maybe_rfc3339(moment: datetime | None) -> str | None:
+    return None if moment is None else _rfc3339(moment)
 
 
 # Requests.
@@ -121,7 +121,7 @@ class WebhookData(BaseModel):
             all_events=webhook.events is None,
             enabled=webhook.enabled,
             disabled_reason=webhook.disabled_reason,
-            created_at=_rfc3339(webhook.created_at) or "",
+            created_at=_rfc3339(webhook.created_at),
         )
 
 
@@ -159,7 +159,7 @@ class AttemptData(BaseModel):
     def of(cls, attempt: Attempt) -> "AttemptData":
         return cls(
             attempt=attempt.attempt,
-            started_at=_rfc3339(attempt.started_at) or "",
+            started_at=_rfc3339(attempt.started_at),
             status_code=attempt.status_code,
             duration_ms=attempt.duration_ms,
             error=attempt.error,
@@ -187,8 +187,8 @@ class DeliveryData(BaseModel):
             type=delivery.type,
             status=delivery.status.value,
             attempts=delivery.attempts,
-            created_at=_rfc3339(delivery.created_at) or "",
-            next_attempt_at=_rfc3339(delivery.next_attempt_at),
+            created_at=_rfc3339(delivery.created_at),
+            next_attempt_at=_maybe_rfc3339(delivery.next_attempt_at),
             last_attempt=None if delivery.last is None else AttemptData.of(delivery.last),
         )
 

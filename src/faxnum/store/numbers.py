@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -41,6 +42,36 @@ _COUNT_LIVE = (
     .values(live_numbers=accounts.c.live_numbers + bindparam("delta"))
 )
 _ADD_ENTRY = insert(ledger_entries)
+# A live number as billing sees it (with who pays and the monthly price), to filter.
+_DUE_NUMBERS = (
+    select(
+        numbers.c.id,
+        numbers.c.account_id,
+        func.coalesce(accounts.c.parent_id, accounts.c.id),
+        numbers.c.did_id,
+        dids.c.number,
+        numbers.c.expiration_date,
+        numbers.c.status,
+        did_groups.c.monthly_price_micros,
+    )
+    .join(accounts, accounts.c.id == numbers.c.account_id)
+    .join(dids, dids.c.id == numbers.c.did_id)
+    .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
+)
+
+
+def _due_number(row: Any) -> DueNumber:
+    payer, number = row[2], row[4]
+    return DueNumber(
+        row.id,
+        row.account_id,
+        payer,
+        row.did_id,
+        number,
+        row.expiration_date,
+        row.status,
+        from_micros(row.monthly_price_micros),
+    )
 
 
 class NumberQueries:
@@ -84,31 +115,17 @@ class NumberQueries:
         return ProvisionedNumber(row.id, Did(row.did_id, row.number), group, row.trunk_id)
 
     def due(self, today: date) -> list[DueNumber]:
-        payer = func.coalesce(accounts.c.parent_id, accounts.c.id)
         rows = self._db.execute(
-            select(
-                numbers.c.id,
-                numbers.c.account_id,
-                payer,
-                numbers.c.did_id,
-                dids.c.number,
-                numbers.c.expiration_date,
-                numbers.c.status,
-                did_groups.c.monthly_price_micros,
-            )
-            .join(accounts, accounts.c.id == numbers.c.account_id)
-            .join(dids, dids.c.id == numbers.c.did_id)
-            .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
-            .where(numbers.c.released_at.is_(None), numbers.c.expiration_date <= today)
-            .order_by(numbers.c.expiration_date, numbers.c.id)
+            _DUE_NUMBERS.where(
+                numbers.c.released_at.is_(None), numbers.c.expiration_date <= today
+            ).order_by(numbers.c.expiration_date, numbers.c.id)
         )
-        return [DueNumber(*row[:-1], from_micros(row[-1])) for row in rows]
+        return [_due_number(row) for row in rows]
 
     def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
         """Live numbers inside their holder's `expiring_days` before expiry, not yet
         warned for this paid period, of holders whose endpoints (or whose parent's)
         could hear it; by id from `after_id` on."""
-        payer = func.coalesce(accounts.c.parent_id, accounts.c.id)
         heard = exists().where(
             webhooks.c.enabled.is_(True),
             or_(
@@ -117,20 +134,7 @@ class NumberQueries:
             ),
         )
         rows = self._db.execute(
-            select(
-                numbers.c.id,
-                numbers.c.account_id,
-                payer,
-                numbers.c.did_id,
-                dids.c.number,
-                numbers.c.expiration_date,
-                numbers.c.status,
-                did_groups.c.monthly_price_micros,
-            )
-            .join(accounts, accounts.c.id == numbers.c.account_id)
-            .join(dids, dids.c.id == numbers.c.did_id)
-            .join(did_groups, did_groups.c.id == numbers.c.did_group_id)
-            .where(
+            _DUE_NUMBERS.where(
                 numbers.c.id > after_id,
                 numbers.c.released_at.is_(None),
                 numbers.c.expiration_date > today,
@@ -146,7 +150,7 @@ class NumberQueries:
             .order_by(numbers.c.id)
             .limit(limit)
         )
-        return [DueNumber(*row[:-1], from_micros(row[-1])) for row in rows]
+        return [_due_number(row) for row in rows]
 
     def mark_expiring_sent(self, number_id: int, expiration_date: date) -> bool:
         """Once per paid period (guarded: two runs never both warn)."""

@@ -15,7 +15,6 @@ from faxnum.domain.webhooks import (
     Delivery,
     DeliveryStatus,
     Outgoing,
-    SealedSecrets,
     Target,
 )
 from faxnum.store.tables import (
@@ -24,6 +23,7 @@ from faxnum.store.tables import (
     webhook_deliveries,
     webhooks,
 )
+from faxnum.store.webhooks import sealed_secrets
 
 _PENDING = DeliveryStatus.PENDING.value
 _DELIVERY_COLUMNS = (
@@ -202,11 +202,7 @@ class OutboxQueries:
         ).first()
         if row is None:
             return None
-        until = row.previous_secret_until
-        secrets = SealedSecrets(
-            row.secret_encrypted, row.previous_secret_encrypted, until and as_utc(until)
-        )
-        return Target(row.id, row.account_id, row.url, row.enabled, secrets)
+        return Target(row.id, row.account_id, row.url, row.enabled, sealed_secrets(row))
 
     def queue_head(self, webhook_id: int, limit: int) -> list[Outgoing]:
         """The endpoint's oldest pending deliveries, in the order they were queued."""

@@ -138,21 +138,6 @@ class WebhookQueries:
         )
         return [row.id for row in rows]
 
-    def secrets(self, webhook_id: int) -> SealedSecrets | None:
-        row = self._db.execute(
-            select(
-                webhooks.c.secret_encrypted,
-                webhooks.c.previous_secret_encrypted,
-                webhooks.c.previous_secret_until,
-            ).where(webhooks.c.id == webhook_id)
-        ).first()
-        if row is None:
-            return None
-        until = row.previous_secret_until
-        return SealedSecrets(
-            row.secret_encrypted, row.previous_secret_encrypted, until and as_utc(until)
-        )
-
     def rotate(self, webhook_id: int, sealed_secret: bytes, previous_until: datetime) -> bool:
         """The new secret signs from now on; the current one also, until `previous_until`."""
         changed = self._db.execute(
@@ -179,7 +164,7 @@ class WebhookQueries:
             .order_by(webhooks.c.id)
             .limit(limit)
         )
-        return [(row.id, SealedSecrets(*row[1:])) for row in rows]
+        return [(row.id, sealed_secrets(row)) for row in rows]
 
     def replace_sealed(self, webhook_id: int, current: bytes, previous: bytes | None) -> None:
         self._db.execute(
@@ -187,6 +172,14 @@ class WebhookQueries:
             .where(webhooks.c.id == webhook_id)
             .values(secret_encrypted=current, previous_secret_encrypted=previous)
         )
+
+
+def sealed_secrets(row: Any) -> SealedSecrets:
+    """From a row with the endpoint's three secret columns."""
+    until = row.previous_secret_until
+    return SealedSecrets(
+        row.secret_encrypted, row.previous_secret_encrypted, until and as_utc(until)
+    )
 
 
 def _joined(events: tuple[EventType, ...] | None) -> str | None:
