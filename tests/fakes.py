@@ -972,6 +972,9 @@ class FakeWebhooks(_Repository):
         }
         return webhook_id
 
+    def count_held(self, account_id: int) -> int:
+        return sum(1 for w in self.t.webhooks.values() if w["account_id"] == account_id)
+
     def get(self, webhook_id: int, account_id: int) -> Webhook | None:
         w = self.t.webhooks.get(webhook_id)
         return None if w is None or w["account_id"] != account_id else self._webhook(webhook_id)

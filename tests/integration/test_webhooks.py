@@ -4,6 +4,7 @@ real delivery worker to a real receiver on loopback; the clock is the test's."""
 import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,19 +14,23 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.domain.webhooks import Attempt, DeliveryPolicy
+from faxnum.domain.errors import Conflict
+from faxnum.domain.webhooks import MAX_WEBHOOKS, Attempt, DeliveryPolicy
 from faxnum.outbound.addresses import OutboundPolicy
 from faxnum.outbound.sender import Sender
 from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.accounts import authenticate
 from faxnum.services.billing import credit_account
 from faxnum.services.lifecycle import renew_due
 from faxnum.services.reservations import expire_due
 from faxnum.services.webhook_delivery import DeliveryWorker, record_outcome
+from faxnum.services.webhooks import add_webhook
 from faxnum.store.database import Database
 from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.tables import webhook_deliveries
@@ -544,3 +549,46 @@ def test_a_result_is_never_written_onto_another_endpoints_delivery(world: World)
         "data"
     ]
     assert still["status"] == "pending" and still["attempts"] == 0
+
+
+def test_concurrent_registrations_never_pass_the_limit(world: World, settings: Settings) -> None:
+    with world.database.reader() as uow:
+        caller = authenticate(uow, world.key)
+    for n in range(MAX_WEBHOOKS - 2):
+        with world.database.unit_of_work() as uow:
+            add_webhook(
+                uow,
+                caller,
+                f"https://{n}.example/",
+                None,
+                KeyCipher(TEST_SECRET),
+                datetime.now(UTC),
+            )
+    databases = [Database(settings.effective_database_url) for _ in range(6)]
+
+    def register_one(database: Database) -> bool:
+        try:
+            with database.unit_of_work() as uow:
+                add_webhook(
+                    uow,
+                    caller,
+                    "https://more.example/",
+                    None,
+                    KeyCipher(TEST_SECRET),
+                    datetime.now(UTC),
+                )
+            return True
+        except Conflict:
+            return False
+        except OperationalError:  # SQLite: the writer lock not had in time; not added
+            return False
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            added = sum(pool.map(register_one, databases))
+    finally:
+        for database in databases:
+            database.dispose()
+    with world.database.reader() as uow:
+        assert uow.webhooks.count_held(caller.account_id) == MAX_WEBHOOKS
+    assert added == 2

@@ -48,8 +48,7 @@ def add_webhook(
     now: datetime,
 ) -> tuple[Webhook, str]:
     """The new endpoint and its signing secret, which is shown this once."""
-    _, count = uow.webhooks.page_for(caller.account_id, PageRequest(1, 1))
-    if count >= MAX_WEBHOOKS:
+    if uow.webhooks.count_held(caller.account_id) >= MAX_WEBHOOKS:
         raise Conflict(f"An account has at most {MAX_WEBHOOKS} webhooks; delete one first.")
     secret = new_secret()
     webhook_id = uow.webhooks.add(caller.account_id, url, events, cipher.encrypt(secret), now)

@@ -60,6 +60,24 @@ class WebhookQueries:
             ).scalar_one()
         )
 
+    def count_held(self, account_id: int) -> int:
+        """How many endpoints the account has; on PostgreSQL the account row stays
+        locked to the end of the transaction, so concurrent registrations count one
+        after another and never pass the limit together."""
+        if self._db.dialect.name == "postgresql":
+            self._db.execute(
+                select(accounts.c.id)
+                .where(accounts.c.id == account_id)
+                .with_for_update(key_share=True)
+            )
+        return int(
+            self._db.execute(
+                select(func.count())
+                .select_from(webhooks)
+                .where(webhooks.c.account_id == account_id)
+            ).scalar_one()
+        )
+
     def get(self, webhook_id: int, account_id: int) -> Webhook | None:
         row = self._db.execute(
             select(*_COLUMNS).where(
