@@ -6,6 +6,7 @@ from sqlalchemy import Engine, func, select, text
 
 from faxnum.store.tables import (
     accounts,
+    did_group_stock,
     dids,
     ledger_entries,
     metadata,
@@ -70,6 +71,26 @@ def number_counts_match(engine: Engine) -> bool:
         )
         kept = dict(connection.execute(select(accounts.c.id, accounts.c.live_numbers)).all())
     return all(count == held.get(account_id, 0) for account_id, count in kept.items())
+
+
+def group_stock_matches(engine: Engine) -> bool:
+    """Every group's kept stock is the number of its DIDs that are available."""
+    with engine.connect() as connection:
+        counted: dict[int, int] = dict(
+            connection.execute(
+                select(dids.c.did_group_id, func.count())
+                .where(dids.c.state == "available")
+                .group_by(dids.c.did_group_id)
+            ).all()
+        )
+        kept: dict[int, int] = dict(
+            connection.execute(
+                select(
+                    did_group_stock.c.did_group_id, func.sum(did_group_stock.c.available)
+                ).group_by(did_group_stock.c.did_group_id)
+            ).all()
+        )
+    return {g: n for g, n in kept.items() if n} == counted
 
 
 def holds_are_consistent(engine: Engine) -> bool:

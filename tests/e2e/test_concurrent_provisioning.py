@@ -13,7 +13,12 @@ from sqlalchemy import select
 from faxnum.store.database import Database
 from faxnum.store.tables import accounts, dids, numbers
 from faxnum.testing.servers import RunningServer
-from tests.dbstate import assignment_is_consistent, balances_match_ledger, number_counts_match
+from tests.dbstate import (
+    assignment_is_consistent,
+    balances_match_ledger,
+    group_stock_matches,
+    number_counts_match,
+)
 from tests.factories import add_account, add_group, balance_of
 
 CLIENTS = 8
@@ -77,6 +82,7 @@ def race_for_one_group(
         assert holders.get(account.account_id, 0) == successes
         assert Decimal(balances[account.account_id]) / 1_000_000 == CREDIT - PRICE * successes
     assert assignment_is_consistent(engine)
+    assert group_stock_matches(engine)
     assert balances_match_ledger(engine)
     assert number_counts_match(engine)
 
@@ -142,4 +148,5 @@ def test_two_sub_accounts_racing_for_one_numbers_worth_of_balance(
     assert Counter(status for statuses in results for status in statuses) == {200: 1, 402: 19}
     assert balance_of(served_database, parent.account_id) == 0
     assert assignment_is_consistent(served_database.write_engine)
+    assert group_stock_matches(served_database.write_engine)
     assert balances_match_ledger(served_database.write_engine)

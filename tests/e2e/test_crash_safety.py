@@ -15,7 +15,7 @@ from faxnum.domain.numbers import NewDid
 from faxnum.store.database import Database
 from faxnum.store.tables import dids, numbers
 from faxnum.testing.servers import RunningServer
-from tests.dbstate import assignment_is_consistent, balances_match_ledger
+from tests.dbstate import assignment_is_consistent, balances_match_ledger, group_stock_matches
 from tests.factories import add_account, add_group, real_numbers
 
 CLIENTS = 4
@@ -81,6 +81,7 @@ def test_answered_provisions_survive_sigkill_and_nothing_is_half_done(
             )
         assert all(stored.get(number_id) == number for number_id, number in answered)
         assert assignment_is_consistent(served_database.write_engine)
+        assert group_stock_matches(served_database.write_engine)
         assert balances_match_ledger(served_database.write_engine)
         restarted.process.terminate()
         restarted.process.wait(timeout=30)

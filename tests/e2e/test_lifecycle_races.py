@@ -24,7 +24,12 @@ from faxnum.services.reservations import expire_due, reserve
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.database import Database
 from faxnum.store.tables import dids, numbers
-from tests.dbstate import assignment_is_consistent, balances_match_ledger, holds_are_consistent
+from tests.dbstate import (
+    assignment_is_consistent,
+    balances_match_ledger,
+    group_stock_matches,
+    holds_are_consistent,
+)
 from tests.factories import add_account, add_group, balance_of
 
 ROUNDS = 4
@@ -147,6 +152,7 @@ def test_an_order_racing_the_seed_endpoint_for_the_last_dids_never_sells_one_twi
             sold
         )
     assert assignment_is_consistent(database.write_engine)
+    assert group_stock_matches(database.write_engine)
     assert balances_match_ledger(database.write_engine)
 
 
@@ -182,6 +188,7 @@ def test_a_reservation_expiring_while_it_is_ordered_is_ordered_whole_or_charges_
     assert sum(kinds.values()) == ROUNDS
     assert holds_are_consistent(database.write_engine)
     assert assignment_is_consistent(database.write_engine)
+    assert group_stock_matches(database.write_engine)
     assert balances_match_ledger(database.write_engine)
 
 
@@ -213,6 +220,7 @@ def test_releasing_a_number_twice_at_once_releases_it_once(
         )
     assert len(released) == ROUNDS and all(released)
     assert assignment_is_consistent(database.write_engine)
+    assert group_stock_matches(database.write_engine)
 
 
 def test_ordering_a_did_still_aging_fails_and_charges_nothing(

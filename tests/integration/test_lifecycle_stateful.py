@@ -23,7 +23,7 @@ from faxnum.domain.numbers import DidState
 from faxnum.domain.orders import NumbersWanted, QuantityWanted, ReservationWanted
 from faxnum.domain.pagination import PageRequest
 from faxnum.services.accounts import authenticate
-from faxnum.services.catalogue import find_available_numbers
+from faxnum.services.catalogue import find_available_numbers, find_did_groups
 from faxnum.services.did_admin import change_dids
 from faxnum.services.lifecycle import renew_due
 from faxnum.services.numbers import release
@@ -36,6 +36,7 @@ from tests.conftest import PostgresDatabases
 from tests.dbstate import (
     assignment_is_consistent,
     balances_match_ledger,
+    group_stock_matches,
     holds_are_consistent,
     number_counts_match,
 )
@@ -188,6 +189,21 @@ def lifecycle_machine(fresh_url: Any) -> type[RuleBasedStateMachine]:
                     .group_by(numbers.c.did_id)
                 ).all()
             assert all(count == 1 for _, count in holders)
+
+        @invariant()
+        def every_group_lists_its_available_dids_as_stock(self) -> None:
+            assert group_stock_matches(self.database.write_engine)
+            with self.database.reader() as uow:
+                listed = find_did_groups(uow, DidGroupFilter(country_code="CAN"))
+            with self.database.write_engine.connect() as connection:
+                available: dict[int, int] = dict(
+                    connection.execute(
+                        select(dids.c.did_group_id, func.count())
+                        .where(dids.c.state == "available")
+                        .group_by(dids.c.did_group_id)
+                    ).all()
+                )
+            assert {g.id: g.stock for g in listed} == {g: available.get(g, 0) for g in self.groups}
 
         @invariant()
         def holds_are_exactly_the_reserved_dids(self) -> None:

@@ -17,7 +17,7 @@ from faxnum.store.migrate import alembic_config, upgrade
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
 from faxnum.store.tables import metadata
 from tests.contract import PROVISIONED_NUMBER_FIELDS
-from tests.dbstate import snapshot
+from tests.dbstate import group_stock_matches, snapshot
 from tests.factories import add_account, add_group
 
 
@@ -122,7 +122,11 @@ def test_migrations_keep_every_row_through_a_downgrade_and_upgrade(database: Dat
     command.upgrade(alembic_config(url), "head")
 
     engine = Database(url)
-    assert snapshot(engine.write_engine) == before
+    after = snapshot(engine.write_engine)
+    # The kept stock is counted again from the DIDs (PostgreSQL may then skip empty shards).
+    assert {**after, "did_group_stock": []} == {**before, "did_group_stock": []}
+    assert group_stock_matches(engine.write_engine)
+    assert after["did_group_stock"]
     engine.dispose()
 
 

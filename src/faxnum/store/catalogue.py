@@ -1,7 +1,6 @@
 """Catalogue queries: countries, states and DID groups with their stock."""
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -30,11 +29,18 @@ from faxnum.domain.catalogue import (
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
 from faxnum.domain.pagination import PageRequest
+from faxnum.store.group_stock import stock_of_group
 from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
-from faxnum.store.tables import area_codes, countries, did_groups, dids, numbers, states
+from faxnum.store.tables import (
+    area_codes,
+    countries,
+    did_group_stock,
+    did_groups,
+    dids,
+    numbers,
+    states,
+)
 
-# Groups whose stock one statement counts (SQLite binds at most 32,766 parameters).
-STOCK_BATCH = 5000
 # Up to this many matching groups, a search reads their DIDs by group; beyond, it reads
 # numbers in order (a country-wide search), which stops as soon as a page is full.
 MAX_LISTED_GROUPS = 1000
@@ -108,25 +114,11 @@ class CatalogueQueries:
         return group_of(row)
 
     def groups(self, wanted: DidGroupFilter) -> list[DidGroup]:
-        """The filters pick the groups first; only their DIDs are counted, through the
-        index on (group, state), so one area code costs its own DIDs, not the inventory's."""
-        query = _filtered(select(did_groups), wanted).order_by(
-            did_groups.c.country_code, did_groups.c.city_name, did_groups.c.id
-        )
-        rows = self._db.execute(query).all()
-        ids = [row.id for row in rows]
-        stock: dict[int, int] = {}
-        for start in range(0, len(ids), STOCK_BATCH):
-            counted = self._db.execute(
-                select(dids.c.did_group_id, func.count())
-                .where(
-                    dids.c.did_group_id.in_(ids[start : start + STOCK_BATCH]),
-                    dids.c.state == DidState.AVAILABLE.value,
-                )
-                .group_by(dids.c.did_group_id)
-            )
-            stock.update((int(group_id), int(count)) for group_id, count in counted)
-        return [replace(group_of(row), stock=stock.get(row.id, 0)) for row in rows]
+        """The filters pick the groups; each one's stock is read from its kept count,
+        so a listing costs the groups it returns, not the DIDs they hold."""
+        query = _filtered(select(did_groups, stock_of_group().label("stock")), wanted)
+        query = query.order_by(did_groups.c.country_code, did_groups.c.city_name, did_groups.c.id)
+        return [group_of(row) for row in self._db.execute(query)]
 
     def dial_code(self, country_code: str) -> int | None:
         found = self._db.execute(
@@ -298,13 +290,11 @@ class CatalogueQueries:
 
     def stock_by_country(self) -> dict[str, int]:
         rows = self._db.execute(
-            select(did_groups.c.country_code, func.count())
-            .select_from(dids)
-            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
-            .where(dids.c.state == DidState.AVAILABLE.value)
+            select(did_groups.c.country_code, func.sum(did_group_stock.c.available))
+            .join(did_groups, did_groups.c.id == did_group_stock.c.did_group_id)
             .group_by(did_groups.c.country_code)
         )
-        return {str(country): int(count) for country, count in rows}
+        return {str(country): int(count) for country, count in rows if count}
 
     def group_count(self) -> int:
         return int(self._db.execute(select(func.count()).select_from(did_groups)).scalar_one())

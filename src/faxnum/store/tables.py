@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -158,6 +159,18 @@ dids = Table(
     # Picking the next available DID of a group is an index range scan, whatever the size.
     Index("ix_dids_group_state_id", "did_group_id", "state", "id"),
     Index("ix_dids_state_changed", "state", "state_changed_at"),
+)
+
+# How many DIDs of each group are available, kept by triggers on `dids` in the same
+# transaction as every change (migration 0011), so listing groups never counts DIDs.
+# PostgreSQL spreads a group over STOCK_SHARDS rows (by DID id) so that concurrent
+# provisions from one group rarely wait on the same row; SQLite uses shard 0 alone.
+did_group_stock = Table(
+    "did_group_stock",
+    metadata,
+    Column("did_group_id", Integer, ForeignKey("did_groups.id"), primary_key=True),
+    Column("shard", SmallInteger, primary_key=True, autoincrement=False),
+    Column("available", BigInteger, nullable=False),
 )
 
 reservations = Table(
