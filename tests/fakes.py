@@ -29,10 +29,12 @@ from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.errors import Conflict
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import (
+    AgedCursor,
     AvailableNumber,
     Did,
     DidGroup,
     DidState,
+    DueCursor,
     DueNumber,
     GroupSpec,
     HeldDid,
@@ -455,16 +457,19 @@ class FakeDids(_Repository):
     def start_aging(self, did_id: int, now: datetime) -> bool:
         return len(self.move([did_id], DidEvent.RELEASE, now)) == 1
 
-    def recycle_aged(self, aged_before: datetime, now: datetime) -> int:
+    def recycle_aged(
+        self, aged_before: datetime, now: datetime, after: AgedCursor | None, limit: int
+    ) -> tuple[int, AgedCursor | None]:
         step = transition(DidEvent.RECYCLE)
-        aged = [
-            d
-            for d in self.t.dids.values()
+        aged = sorted(
+            (d["changed_at"], i)
+            for i, d in self.t.dids.items()
             if d["state"] in step.sources and d["changed_at"] <= aged_before
-        ]
-        for did in aged:
-            did.update(state=step.target, changed_at=now)
-        return len(aged)
+        )
+        batch = [key for key in aged if after is None or key > after][:limit]
+        for _, did_id in batch:
+            self.t.dids[did_id].update(state=step.target, changed_at=now)
+        return len(batch), (batch[-1] if len(batch) == limit else None)
 
     def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
         """Like the store's guarded update: a DID not in a source state of `event` (or
@@ -544,12 +549,13 @@ class FakeNumbers(_Repository):
             number_id, Did(number["did_id"], did["number"]), group, number["trunk_id"]
         )
 
-    def due(self, today: date) -> list[DueNumber]:
+    def due(self, today: date, after: DueCursor | None, limit: int) -> list[DueNumber]:
         due = []
         for number_id, n in self.t.numbers.items():
             if n["released_at"] is None and n["expiration_date"] <= today:
-                due.append(self._due_number(number_id))
-        return sorted(due, key=lambda d: (d.expiration_date, d.id))
+                if after is None or (n["expiration_date"], number_id) > after:
+                    due.append(self._due_number(number_id))
+        return sorted(due, key=lambda d: (d.expiration_date, d.id))[:limit]
 
     def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
         found = []
@@ -749,11 +755,11 @@ class FakeIdempotency(_Repository):
     def complete_order(self, account_id: int, key: str, order_id: int) -> None:
         self.t.idempotency[(account_id, key)]["order_id"] = order_id
 
-    def purge(self, before: datetime) -> int:
+    def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
         old = [k for k, v in self.t.idempotency.items() if v["created_at"] < before]
         for key in old:
             del self.t.idempotency[key]
-        return len(old)
+        return len(old), None  # one batch: the fake keeps no ids
 
 
 class FakeReservations(_Repository):
@@ -1189,15 +1195,17 @@ class FakeOutbox(_Repository):
         self.enqueue([webhook_id], d["message_id"], d["type"], d["body"], now)
         return max(self.t.deliveries)
 
-    def purge(self, before: datetime) -> int:
-        old = [
+    def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
+        old = sorted(
             i
             for i, d in self.t.deliveries.items()
-            if d["status"] is not DeliveryStatus.PENDING and d["created_at"] < before
-        ]
+            if i > after_id
+            and d["status"] is not DeliveryStatus.PENDING
+            and d["created_at"] < before
+        )[:limit]
         for i in old:
             del self.t.deliveries[i]
-        return len(old)
+        return len(old), (old[-1] if len(old) == limit else None)
 
     def _delivery(self, delivery_id: int) -> Delivery:
         d = self.t.deliveries[delivery_id]

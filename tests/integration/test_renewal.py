@@ -4,6 +4,7 @@ import logging
 import time as time_module
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,11 +15,12 @@ from faxnum.config import Settings
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.services.accounts import authenticate
 from faxnum.services.billing import credit_account
-from faxnum.services.lifecycle import RenewalReport, renew_due
+from faxnum.services.lifecycle import RenewalReport, dry_run, renew_due
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
-from faxnum.store.tables import dids, ledger_entries, numbers
-from tests.dbstate import balances_match_ledger
+from faxnum.store.inventory import DidQueries
+from faxnum.store.tables import dids, idempotency_keys, ledger_entries, numbers
+from tests.dbstate import balances_match_ledger, group_stock_matches, snapshot
 from tests.factories import add_account, add_group
 
 POLICY = LifecyclePolicy(grace_days=7, aging_days=30)
@@ -145,6 +147,60 @@ def test_aged_dids_return_to_stock_and_can_be_provisioned_again(database: Databa
         third = provision(uow, scenario.caller, scenario.group_id, at(date(2026, 4, 7)))
     assert {again.did.id, third.did.id} >= {scenario.number.did.id}
     assert balances_match_ledger(database.write_engine)
+
+
+def test_a_long_run_goes_batch_by_batch_and_a_dry_run_of_it_ends(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Due numbers, aged DIDs and old idempotency keys are handled a batch (here 2) per
+    transaction; a dry run, whose batches all roll back, still ends and counts right."""
+    monkeypatch.setattr("faxnum.services.lifecycle.BATCH", 2)
+    group_id = add_group(database, count=5, setup="0.00", monthly="1.00")
+    owner = add_account(database, credit="5.00")
+    with database.reader() as uow:
+        caller = authenticate(uow, owner.api_key)
+    for _ in range(5):
+        with database.unit_of_work() as uow:
+            provision(uow, caller, group_id, at(date(2026, 1, 31)))
+    with database.write_engine.begin() as connection:
+        connection.execute(
+            idempotency_keys.insert(),
+            [
+                {
+                    "account_id": owner.account_id,
+                    "key": f"k{i}",
+                    "fingerprint": "f",
+                    "created_at": at(date(2026, 1, 1)),
+                }
+                for i in range(5)
+            ],  # fmt: skip
+        )
+
+    def renew(day: date, *, dry: bool = False) -> RenewalReport:
+        writes = dry_run(database.unit_of_work) if dry else database.unit_of_work
+        return renew_due(writes, day, at(day), POLICY)
+
+    assert renew(date(2026, 2, 28)).expired == 5
+    assert renew(date(2026, 3, 8)).released == 5
+    before = snapshot(database.write_engine)
+    assert renew(date(2026, 4, 8), dry=True).recycled == 5
+    assert snapshot(database.write_engine) == before
+    batches: list[int] = []
+    recycle = DidQueries.recycle_aged
+
+    def spied(self: DidQueries, *args: Any) -> Any:
+        moved = recycle(self, *args)
+        batches.append(moved[0])
+        return moved
+
+    monkeypatch.setattr(DidQueries, "recycle_aged", spied)
+    assert renew(date(2026, 4, 8)).recycled == 5
+    assert batches == [2, 2, 1]
+    with database.write_engine.connect() as connection:
+        states = connection.execute(select(dids.c.state)).scalars().all()
+        keys = connection.execute(select(idempotency_keys.c.id)).all()
+    assert states == ["available"] * 5 and keys == []
+    assert group_stock_matches(database.write_engine)
 
 
 @pytest.mark.parametrize("runs", [2, 5])

@@ -1,7 +1,7 @@
 """Entities a provisioning client sees: DID groups and provisioned numbers."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -138,6 +138,12 @@ class InventoryLine:
     monthly_price: Decimal
     carrier_trunk: str | None
     state: str  # a DidState value
+
+
+# Where the next batch of a long run starts: after this (expiration date, number id),
+# or after this (state change time, DID id) for aged DIDs.
+DueCursor = tuple[date, int]
+AgedCursor = tuple[datetime, int]
 
 
 @dataclass(frozen=True)

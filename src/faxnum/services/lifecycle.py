@@ -5,20 +5,23 @@ idempotent (a second run on the same day finds nothing due) and safe to run from
 several processes at once.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from faxnum.domain.dates import add_months
 from faxnum.domain.errors import InsufficientBalance
 from faxnum.domain.lifecycle import LifecyclePolicy
-from faxnum.domain.numbers import DueNumber, NumberStatus
+from faxnum.domain.numbers import DueCursor, DueNumber, NumberStatus
 from faxnum.domain.webhooks import DELIVERY_LOG_KEPT, EventType
 from faxnum.services.billing import charge
 from faxnum.services.events import due_number_data, emit
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-WARN_BATCH = 500
+# Rows per transaction in a run: each holds SQLite's write lock for a few milliseconds.
+BATCH = 500
+Cursor = TypeVar("Cursor")
 
 
 @dataclass
@@ -47,18 +50,45 @@ def renew_due(
     """`reader`: where the list of due numbers is read, outside any write transaction
     (on SQLite a write transaction holds the one write lock)."""
     report = RenewalReport()
-    with (reader or unit_of_work)() as uow:
-        due = uow.numbers.due(today)
-    for number in due:
-        with unit_of_work() as uow:
-            _settle(uow, number, today, now, policy, report)
+    after: DueCursor | None = None
+    while True:
+        with (reader or unit_of_work)() as uow:
+            due = uow.numbers.due(today, after, BATCH)
+        for number in due:
+            with unit_of_work() as uow:
+                _settle(uow, number, today, now, policy, report)
+        if len(due) < BATCH:
+            break
+        after = (due[-1].expiration_date, due[-1].id)
     report.warned = _warn_expiring(unit_of_work, today, now)
-    with unit_of_work() as uow:
-        report.recycled = uow.dids.recycle_aged(now - timedelta(days=policy.aging_days), now)
-        uow.idempotency.purge(now - timedelta(hours=policy.idempotency_hours))
-        uow.outbox.purge(now - DELIVERY_LOG_KEPT)
-        uow.commit()
+    aged_before = now - timedelta(days=policy.aging_days)
+    report.recycled = _in_batches(
+        unit_of_work, lambda uow, at: uow.dids.recycle_aged(aged_before, now, at, BATCH)
+    )
+    keys_before, log_before = (
+        now - timedelta(hours=policy.idempotency_hours),
+        now - DELIVERY_LOG_KEPT,
+    )
+    _in_batches(unit_of_work, lambda uow, at: uow.idempotency.purge(keys_before, at or 0, BATCH))
+    _in_batches(unit_of_work, lambda uow, at: uow.outbox.purge(log_before, at or 0, BATCH))
     return report
+
+
+def _in_batches(
+    unit_of_work: UnitOfWorkFactory,
+    step: Callable[[UnitOfWork, Cursor | None], tuple[int, Cursor | None]],
+) -> int:
+    """Run `step` a transaction per batch, from cursor to cursor, until it says it is
+    done; how many rows it changed in all. A batch holds the write lock briefly; a
+    cursor (not "until nothing is left") ends a dry run, whose batches roll back."""
+    changed, cursor = 0, None
+    while True:
+        with unit_of_work() as uow:
+            done, cursor = step(uow, cursor)
+            uow.commit()
+        changed += done
+        if cursor is None:
+            return changed
 
 
 def _warn_expiring(unit_of_work: UnitOfWorkFactory, today: date, now: datetime) -> int:
@@ -66,7 +96,7 @@ def _warn_expiring(unit_of_work: UnitOfWorkFactory, today: date, now: datetime) 
     warned, after = 0, 0
     while True:
         with unit_of_work() as uow:
-            batch = uow.numbers.expiring(today, after, WARN_BATCH)
+            batch = uow.numbers.expiring(today, after, BATCH)
             for number in batch:
                 if uow.numbers.mark_expiring_sent(number.id, number.expiration_date):
                     data = due_number_data(number, number.expiration_date, number.status)
@@ -74,7 +104,7 @@ def _warn_expiring(unit_of_work: UnitOfWorkFactory, today: date, now: datetime) 
                     emit(uow, number.account_id, EventType.NUMBER_EXPIRING, data, now)
                     warned += 1
             uow.commit()
-        if len(batch) < WARN_BATCH:
+        if len(batch) < BATCH:
             return warned
         after = batch[-1].id
 

@@ -27,10 +27,12 @@ from faxnum.domain.catalogue import (
 from faxnum.domain.did_states import DidEvent
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import (
+    AgedCursor,
     AvailableNumber,
     Did,
     DidGroup,
     DidState,
+    DueCursor,
     DueNumber,
     GroupSpec,
     HeldDid,
@@ -193,7 +195,12 @@ class DidRepository(Protocol):
 
     def start_aging(self, did_id: int, now: datetime) -> bool: ...
 
-    def recycle_aged(self, aged_before: datetime, now: datetime) -> int: ...
+    def recycle_aged(
+        self, aged_before: datetime, now: datetime, after: AgedCursor | None, limit: int
+    ) -> tuple[int, AgedCursor | None]:
+        """One batch of aged DIDs back in stock; how many, and the next cursor (None
+        when the batch was the last)."""
+        ...
 
     def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
         """One guarded update along `event`'s transition; the ids that moved."""
@@ -226,7 +233,10 @@ class NumberRepository(Protocol):
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None: ...
 
-    def due(self, today: date) -> list[DueNumber]: ...
+    def due(self, today: date, after: DueCursor | None, limit: int) -> list[DueNumber]:
+        """Up to `limit` live numbers expired by `today`, by (expiration date, id)
+        after the cursor."""
+        ...
 
     def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:
         """Live numbers within their holder's warning days of expiry, not yet warned
@@ -290,7 +300,10 @@ class IdempotencyRepository(Protocol):
 
     def complete_order(self, account_id: int, key: str, order_id: int) -> None: ...
 
-    def purge(self, before: datetime) -> int: ...
+    def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
+        """One batch of keys older than `before`, by id after `after_id`; how many went,
+        and the next cursor (None when done)."""
+        ...
 
 
 class ReservationRepository(Protocol):
@@ -461,7 +474,9 @@ class OutboxRepository(Protocol):
 
     def redeliver(self, delivery_id: int, webhook_id: int, now: datetime) -> int | None: ...
 
-    def purge(self, before: datetime) -> int: ...
+    def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
+        """One batch of finished deliveries queued before `before` (as the key purge)."""
+        ...
 
 
 class UnitOfWork(Protocol):

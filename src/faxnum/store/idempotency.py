@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select, update
 
 from faxnum.store.dialect import insert_or_ignore
+from faxnum.store.housekeeping import next_cursor, old_ids
 from faxnum.store.tables import idempotency_keys
 
 
@@ -66,9 +67,8 @@ class IdempotencyQueries:
             .values(order_id=order_id)
         )
 
-    def purge(self, before: datetime) -> int:
-        return int(
-            self._db.execute(
-                delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
-            ).rowcount
-        )
+    def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
+        ids = old_ids(self._db, idempotency_keys, before, after_id, limit)
+        if ids:
+            self._db.execute(delete(idempotency_keys).where(idempotency_keys.c.id.in_(ids)))
+        return len(ids), next_cursor(ids, limit)

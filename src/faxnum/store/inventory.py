@@ -4,11 +4,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, tuple_, update
 
+from faxnum.domain.dates import as_utc
 from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.money import from_micros
-from faxnum.domain.numbers import Did, DidState, HeldDid, InventoryLine, NewDid
+from faxnum.domain.numbers import AgedCursor, Did, DidState, HeldDid, InventoryLine, NewDid
 from faxnum.store.dialect import insert_or_ignore
 from faxnum.store.tables import did_groups, dids
 
@@ -100,14 +101,31 @@ class DidQueries:
         """A released DID rests before anyone else can get it (callers may still ring)."""
         return len(self.move([did_id], DidEvent.RELEASE, now)) == 1
 
-    def recycle_aged(self, aged_before: datetime, now: datetime) -> int:
+    def recycle_aged(
+        self, aged_before: datetime, now: datetime, after: AgedCursor | None, limit: int
+    ) -> tuple[int, AgedCursor | None]:
+        """One batch of DIDs that have aged enough back to available, oldest first from
+        the cursor on; how many moved, and where the next batch starts (None: done)."""
         step = transition(DidEvent.RECYCLE)
+        aged = (dids.c.state.in_(step.source_values), dids.c.state_changed_at <= aged_before)
+        query = select(dids.c.id, dids.c.state_changed_at).where(*aged)
+        if after is not None:
+            query = query.where(tuple_(dids.c.state_changed_at, dids.c.id) > tuple_(*after))
+        rows = self._db.execute(
+            query.order_by(dids.c.state_changed_at, dids.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return 0, None
         changed = self._db.execute(
             update(dids)
-            .where(dids.c.state.in_(step.source_values), dids.c.state_changed_at <= aged_before)
+            .where(dids.c.id.in_([row.id for row in rows]), *aged)
             .values(state=step.target.value, state_changed_at=now)
         )
-        return int(changed.rowcount)
+        last = rows[-1]
+        cursor = (as_utc(last.state_changed_at), int(last.id)) if len(rows) == limit else None
+        return int(changed.rowcount), cursor
 
     def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
         """One guarded update: the DIDs that were in a source state of `event` move to

@@ -14,12 +14,20 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.money import from_micros, to_micros
-from faxnum.domain.numbers import Did, DueNumber, NumberListing, NumberStatus, ProvisionedNumber
+from faxnum.domain.numbers import (
+    Did,
+    DueCursor,
+    DueNumber,
+    NumberListing,
+    NumberStatus,
+    ProvisionedNumber,
+)
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import MAX_EXPIRING_DAYS
 from faxnum.store.catalogue import CatalogueQueries, group_of
@@ -114,11 +122,14 @@ class NumberQueries:
         group = CatalogueQueries(self._db).group_of_number(number_id)
         return ProvisionedNumber(row.id, Did(row.did_id, row.number), group, row.trunk_id)
 
-    def due(self, today: date) -> list[DueNumber]:
+    def due(self, today: date, after: DueCursor | None, limit: int) -> list[DueNumber]:
+        query = _DUE_NUMBERS.where(
+            numbers.c.released_at.is_(None), numbers.c.expiration_date <= today
+        )
+        if after is not None:
+            query = query.where(tuple_(numbers.c.expiration_date, numbers.c.id) > tuple_(*after))
         rows = self._db.execute(
-            _DUE_NUMBERS.where(
-                numbers.c.released_at.is_(None), numbers.c.expiration_date <= today
-            ).order_by(numbers.c.expiration_date, numbers.c.id)
+            query.order_by(numbers.c.expiration_date, numbers.c.id).limit(limit)
         )
         return [_due_number(row) for row in rows]
 

@@ -17,6 +17,7 @@ from faxnum.domain.webhooks import (
     Outgoing,
     Target,
 )
+from faxnum.store.housekeeping import next_cursor, old_ids
 from faxnum.store.tables import (
     accounts,
     webhook_attempts,
@@ -333,29 +334,16 @@ class OutboxQueries:
             ).scalar_one()
         )
 
-    def purge(self, before: datetime) -> int:
-        """Finished deliveries queued before `before`, with their attempts; how many.
-        Ids grow with time, so only the ids below the first newer delivery are read."""
-        newer = (
-            select(webhook_deliveries.c.id)
-            .where(webhook_deliveries.c.created_at >= before)
-            .order_by(webhook_deliveries.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        old = select(webhook_deliveries.c.id).where(
-            webhook_deliveries.c.id < func.coalesce(newer, 2**31),
-            webhook_deliveries.c.status != _PENDING,
-            webhook_deliveries.c.created_at < before,
-        )
-        old_ids = [row.id for row in self._db.execute(old)]
-        for start in range(0, len(old_ids), 500):
-            chunk = old_ids[start : start + 500]
+    def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
+        """Finished deliveries queued before `before`, with their attempts: one batch."""
+        finished = webhook_deliveries.c.status != _PENDING
+        ids = old_ids(self._db, webhook_deliveries, before, after_id, limit, finished)
+        if ids:
             self._db.execute(
-                delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(chunk))
+                delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(ids))
             )
-            self._db.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(chunk)))
-        return len(old_ids)
+            self._db.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(ids)))
+        return len(ids), next_cursor(ids, limit)
 
 
 def _delivery(row: Any, last: Attempt | None) -> Delivery:

@@ -98,10 +98,10 @@ def test_a_number_settled_meanwhile_by_another_run_is_not_charged_again(
     number_id = provisioned_on_january_31(store, caller, group_id)
     day = date(2026, 2, 28)
     with store.unit_of_work() as uow:
-        due = uow.numbers.due(day)
+        due = uow.numbers.due(day, None, 100)
     # Another process renews the number between this run's read and its settlement.
     renew_due(store.unit_of_work, day, at(day), POLICY)
-    monkeypatch.setattr("tests.fakes.FakeNumbers.due", lambda self, today: due)
+    monkeypatch.setattr("tests.fakes.FakeNumbers.due", lambda self, today, after, limit: due)
 
     report = renew_due(store.unit_of_work, day, at(day), POLICY)
 
