@@ -91,8 +91,17 @@ def prepare(url: str, dids: int) -> str:
     return key
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> WrkResult:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str],
+    script: str | None = None,
+) -> WrkResult:
+    """wrk's figures for one run; `script`: a path to a Lua script shaping requests."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script is not None:
+        command += ["-s", script]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -111,11 +120,8 @@ def _latency(out: str, percentile: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-@contextmanager
-def running_server(
-    url: str, data_dir: str, workers: int = 1, redis_url: str | None = None
-) -> Iterator[str]:
-    """`faxnum serve` on a free port, limits out of the way; its base URL."""
+def server_env(url: str, data_dir: str, redis_url: str | None = None) -> dict[str, str]:
+    """A benchmark server's settings: limits and background runs out of the way."""
     env = {
         "FAXNUM_DATABASE_URL": url,
         "FAXNUM_DATA_DIR": data_dir,
@@ -126,6 +132,15 @@ def running_server(
     }
     if redis_url:
         env["FAXNUM_REDIS_URL"] = redis_url
+    return env
+
+
+@contextmanager
+def running_server(
+    url: str, data_dir: str, workers: int = 1, redis_url: str | None = None
+) -> Iterator[str]:
+    """`faxnum serve` on a free port, limits out of the way; its base URL."""
+    env = server_env(url, data_dir, redis_url)
     with served(env, "--workers", str(workers), "--no-access-log") as server:
         yield server.base_url
 
