@@ -8,12 +8,13 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
-from faxnum.store.migrate import alembic_config, upgrade
+from faxnum.store.migrate import HEAD_REVISION, MIGRATIONS, alembic_config, upgrade
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
 from faxnum.store.tables import metadata
 from tests.contract import PROVISIONED_NUMBER_FIELDS
@@ -95,6 +96,10 @@ def test_not_ready_when_the_schema_is_behind(client: TestClient, database: Datab
         command.upgrade(alembic_config(url), "head")  # the database is shared by later tests
     assert response.status_code == 503
     assert "faxnum migrate" in response.json()["message"]
+
+
+def test_the_revision_readiness_expects_is_the_newest_migration() -> None:
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD_REVISION
 
 
 def test_migrations_build_exactly_the_declared_schema(database: Database) -> None:

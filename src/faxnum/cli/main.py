@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import shutil
 import tempfile
 from datetime import UTC, datetime
 from typing import Annotated
@@ -90,10 +89,8 @@ def serve(
 ) -> None:
     """Migrate the database, then serve the v2 API."""
     # The server's own modules load here, not for every other command.
-    import uvicorn
-
     from faxnum.api.ratelimit import RateLimiter
-    from faxnum.cli.logging_config import server_logging
+    from faxnum.api.server import exec_server
 
     settings = load_settings()
     trusted = forwarded_allow_ips or settings.trusted_proxies
@@ -138,20 +135,15 @@ def serve(
     errors.print(
         f"Serving the v2 API at http://{host}:{port}/api/v2 (docs: http://{host}:{port}/docs)"
     )
-    uvicorn.run(
-        "faxnum.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,  # replaced by faxnum's JSON access log (keys redacted)
-        log_config=server_logging(access_log),
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted,
-        server_header=False,  # no advertising of the server software and version
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
-    shutil.rmtree(metrics_dir, ignore_errors=True)
+    options = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "access_log": access_log,
+        "trusted_proxies": trusted,
+        "graceful_shutdown_s": GRACEFUL_SHUTDOWN_S,
+    }
+    exec_server(options, metrics_dir)  # this process becomes the server
 
 
 @app.command()

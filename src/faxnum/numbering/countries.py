@@ -1,9 +1,9 @@
-"""Countries and their subdivisions from pycountry, dial codes from phonenumbers."""
+"""Countries and their subdivisions from pycountry, dial codes from phonenumbers
+(imported where dial codes are needed: a serving process checks country codes only)."""
 
 import re
 import unicodedata
 
-import phonenumbers
 import pycountry
 
 from faxnum.domain.catalogue import CountryInfo, Subdivision
@@ -16,6 +16,8 @@ def slugify(name: str) -> str:
 
 def all_countries() -> list[CountryInfo]:
     """Every ISO country that has an international dial code."""
+    import phonenumbers
+
     found = []
     for country in pycountry.countries:
         dial_code = phonenumbers.country_code_for_region(country.alpha_2)
@@ -48,6 +50,8 @@ def alpha2_and_alpha3(code: str) -> tuple[str, str] | None:
 
 
 def country_dial_code(alpha3: str) -> int | None:
+    import phonenumbers
+
     country = pycountry.countries.get(alpha_3=alpha3)
     return phonenumbers.country_code_for_region(country.alpha_2) if country else None
 

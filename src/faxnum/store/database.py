@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TypeVar, cast
 
-from psycopg.errors import DeadlockDetected, SerializationFailure
 from sqlalchemy.exc import OperationalError
 
 from faxnum.services.unit_of_work import UnitOfWork
@@ -26,7 +25,6 @@ from faxnum.store.uow import SqlUnitOfWork
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
-_RETRYABLE = (DeadlockDetected, SerializationFailure)
 POSTGRES_WRITERS = 4
 POSTGRES_READERS = 2
 
@@ -99,10 +97,13 @@ def _run_retrying(
     """PostgreSQL may end one of two transactions that wait on each other (a deadlock
     it detected) or collide under stricter isolation. Nothing of it was kept, so the
     use case runs again in a fresh transaction, a few times, before the error stands."""
+    from psycopg.errors import DeadlockDetected, SerializationFailure  # PostgreSQL's only
+
     for attempt in range(WRITE_ATTEMPTS):
         try:
             return _run(use_case, unit_of_work())
         except OperationalError as error:
-            if attempt == WRITE_ATTEMPTS - 1 or not isinstance(error.orig, _RETRYABLE):
+            retryable = isinstance(error.orig, (DeadlockDetected, SerializationFailure))
+            if attempt == WRITE_ATTEMPTS - 1 or not retryable:
                 raise
     raise AssertionError("unreachable")

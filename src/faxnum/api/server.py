@@ -1,0 +1,57 @@
+"""The serving process: uvicorn and the app, none of the command line.
+
+`faxnum serve` migrates, checks the secret and prepares the demo, then replaces itself
+with this module (exec, same process id), so that a worker holds only what serving
+needs: not Typer, Rich, Alembic, phonenumbers' metadata or the client, which the
+command line had loaded (about 40 MB). With several workers, uvicorn spawns each from
+this module too.
+"""
+
+import json
+import os
+import shutil
+import sys
+from typing import Any
+
+# httpx (webhook delivery) would load its own command-line client, and Rich, Click and
+# Pygments with it, whenever they are installed; a server never runs it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
+
+OPTIONS_VARIABLE = "FAXNUM_SERVER_OPTIONS"
+
+
+def exec_server(options: dict[str, Any], metrics_dir: str) -> None:
+    """Replace this process with the server (never returns)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.environ[OPTIONS_VARIABLE] = json.dumps(options | {"metrics_dir": metrics_dir})
+    os.execv(sys.executable, [sys.executable, "-m", "faxnum.api.server"])
+
+
+def main() -> None:
+    import uvicorn
+
+    from faxnum.api.server_logging import server_logging
+
+    options = json.loads(os.environ.pop(OPTIONS_VARIABLE))
+    trusted = options["trusted_proxies"]
+    try:
+        uvicorn.run(
+            "faxnum.api.app:create_app",
+            factory=True,
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            access_log=False,  # replaced by faxnum's JSON access log (keys redacted)
+            log_config=server_logging(options["access_log"]),
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted,
+            server_header=False,  # no advertising of the server software and version
+            timeout_graceful_shutdown=options["graceful_shutdown_s"],
+        )
+    finally:
+        shutil.rmtree(options["metrics_dir"], ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
