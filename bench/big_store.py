@@ -172,7 +172,7 @@ def _load_postgres(
     cursor.executemany("INSERT INTO bench_groups VALUES (%s, %s, %s)", starts)
     cursor.execute(
         "INSERT INTO dids (did_group_id, number, state, state_changed_at) "
-        f"SELECT g.id, g.prefix || lpad(((g.first + i * {LINE_STEP}) % 10000)::text, 4, '0'), "
+        f"SELECT g.id, g.prefix || lpad(((g.first + i * {LINE_STEP}) %% 10000)::text, 4, '0'), "
         "'available', %s FROM bench_groups AS g CROSS JOIN generate_series(0, %s) AS i "
         "ORDER BY 2",
         (stamp, size - 1),

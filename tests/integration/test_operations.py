@@ -1,7 +1,11 @@
 """OpenAPI, docs, liveness, readiness and the schema the migrations build."""
 
+import os
 import re
+import shutil
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +23,7 @@ from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
 from faxnum.store.tables import metadata
 from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import group_stock_matches, snapshot
-from tests.factories import add_account, add_group
+from tests.factories import TEST_SECRET, add_account, add_group
 
 
 def test_healthz_needs_no_key(client: TestClient) -> None:
@@ -182,3 +186,40 @@ def test_the_embedded_store_is_private_to_its_owner_and_synchronous(tmp_path: Pa
     for name in ("faxnum.db", "faxnum.db-wal", "faxnum.db-shm"):
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
     database.dispose()
+
+
+SERVING = """
+import sys
+import faxnum.api.server  # what a serving process imports first
+from fastapi.testclient import TestClient
+from faxnum.api.app import create_app
+
+with TestClient(create_app()) as client:
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/api/v2/countries/USA/didgroups").status_code == 401
+print(" ".join(sorted(sys.modules)))
+"""
+NOT_FOR_SERVING = ("alembic", "typer", "rich", "pygments", "phonenumbers", "psycopg")
+
+
+def test_a_serving_process_loads_only_what_serving_needs(
+    tmp_path: Path, migrated_template: Path
+) -> None:
+    """Migrations, the command line, the client and numbering metadata stay out of a
+    worker's memory: it starts from faxnum.api.server, answers readiness and requests."""
+    database = tmp_path / "faxnum.db"
+    shutil.copyfile(migrated_template, database)
+    env = os.environ | {
+        "FAXNUM_DATABASE_URL": f"sqlite:///{database}",
+        "FAXNUM_DATA_DIR": str(tmp_path),
+        "FAXNUM_SECRET_KEY": TEST_SECRET.decode(),
+        "FAXNUM_RENEW_INTERVAL_S": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SERVING], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    assert "faxnum" in loaded and "sqlalchemy" in loaded
+    assert not loaded & set(NOT_FOR_SERVING)
+    assert not {n for n in done.stdout.split() if n.startswith(("faxnum.cli", "faxnum.client"))}
