@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fuzz bench bench-import format clean
+.PHONY: run test lint fuzz bench bench-import bench-inventory format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_dids.py
+
+bench-inventory: $(STAMP)
+	$(BIN)/python bench/inventory_scale.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -168,6 +168,13 @@ class CatalogueQueries:
                 upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
                 query = query.where(dids.c.number >= prefix, dids.c.number < upper)
             query = query.where(dids.c.number.like(pattern.like(dial_code)))
+        rows = self._db.execute(query.order_by(dids.c.number).limit(page.limit).offset(page.offset))
+        found = [AvailableNumber(row.number, group_of(row)) for row in rows]
+        if not wanted.patterns:  # every available DID of the groups: their kept stock
+            kept = select(func.coalesce(func.sum(did_group_stock.c.available), 0)).where(
+                did_group_stock.c.did_group_id.in_(groups.scalar_subquery())
+            )
+            return found, min(MAX_SEARCH_RESULTS, int(self._db.execute(kept).scalar_one()))
         # Counted along the same road as the page (in number order, up to the cap).
         counted = (
             query.with_only_columns(dids.c.id)
@@ -176,8 +183,6 @@ class CatalogueQueries:
             .subquery()
         )
         total = self._db.execute(select(func.count()).select_from(counted))
-        rows = self._db.execute(query.order_by(dids.c.number).limit(page.limit).offset(page.offset))
-        found = [AvailableNumber(row.number, group_of(row)) for row in rows]
         return found, int(total.scalar_one())
 
     def countries_with_groups(self) -> list[Country]:
