@@ -49,9 +49,15 @@ def test_non_alpha3_countries_are_refused(raw: str) -> None:
         normalise_country(raw)
 
 
-@given(st.text(min_size=1, max_size=20))
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=20))
 def test_like_translation_escapes_everything_but_percent(pattern: str) -> None:
     translated = like_pattern(CityPattern(pattern))
     unescaped = translated.replace("\\\\", "").replace("\\_", "")
     assert "_" not in unescaped
     assert translated.count("%") == pattern.count("%")
+
+
+@pytest.mark.parametrize("raw", ["\x00", "New\nYork", "A\x7f", "\x1f%"])
+def test_a_city_pattern_with_control_characters_is_refused_on_every_edge(raw: str) -> None:
+    with pytest.raises(Invalid):
+        CityPattern(raw)

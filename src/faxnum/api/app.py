@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from faxnum import __version__
 from faxnum.api.access_log import AccessLog
@@ -42,6 +43,10 @@ from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.services.reservation_sweep import sweep_periodically
 from faxnum.services.webhook_delivery import DeliveryWorker
 from faxnum.store.database import Database
+from faxnum.web import routes as dashboard
+from faxnum.web.pages import HERE as DASHBOARD_HERE
+
+DASHBOARD_STATIC = DASHBOARD_HERE / "static"
 
 V2_PREFIX = "/api/v2"
 
@@ -166,4 +171,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_router)
     install_docs(app)
+    app.include_router(dashboard.router)
+    app.mount("/dashboard/static", StaticFiles(directory=DASHBOARD_STATIC), name="dashboard-static")
     return app

@@ -42,7 +42,7 @@ _HTTP_MESSAGES = {
 }
 
 
-def _status(error: DomainError) -> int:
+def status_of(error: DomainError) -> int:
     for kind in type(error).__mro__:
         if kind in STATUS_OF:
             return STATUS_OF[kind]
@@ -59,7 +59,7 @@ async def on_domain_error(_: Request, error: Exception) -> Response:
     errors = error.errors if isinstance(error, Invalid) else None
     if isinstance(error, NumbersUnavailable):
         errors = {"numbers": error.numbers}
-    return failure(_status(error), error.message, errors, headers)
+    return failure(status_of(error), error.message, errors, headers)
 
 
 async def on_validation_error(_: Request, error: Exception) -> Response:

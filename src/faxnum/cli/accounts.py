@@ -23,6 +23,7 @@ from faxnum.services.accounts import (
     set_disabled,
 )
 from faxnum.services.billing import credit_account
+from faxnum.services.dashboard import grant_operator
 
 accounts_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -37,6 +38,9 @@ def create(
     ] = False,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    operator: Annotated[
+        bool, typer.Option("--operator", help="Sees the whole inventory in the dashboard.")
     ] = False,
 ) -> None:
     """Create an account; its API key is printed on the last line. A password is never an
@@ -60,7 +64,11 @@ def create(
                 password_hash=registration.password_hash,
                 opening_credit=amount,
             )
-    console.print(f"Created account {created.account_id} with credit {amount:.2f}.")
+        if operator:
+            with database.unit_of_work() as uow:
+                grant_operator(uow, created.account_id)
+    kind = "operator account" if operator else "account"
+    console.print(f"Created {kind} {created.account_id} with credit {amount:.2f}.")
     print(created.api_key)
 
 

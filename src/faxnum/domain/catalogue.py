@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 
+from faxnum.domain.errors import Invalid
 from faxnum.domain.number_patterns import NumberPattern
 from faxnum.domain.numbers import NumberType
 
@@ -22,6 +23,11 @@ class CityPattern:
     """`cityNamePattern`: anchored at the start; `%` is the only wildcard (any run)."""
 
     pattern: str
+
+    def __post_init__(self) -> None:
+        """Every edge gets the same rule: no control characters (PostgreSQL refuses NUL)."""
+        if any(ord(character) < 0x20 or ord(character) == 0x7F for character in self.pattern):
+            raise Invalid.field("cityNamePattern", "must not contain control characters")
 
     @property
     def parts(self) -> list[str]:

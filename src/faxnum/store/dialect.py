@@ -21,3 +21,10 @@ def days_before(connection: Connection, day: Any, days: Any) -> Any:
     if connection.dialect.name == "postgresql":
         return cast(day - days, Date)
     return func.date(day, literal("-").concat(cast(days, String)).concat(" days"), type_=Date)
+
+
+def utc_day(connection: Connection, moment: Any) -> Any:
+    """The UTC calendar day of a timestamp column, as text `YYYY-MM-DD`."""
+    if connection.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", moment), "YYYY-MM-DD")
+    return func.substr(moment, 1, 10)  # stored as UTC text, `YYYY-MM-DD HH:MM:SS...`

@@ -78,6 +78,8 @@ accounts = Table(
     # under which `balance.low` is sent (once per crossing).
     Column("expiring_days", Integer, nullable=False, server_default=text("7")),
     Column("low_balance_micros", BigInteger, nullable=False, server_default=text("10000000")),
+    # Sees the whole inventory, every account and the provisioning chart in the dashboard.
+    Column("operator", Boolean, nullable=False, server_default=text("false")),
     # Two namespaces: a main account's email is unique among main accounts; a
     # sub-account's only among its parent's. No key holder can take a stranger's email.
     Index(
@@ -128,6 +130,18 @@ api_keys = Table(
     Column("encrypted", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Dashboard sessions: the digest of the cookie's token; ended server-side on logout.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
 did_groups = Table(
@@ -223,6 +237,7 @@ numbers = Table(
     # The expiration date `number.expiring` was last sent for: once per paid period.
     Column("expiring_sent_for", Date, nullable=True),
     Index("ix_numbers_account_id", "account_id", "id"),
+    Index("ix_numbers_provisioned_at", "provisioned_at"),  # the operator's daily chart
     Index("ix_numbers_expiration_date", "expiration_date"),
     Index("ix_numbers_order_id", "order_id"),
     # An account's live numbers, newest first: paging and counting from the index alone.

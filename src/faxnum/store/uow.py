@@ -19,10 +19,12 @@ from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
 from faxnum.store.migrate import schema_is_current
 from faxnum.store.numbers import LedgerQueries, NumberQueries
+from faxnum.store.operator import OperatorQueries
 from faxnum.store.orders import OrderQueries
 from faxnum.store.outbox import OutboxQueries
 from faxnum.store.reservations import ReservationQueries
 from faxnum.store.trunks import TrunkQueries
+from faxnum.store.web_sessions import WebSessionQueries
 from faxnum.store.webhooks import WebhookQueries
 
 
@@ -38,6 +40,8 @@ class _ConnectionUnitOfWork(ABC):
     trunks: TrunkQueries
     webhooks: WebhookQueries
     outbox: OutboxQueries
+    web_sessions: WebSessionQueries
+    operator: OperatorQueries
     _connection: Connection | None = None
     _transaction: RootTransaction | NestedTransaction | None = None
 
@@ -62,6 +66,8 @@ class _ConnectionUnitOfWork(ABC):
         self.trunks = TrunkQueries(connection)
         self.webhooks = WebhookQueries(connection)
         self.outbox = OutboxQueries(connection)
+        self.web_sessions = WebSessionQueries(connection)
+        self.operator = OperatorQueries(connection)
         return self
 
     def __exit__(

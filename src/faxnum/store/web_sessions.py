@@ -1,0 +1,40 @@
+"""Dashboard sessions: each a digest of the cookie's random token, revocable."""
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from faxnum.store.tables import accounts, web_sessions
+
+
+class WebSessionQueries:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def add(self, digest: bytes, account_id: int, now: datetime, expires: datetime) -> None:
+        self._db.execute(
+            insert(web_sessions).values(
+                digest=digest, account_id=account_id, created_at=now, expires_at=expires
+            )
+        )
+
+    def account_of(self, digest: bytes, now: datetime) -> int | None:
+        """The account of a live session: not ended, not expired, account not disabled."""
+        found = self._db.execute(
+            select(web_sessions.c.account_id)
+            .join(accounts, accounts.c.id == web_sessions.c.account_id)
+            .where(
+                web_sessions.c.digest == digest,
+                web_sessions.c.ended_at.is_(None),
+                web_sessions.c.expires_at > now,
+                accounts.c.disabled.is_(False),
+            )
+        ).scalar()
+        return None if found is None else int(found)
+
+    def end(self, digest: bytes, now: datetime) -> None:
+        self._db.execute(
+            update(web_sessions)
+            .where(web_sessions.c.digest == digest, web_sessions.c.ended_at.is_(None))
+            .values(ended_at=now)
+        )

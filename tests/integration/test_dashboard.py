@@ -1,0 +1,189 @@
+"""The dashboard's sessions and forms, through the HTTP app on both stores: CSRF,
+sessions that end server-side, one account's cookie against another's numbers."""
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from faxnum.api.app import create_app
+from faxnum.config import Settings
+from faxnum.services.accounts import account_id_for
+from faxnum.services.billing import credit_account
+from faxnum.services.dashboard import grant_operator
+from faxnum.store.database import Database
+from faxnum.store.tables import numbers, web_sessions
+from tests.dbstate import snapshot
+from tests.factories import add_group
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def browser(settings: Settings) -> Iterator[TestClient]:
+    """A client that keeps cookies and does not follow redirects, over HTTPS."""
+    with TestClient(
+        create_app(settings), base_url="https://testserver", follow_redirects=False
+    ) as test_client:
+        yield test_client
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def sign_up(client: TestClient, email: str) -> None:
+    token = csrf_of(client.get("/dashboard/signup").text)
+    done = client.post(
+        "/dashboard/signup", data={"csrf_token": token, "email": email, "password": PASSWORD}
+    )
+    assert done.status_code == 303, done.text
+
+
+def credit(database: Database, email: str, amount: str) -> None:
+    with database.unit_of_work() as uow:
+        account = account_id_for(uow, email)
+        credit_account(uow, account, Decimal(amount), "top-up", datetime.now(UTC))
+
+
+def live_numbers(database: Database) -> int:
+    with database.write_engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).select_from(numbers).where(numbers.c.released_at.is_(None))
+            ).scalar_one()
+        )
+
+
+def test_the_session_cookie_is_httponly_lax_and_secure_over_https(browser: TestClient) -> None:
+    token = csrf_of(browser.get("/dashboard/signup").text)
+    done = browser.post(
+        "/dashboard/signup",
+        data={"csrf_token": token, "email": "ada@example.com", "password": PASSWORD},
+    )
+    cookie = done.headers["set-cookie"]
+    assert cookie.startswith("faxnum_session=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
+    assert "Path=/dashboard" in cookie
+
+
+def test_pages_need_a_session_and_carry_a_strict_policy(browser: TestClient) -> None:
+    assert browser.get("/dashboard").headers["location"] == "/dashboard/login"
+    assert browser.get("/").headers["location"] == "/dashboard"
+    page = browser.get("/dashboard/login")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and page.headers["cache-control"] == "no-store"
+
+
+def test_a_form_post_without_or_with_a_wrong_csrf_token_changes_nothing(
+    browser: TestClient, database: Database, settings: Settings
+) -> None:
+    group = add_group(database, count=3)
+    sign_up(browser, "ada@example.com")
+    credit(database, "ada@example.com", "50.00")
+    before = snapshot(database.write_engine)
+    with TestClient(
+        create_app(settings), base_url="https://testserver", follow_redirects=False
+    ) as stranger:
+        sign_up(stranger, "eve@example.com")
+        strangers_token = csrf_of(stranger.get("/dashboard").text)
+
+    for data in ({}, {"csrf_token": ""}, {"csrf_token": "forged"}, {"csrf_token": strangers_token}):
+        refused = browser.post(f"/dashboard/groups/{group}/provision", data=data)
+        assert refused.status_code == 403, data
+        assert "nothing was changed" in refused.text
+    refused = browser.post("/dashboard/key/rotate", data={"confirm": "yes"})
+    assert refused.status_code == 403
+
+    after = snapshot(database.write_engine)
+    changed = {t for t in before if before[t] != after[t]}
+    assert changed <= {"accounts", "api_keys", "trunks", "ledger_entries", "web_sessions"}
+    assert live_numbers(database) == 0  # eve's sign-up aside, nothing was provisioned
+
+    token = csrf_of(browser.get("/dashboard").text)
+    done = browser.post(f"/dashboard/groups/{group}/provision", data={"csrf_token": token})
+    assert done.status_code == 303 and live_numbers(database) == 1
+
+
+def test_a_session_cannot_act_on_another_accounts_numbers(
+    browser: TestClient, database: Database, settings: Settings
+) -> None:
+    group = add_group(database, count=3)
+    sign_up(browser, "ada@example.com")
+    credit(database, "ada@example.com", "50.00")
+    token = csrf_of(browser.get("/dashboard").text)
+    browser.post(f"/dashboard/groups/{group}/provision", data={"csrf_token": token})
+    ada_number = re.search(
+        r"/dashboard/numbers/(\d+)/release", browser.get("/dashboard/numbers").text
+    )
+    assert ada_number
+    with TestClient(
+        create_app(settings), base_url="https://testserver", follow_redirects=False
+    ) as eve:
+        sign_up(eve, "eve@example.com")
+        eve_token = csrf_of(eve.get("/dashboard").text)
+        path = f"/dashboard/numbers/{ada_number.group(1)}/release"
+        assert eve.get(path).status_code == 404
+        assert eve.post(path, data={"csrf_token": eve_token}).status_code == 404
+        assert "No numbers yet" in eve.get("/dashboard/numbers").text
+    assert live_numbers(database) == 1
+
+
+def test_a_logged_out_session_is_dead_on_the_server(
+    browser: TestClient, database: Database
+) -> None:
+    sign_up(browser, "ada@example.com")
+    cookie = browser.cookies.get("faxnum_session")
+    assert cookie and browser.get("/dashboard").status_code == 200
+    token = csrf_of(browser.get("/dashboard").text)
+    assert browser.post("/dashboard/logout", data={"csrf_token": token}).status_code == 303
+
+    browser.cookies.set("faxnum_session", cookie, path="/dashboard")  # replayed
+    assert browser.get("/dashboard").headers["location"] == "/dashboard/login"
+    with database.write_engine.connect() as connection:
+        ended = connection.execute(select(web_sessions.c.ended_at)).scalars().all()
+        stored = connection.execute(select(web_sessions.c.digest)).scalars().all()
+    assert all(moment is not None for moment in ended)
+    assert cookie.encode() not in stored  # only a digest of the token is stored
+
+
+def test_the_operator_view_is_for_operator_accounts_only(
+    browser: TestClient, database: Database
+) -> None:
+    sign_up(browser, "ada@example.com")
+    assert browser.get("/dashboard/operator").status_code == 403
+    assert browser.get("/dashboard/operator/groups?country=CAN").status_code == 403
+    with database.unit_of_work() as uow:
+        grant_operator(uow, account_id_for(uow, "ada@example.com"))
+    add_group(database, count=4)
+    page = browser.get("/dashboard/operator")
+    assert page.status_code == 200 and "<svg" in page.text and "CAN" in page.text
+    groups = browser.get("/dashboard/operator/groups?country=CAN")
+    assert groups.status_code == 200 and "<td>4</td>" in groups.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/numbers/abc/release",
+        "/dashboard/numbers/99999999999999999999/release",
+        "/dashboard/find?country=%27%3B--&area=12a",
+        "/dashboard/find?country=CAN&city=%00%00",
+        "/dashboard/search?country=CAN&contains=%3Cscript%3E",
+        "/dashboard/numbers?page=-1",
+        "/dashboard/ledger?page=99999999999999",
+        "/dashboard/operator/groups?country=../../etc",
+    ],
+)
+def test_ugly_input_gets_a_page_never_a_500(browser: TestClient, path: str) -> None:
+    sign_up(browser, "ada@example.com")
+    answer = browser.get(path)
+    assert answer.status_code in (200, 403, 404, 422), answer.text
+    assert "<script>" not in answer.text
