@@ -169,6 +169,23 @@ def test_a_customer_signs_up_buys_searches_orders_releases_rotates_and_logs_out(
     me.open("/dashboard/ledger")
     me.check("ledger")
 
+    # Hold a number, then the pages for what else an account manages.
+    me.open("/dashboard/find?country=CAN")
+    page.locator("form[action$='/reserve'] button").first.click()
+    assert "held for you" in page.inner_text("[role=status]")
+    me.check("reservations")
+    me.open("/dashboard/subaccounts")
+    page.get_by_label("Email").fill("clerk@example.com")
+    page.get_by_role("button", name="Add sub-account").click()
+    assert page.input_value("#secret-value").startswith("fxn_")
+    me.check("subaccount-key")
+    me.open("/dashboard/subaccounts")
+    me.check("subaccounts")
+    me.open("/dashboard/trunks")
+    me.check("trunks")
+    me.open("/dashboard/webhooks")
+    me.check("webhooks")
+
     # Log out: the session is dead on the server, even for a replayed cookie.
     cookie = next(c for c in page.context.cookies() if c["name"] == "faxnum_session")
     page.get_by_role("button", name="Log out").click()

@@ -187,3 +187,99 @@ def test_ugly_input_gets_a_page_never_a_500(browser: TestClient, path: str) -> N
     answer = browser.get(path)
     assert answer.status_code in (200, 403, 404, 422), answer.text
     assert "<script>" not in answer.text
+
+
+def field_value(page: str, field_id: str) -> str:
+    found = re.search(rf'id="{field_id}" type="text" readonly value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def test_sub_accounts_are_created_disabled_and_given_new_keys_from_the_dashboard(
+    browser: TestClient,
+) -> None:
+    sign_up(browser, "ada@example.com")
+    token = csrf_of(browser.get("/dashboard/subaccounts").text)
+    made = browser.post(
+        "/dashboard/subaccounts", data={"csrf_token": token, "email": "clerk@example.com"}
+    )
+    assert made.status_code == 200 and "shown this once" in made.text
+    key = field_value(made.text, "secret-value")
+    assert browser.get("/api/v2/numbers", headers={"X-API-Key": key}).status_code == 200
+
+    listed = browser.get("/dashboard/subaccounts").text
+    sub_id = re.search(r"/dashboard/subaccounts/(\d+)/disabled", listed)
+    assert sub_id and "clerk@example.com" in listed
+    path = f"/dashboard/subaccounts/{sub_id.group(1)}"
+    browser.post(f"{path}/disabled", data={"csrf_token": token, "disabled": "yes"})
+    assert browser.get("/api/v2/numbers", headers={"X-API-Key": key}).status_code == 401
+    browser.post(f"{path}/disabled", data={"csrf_token": token, "disabled": "no"})
+    rotated = browser.post(f"{path}/rotate", data={"csrf_token": token})
+    new_key = field_value(rotated.text, "secret-value")
+    assert browser.get("/api/v2/numbers", headers={"X-API-Key": key}).status_code == 401
+    assert browser.get("/api/v2/numbers", headers={"X-API-Key": new_key}).status_code == 200
+
+
+def test_reserve_then_order_or_cancel_from_the_dashboard(
+    browser: TestClient, database: Database
+) -> None:
+    group = add_group(database, count=3)
+    sign_up(browser, "ada@example.com")
+    credit(database, "ada@example.com", "50.00")
+    token = csrf_of(browser.get("/dashboard").text)
+    for _ in range(2):
+        held = browser.post(
+            f"/dashboard/groups/{group}/reserve", data={"csrf_token": token, "quantity": "1"}
+        )
+        assert held.headers["location"] == "/dashboard/reservations?done=reserved"
+    listed = browser.get("/dashboard/reservations").text
+    first, second = re.findall(r"/dashboard/reservations/(\d+)/order", listed)
+    ordered = browser.post(f"/dashboard/reservations/{first}/order", data={"csrf_token": token})
+    assert ordered.status_code == 303 and live_numbers(database) == 1
+    cancelled = browser.post(f"/dashboard/reservations/{second}/cancel", data={"csrf_token": token})
+    assert cancelled.status_code == 303
+    assert "/order" not in browser.get("/dashboard/reservations").text  # none active
+    refused = browser.post(f"/dashboard/groups/{group}/reserve", data={"quantity": "1"})
+    assert refused.status_code == 403
+
+
+def test_trunks_are_added_with_their_uri_checked(browser: TestClient) -> None:
+    sign_up(browser, "ada@example.com")
+    token = csrf_of(browser.get("/dashboard/trunks").text)
+    bad = browser.post(
+        "/dashboard/trunks", data={"csrf_token": token, "name": "pbx", "uri": "http://x"}
+    )
+    assert bad.status_code == 422
+    good = browser.post(
+        "/dashboard/trunks",
+        data={"csrf_token": token, "name": "pbx", "uri": "sip:fax@pbx.example.com", "t38": "yes"},
+    )
+    assert good.status_code == 303
+    assert "sip:fax@pbx.example.com" in browser.get("/dashboard/trunks").text
+
+
+def test_webhooks_show_their_secret_once_and_refuse_private_addresses(
+    browser: TestClient, database: Database
+) -> None:
+    sign_up(browser, "ada@example.com")
+    token = csrf_of(browser.get("/dashboard/webhooks").text)
+    refused = browser.post(
+        "/dashboard/webhooks",
+        data={"csrf_token": token, "url": "https://169.254.169.254/latest/meta-data"},
+    )
+    assert refused.status_code == 422 and "non-public" in refused.text
+    made = browser.post(
+        "/dashboard/webhooks",
+        data={
+            "csrf_token": token,
+            "url": "https://93.184.215.14/hooks",
+            "events": ["number.provisioned", "number.released"],
+        },
+    )
+    assert made.status_code == 200 and "shown this once" in made.text
+    secret = field_value(made.text, "secret-value")
+    assert secret.startswith("whsec_")
+    listed = browser.get("/dashboard/webhooks").text
+    assert "93.184.215.14" in listed and secret not in listed
+    hook = re.search(r"/dashboard/webhooks/(\d+)/deliveries", listed)
+    assert hook and browser.get(hook.group(0)).status_code == 200

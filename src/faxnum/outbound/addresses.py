@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from faxnum.domain.errors import Invalid
 from faxnum.domain.webhooks import MAX_URL_LENGTH
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -104,3 +105,13 @@ async def _lookup(host: str, port: int) -> list[IPAddress]:
     if not addresses:
         raise UnsafeUrl(f"host {host} does not resolve")
     return addresses
+
+
+async def registration_url(url: str, policy: OutboundPolicy) -> str:
+    """The URL if an endpoint may be registered with it: its form, and every address it
+    resolves to now (refused now rather than at the first delivery)."""
+    try:
+        await resolve_allowed(check_url(url, policy), policy)
+    except UnsafeUrl as unsafe:
+        raise Invalid.field("url", str(unsafe)) from None
+    return url

@@ -118,6 +118,7 @@ NOTICES = {
     "provisioned": "The number is yours: it is listed below and charged to your balance.",
     "ordered": "Your order went through: the numbers are listed below.",
     "released": "The number was released.",
+    "reserved": "The number is held for you: order it before the reservation expires.",
     "rotated": "A new API key replaced the old one, which no longer works.",
     "signed-up": "Welcome! Your account and its API key are ready.",
 }

@@ -37,11 +37,11 @@ from faxnum.services.numbers import list_numbers, number, release
 from faxnum.services.orders import place_order
 from faxnum.services.provisioning import provision
 from faxnum.services.unit_of_work import UnitOfWork
+from faxnum.web import account_pages
 from faxnum.web.chart import bar_chart
+from faxnum.web.forms import Refused, form, paging, path_id, read, write
 from faxnum.web.pages import (
-    CSRF_FIELD,
     SESSION_COOKIE,
-    csrf_ok,
     redirect,
     render,
     set_cookie,
@@ -54,36 +54,14 @@ SEARCH_RESULTS = 50
 DID_STATES = [state.value for state in DidState]
 
 
-async def _read(request: Request, work: Callable[..., T]) -> T:
-    return await state_of(request).database.read(cast(Callable[[UnitOfWork], T], work))
-
-
-async def _write(request: Request, work: Callable[..., T]) -> T:
-    return await state_of(request).database.write(cast(Callable[[UnitOfWork], T], work))
-
-
 async def _viewer(request: Request) -> Viewer | None:
     state = state_of(request)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    return await _read(
+    return await read(
         request, partial(viewer_of, cipher=state.cipher, token=token, now=state.clock())
     )
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    """The posted fields; 403 unless the CSRF token is this browser's."""
-    form = await request.form()
-    fields: dict[str, Any] = {key: form.getlist(key) for key in form}
-    token = (fields.get(CSRF_FIELD) or [None])[0]
-    if not csrf_ok(request, token):
-        raise _Refused
-    return {key: values if key == "numbers" else values[0] for key, values in fields.items()}
-
-
-class _Refused(Exception):
-    """A form post without this browser's CSRF token."""
 
 
 Handler = Callable[[Request, Viewer], Awaitable[Response]]
@@ -98,7 +76,7 @@ def _signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return redirect(LOGIN)
         try:
             return await handler(request, viewer)
-        except _Refused:
+        except Refused:
             return _refused(request, viewer)
 
     return page
@@ -116,12 +94,6 @@ def _refused(request: Request, viewer: Viewer | None) -> Response:
     )
 
 
-def _paging(request: Request) -> PageRequest:
-    raw = request.query_params.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 10 else 1
-    return PageRequest(page=max(1, page))
-
-
 @router.get("/")
 async def root() -> Response:
     return redirect("/dashboard")
@@ -136,8 +108,8 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     await count_anonymous_request(request)
     try:
-        fields = await _form(request)
-    except _Refused:
+        fields = await form(request)
+    except Refused:
         return _refused(request, None)
     state = state_of(request)
     email = fields.get("email")
@@ -145,7 +117,7 @@ async def login(request: Request) -> Response:
         api_key = await with_password_work(
             partial(log_in, state.database.reader, state.cipher, email, fields.get("password"))
         )
-        caller = await _read(request, partial(authenticate, api_key=api_key))
+        caller = await read(request, partial(authenticate, api_key=api_key))
     except DomainError as problem:
         return render(
             request, "credentials.html", "Log in", None, status_code=problem_status(problem),
@@ -165,8 +137,8 @@ async def signup_page(request: Request) -> Response:
 async def signup(request: Request) -> Response:
     await count_anonymous_request(request)
     try:
-        fields = await _form(request)
-    except _Refused:
+        fields = await form(request)
+    except Refused:
         return _refused(request, None)
     state = state_of(request)
     email = fields.get("email")
@@ -174,7 +146,7 @@ async def signup(request: Request) -> Response:
         registration = await with_password_work(
             partial(prepare_registration, email, fields.get("password"), True)
         )
-        created = await _write(
+        created = await write(
             request,
             partial(
                 register,
@@ -195,7 +167,7 @@ async def signup(request: Request) -> Response:
 async def _start(request: Request, account_id: int, to: str) -> Response:
     """A new session for the account (any earlier cookie's session is left to expire)."""
     state = state_of(request)
-    token = await _write(request, partial(start_session, account_id=account_id, now=state.clock()))
+    token = await write(request, partial(start_session, account_id=account_id, now=state.clock()))
     response = redirect(to)
     set_cookie(request, response, SESSION_COOKIE, token)
     return response
@@ -205,12 +177,12 @@ async def _start(request: Request, account_id: int, to: str) -> Response:
 async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     try:
-        await _form(request)
-    except _Refused:
+        await form(request)
+    except Refused:
         return _refused(request, None)
     if token:
         now = state_of(request).clock()
-        await _write(request, partial(end_session, token=token, now=now))
+        await write(request, partial(end_session, token=token, now=now))
     response = redirect(LOGIN)
     response.delete_cookie(SESSION_COOKIE, path="/dashboard")
     return response
@@ -218,8 +190,8 @@ async def logout(request: Request) -> Response:
 
 async def _account(request: Request, viewer: Viewer) -> Response:
     caller = viewer.caller
-    money = await _read(request, partial(balance, caller=caller))
-    entries = await _read(request, partial(ledger_page, caller=caller, wanted=PageRequest(10, 1)))
+    money = await read(request, partial(balance, caller=caller))
+    entries = await read(request, partial(ledger_page, caller=caller, wanted=PageRequest(10, 1)))
     key = viewer.api_key
     return render(
         request, "account.html", "Your account", viewer, email=viewer.email,
@@ -229,7 +201,7 @@ async def _account(request: Request, viewer: Viewer) -> Response:
 
 
 async def _rotate(request: Request, viewer: Viewer) -> Response:
-    fields = await _form(request)
+    fields = await form(request)
     if fields.get("confirm") != "yes":
         return render(
             request, "message.html", "Key not rotated", viewer, status_code=422,
@@ -237,7 +209,7 @@ async def _rotate(request: Request, viewer: Viewer) -> Response:
         )  # fmt: skip
     await count_account_change(request, viewer.caller)
     state = state_of(request)
-    await _write(
+    await write(
         request,
         partial(
             rotate_account_key,
@@ -251,28 +223,19 @@ async def _rotate(request: Request, viewer: Viewer) -> Response:
 
 
 async def _ledger(request: Request, viewer: Viewer) -> Response:
-    page = await _read(request, partial(ledger_page, caller=viewer.caller, wanted=_paging(request)))
+    page = await read(request, partial(ledger_page, caller=viewer.caller, wanted=paging(request)))
     return render(request, "ledger.html", "Ledger", viewer, page=page)
 
 
 async def _numbers(request: Request, viewer: Viewer) -> Response:
-    page = await _read(
-        request, partial(list_numbers, caller=viewer.caller, wanted=_paging(request))
-    )
+    page = await read(request, partial(list_numbers, caller=viewer.caller, wanted=paging(request)))
     return render(request, "numbers.html", "Your numbers", viewer, page=page)
-
-
-def _number_id(request: Request) -> int:
-    raw = str(request.path_params["number_id"])
-    if not raw.isdigit() or len(raw) > 9:
-        raise NotFound("Number not found.")
-    return int(raw)
 
 
 async def _release_page(request: Request, viewer: Viewer) -> Response:
     try:
-        found = await _read(
-            request, partial(number, caller=viewer.caller, number_id=_number_id(request))
+        found = await read(
+            request, partial(number, caller=viewer.caller, number_id=path_id(request, "number_id"))
         )
     except DomainError as problem:
         return _problem(request, viewer, "Number not found", problem)
@@ -280,11 +243,11 @@ async def _release_page(request: Request, viewer: Viewer) -> Response:
 
 
 async def _release(request: Request, viewer: Viewer) -> Response:
-    await _form(request)
+    await form(request)
     now = state_of(request).clock()
     try:
-        number_id = _number_id(request)
-        await _write(request, partial(release, caller=viewer.caller, number_id=number_id, now=now))
+        number_id = path_id(request, "number_id")
+        await write(request, partial(release, caller=viewer.caller, number_id=number_id, now=now))
     except DomainError as problem:
         return _problem(request, viewer, "Not released", problem)
     return redirect("/dashboard/numbers?done=released")
@@ -292,7 +255,7 @@ async def _release(request: Request, viewer: Viewer) -> Response:
 
 async def _find(request: Request, viewer: Viewer) -> Response:
     query = request.query_params
-    countries = await _read(request, list_countries)
+    countries = await read(request, list_countries)
     country = query.get("country", "").upper()[:3] or None
     chosen: dict[str, Any] = {
         "country": country,
@@ -304,7 +267,7 @@ async def _find(request: Request, viewer: Viewer) -> Response:
     error = None
     if country:
         try:
-            states = await _read(request, lambda uow: uow.catalogue.states(country))
+            states = await read(request, lambda uow: uow.catalogue.states(country))
             state_raw = query.get("state", "")
             state_id = int(state_raw) if state_raw.isdigit() and len(state_raw) < 10 else None
             chosen["state"] = state_id
@@ -330,13 +293,13 @@ async def _find(request: Request, viewer: Viewer) -> Response:
 
 
 async def _provision(request: Request, viewer: Viewer) -> Response:
-    await _form(request)
+    await form(request)
     raw = str(request.path_params["group_id"])
     now = state_of(request).clock()
     try:
         if not raw.isdigit() or len(raw) > 9:
             raise NotFound("DID group not found.")
-        await _write(request, partial(provision, caller=viewer.caller, group_id=int(raw), now=now))
+        await write(request, partial(provision, caller=viewer.caller, group_id=int(raw), now=now))
     except DomainError as problem:
         return _problem(request, viewer, "Not provisioned", problem)
     return redirect("/dashboard/numbers?done=provisioned")
@@ -344,7 +307,7 @@ async def _provision(request: Request, viewer: Viewer) -> Response:
 
 async def _search(request: Request, viewer: Viewer) -> Response:
     query = request.query_params
-    countries = await _read(request, list_countries)
+    countries = await read(request, list_countries)
     country = query.get("country", "").upper()[:3] or None
     contains = (query.get("contains") or "").strip()[:20] or None
     found = None
@@ -366,14 +329,14 @@ async def _search(request: Request, viewer: Viewer) -> Response:
 
 
 async def _order(request: Request, viewer: Viewer) -> Response:
-    fields = await _form(request)
+    fields = await form(request)
     chosen = fields.get("numbers") or []
     now = state_of(request).clock()
     try:
         if not chosen:
             raise Invalid.field("numbers", "choose at least one number")
         wanted = NumbersWanted(tuple(str(n)[:20] for n in chosen))
-        await _write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
+        await write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
     except DomainError as problem:
         return _problem(request, viewer, "Not ordered", problem)
     return redirect("/dashboard/numbers?done=ordered")
@@ -410,11 +373,11 @@ async def _operator_groups(request: Request, viewer: Viewer) -> Response:
     if not viewer.operator:
         return _not_operator(request, viewer)
     country = request.query_params.get("country", "").upper()[:3]
-    paging = _paging(request)
+    wanted = paging(request)
     try:
-        page = await _read(
+        page = await read(
             request,
-            partial(operator_groups, viewer=viewer, country_code=country, wanted=paging),
+            partial(operator_groups, viewer=viewer, country_code=country, wanted=wanted),
         )
     except DomainError as problem:
         return _problem(request, viewer, "Operators only", problem)
@@ -449,5 +412,6 @@ for path, method, handler in [
     ("/dashboard/order", "POST", _order),
     ("/dashboard/operator", "GET", _operator),
     ("/dashboard/operator/groups", "GET", _operator_groups),
+    *account_pages.PAGES,
 ]:
     router.add_api_route(path, _signed_in(handler), methods=[method])

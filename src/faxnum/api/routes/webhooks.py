@@ -11,7 +11,7 @@ from faxnum.api.body import body_schema, model_body
 from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
-from faxnum.api.state import AppState, state_of
+from faxnum.api.state import state_of
 from faxnum.api.webhook_schemas import (
     AttemptData,
     DeliveriesResponse,
@@ -30,9 +30,8 @@ from faxnum.api.webhook_schemas import (
     WebhooksResponse,
     WebhookWithSecret,
 )
-from faxnum.domain.errors import Invalid
 from faxnum.domain.webhooks import Webhook, WebhookChanges, parse_event_types
-from faxnum.outbound.addresses import UnsafeUrl, check_url, resolve_allowed
+from faxnum.outbound.addresses import registration_url
 from faxnum.services.webhooks import (
     add_webhook,
     change_notification_settings,
@@ -52,16 +51,6 @@ router = APIRouter(tags=["webhooks"])
 WebhookIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
 DeliveryIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
 URL_REFUSED = {422: "Invalid parameters, or a URL that is not https or not public (`errors.url`)"}
-
-
-async def _safe_url(state: AppState, url: str) -> str:
-    """Refused now rather than at the first delivery: the form, and where it resolves."""
-    policy = state.settings.outbound_policy
-    try:
-        await resolve_allowed(check_url(url, policy), policy)
-    except UnsafeUrl as unsafe:
-        raise Invalid.field("url", str(unsafe)) from None
-    return url
 
 
 def _with_secret(found: Webhook, secret: str) -> WebhookSecretResponse:
@@ -106,7 +95,7 @@ async def create_webhook(request: Request, caller: CurrentCaller) -> Response:
     body = await model_body(request, WebhookCreate)
     state = state_of(request)
     events = parse_event_types(body.events)
-    url = await _safe_url(state, body.url)
+    url = await registration_url(body.url, state.settings.outbound_policy)
     created, secret = await state.database.write(
         partial(
             add_webhook,
@@ -150,8 +139,9 @@ async def patch_webhook(
     body = await model_body(request, WebhookPatch)
     state = state_of(request)
     all_events = "events" in body.model_fields_set and not body.events
+    policy = state.settings.outbound_policy
     changes = WebhookChanges(
-        url=None if body.url is None else await _safe_url(state, body.url),
+        url=None if body.url is None else await registration_url(body.url, policy),
         events=parse_event_types(body.events),
         all_events=all_events,
         enabled=body.enabled,

@@ -1,0 +1,282 @@
+"""Dashboard pages for what an account manages beside its numbers: sub-accounts,
+trunks, webhooks and reservations. Same services as the API, same rules."""
+
+from functools import partial
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from faxnum.api.auth import count_account_change
+from faxnum.api.errors import status_of
+from faxnum.api.state import state_of
+from faxnum.domain.errors import DomainError, Invalid
+from faxnum.domain.orders import QuantityWanted, ReservationWanted
+from faxnum.domain.reservations import DEFAULT_TTL_SECONDS
+from faxnum.domain.webhooks import SUBSCRIBABLE, parse_event_types
+from faxnum.outbound.addresses import registration_url
+from faxnum.security.passwords import with_password_work
+from faxnum.services.accounts import prepare_registration
+from faxnum.services.dashboard import Viewer
+from faxnum.services.orders import place_order
+from faxnum.services.reservations import cancel, reservations_page, reserve
+from faxnum.services.subaccounts import (
+    create_subaccount,
+    list_subaccounts,
+    rotate_subaccount_key,
+    set_subaccount_disabled,
+)
+from faxnum.services.trunks import add_trunk, trunks_page
+from faxnum.services.webhooks import (
+    add_webhook,
+    deliveries_page,
+    redeliver,
+    webhook,
+    webhooks_page,
+)
+from faxnum.web.forms import form, paging, path_id, read, write
+from faxnum.web.pages import redirect, render
+
+
+def _problem(request: Request, viewer: Viewer, title: str, problem: DomainError) -> Response:
+    return render(
+        request, "message.html", title, viewer, status_code=status_of(problem),
+        error=problem.message,
+    )  # fmt: skip
+
+
+# Sub-accounts
+
+
+async def subaccounts(request: Request, viewer: Viewer) -> Response:
+    page = await read(
+        request, partial(list_subaccounts, caller=viewer.caller, wanted=paging(request))
+    )
+    return render(request, "subaccounts.html", "Sub-accounts", viewer, page=page)
+
+
+async def create_sub(request: Request, viewer: Viewer) -> Response:
+    fields = await form(request)
+    await count_account_change(request, viewer.caller)
+    state = state_of(request)
+    try:
+        registration = await with_password_work(
+            partial(prepare_registration, fields.get("email"), fields.get("password"), False)
+        )
+        created = await write(
+            request,
+            partial(
+                create_subaccount,
+                cipher=state.cipher,
+                caller=viewer.caller,
+                registration=registration,
+                now=state.clock(),
+                most=state.settings.max_subaccounts,
+            ),
+        )
+    except DomainError as problem:
+        return _problem(request, viewer, "Sub-account not created", problem)
+    return render(
+        request, "key_once.html", "Sub-account created", viewer,
+        what=f"sub-account {registration.email}", api_key=created.api_key,
+    )  # fmt: skip
+
+
+async def toggle_sub(request: Request, viewer: Viewer) -> Response:
+    fields = await form(request)
+    disabled = fields.get("disabled") == "yes"
+    try:
+        sub_id = path_id(request, "subaccount_id")
+        await write(
+            request,
+            partial(
+                set_subaccount_disabled, caller=viewer.caller, subaccount_id=sub_id,
+                disabled=disabled,
+            ),
+        )  # fmt: skip
+    except DomainError as problem:
+        return _problem(request, viewer, "Sub-account not changed", problem)
+    return redirect("/dashboard/subaccounts")
+
+
+async def rotate_sub(request: Request, viewer: Viewer) -> Response:
+    await form(request)
+    await count_account_change(request, viewer.caller)
+    state = state_of(request)
+    try:
+        sub_id = path_id(request, "subaccount_id")
+        new_key = await write(
+            request,
+            partial(
+                rotate_subaccount_key, cipher=state.cipher, caller=viewer.caller,
+                subaccount_id=sub_id, now=state.clock(),
+            ),
+        )  # fmt: skip
+    except DomainError as problem:
+        return _problem(request, viewer, "Key not rotated", problem)
+    return render(
+        request, "key_once.html", "Sub-account key rotated", viewer,
+        what=f"sub-account {sub_id}", api_key=new_key,
+    )  # fmt: skip
+
+
+# Trunks
+
+
+async def trunks(request: Request, viewer: Viewer) -> Response:
+    page = await read(request, partial(trunks_page, caller=viewer.caller, wanted=paging(request)))
+    return render(request, "trunks.html", "Trunks", viewer, page=page)
+
+
+async def create_trunk(request: Request, viewer: Viewer) -> Response:
+    fields = await form(request)
+    try:
+        await write(
+            request,
+            partial(
+                add_trunk, caller=viewer.caller, name=str(fields.get("name") or ""),
+                uri=str(fields.get("uri") or ""), t38=fields.get("t38") == "yes",
+                is_default=fields.get("default") == "yes",
+            ),
+        )  # fmt: skip
+    except DomainError as problem:
+        return _problem(request, viewer, "Trunk not added", problem)
+    return redirect("/dashboard/trunks")
+
+
+# Webhooks
+
+
+async def webhooks(request: Request, viewer: Viewer) -> Response:
+    page = await read(request, partial(webhooks_page, caller=viewer.caller, wanted=paging(request)))
+    return render(
+        request, "webhooks.html", "Webhooks", viewer, page=page,
+        event_types=[e.value for e in SUBSCRIBABLE],
+    )  # fmt: skip
+
+
+async def create_webhook(request: Request, viewer: Viewer) -> Response:
+    fields = await form(request)
+    state = state_of(request)
+    try:
+        events = parse_event_types([str(e) for e in fields.get("events", [])] or None)
+        url = await registration_url(str(fields.get("url") or ""), state.settings.outbound_policy)
+        created, secret = await write(
+            request,
+            partial(
+                add_webhook, caller=viewer.caller, url=url, events=events,
+                cipher=state.cipher, now=state.clock(),
+            ),
+        )  # fmt: skip
+    except DomainError as problem:
+        return _problem(request, viewer, "Webhook not added", problem)
+    return render(
+        request, "key_once.html", "Webhook added", viewer,
+        what=f"webhook {created.id} ({created.url}); its signing secret",
+        api_key=secret,
+    )  # fmt: skip
+
+
+async def deliveries(request: Request, viewer: Viewer) -> Response:
+    try:
+        hook_id = path_id(request, "webhook_id")
+        hook = await read(request, partial(webhook, caller=viewer.caller, webhook_id=hook_id))
+        page = await read(
+            request,
+            partial(
+                deliveries_page, caller=viewer.caller, webhook_id=hook_id, wanted=paging(request)
+            ),
+        )
+    except DomainError as problem:
+        return _problem(request, viewer, "Webhook not found", problem)
+    return render(
+        request, "deliveries.html", f"Deliveries to {hook.url}", viewer, hook=hook, page=page
+    )
+
+
+async def send_again(request: Request, viewer: Viewer) -> Response:
+    await form(request)
+    now = state_of(request).clock()
+    try:
+        hook_id, delivery_id = path_id(request, "webhook_id"), path_id(request, "delivery_id")
+        await write(
+            request,
+            partial(
+                redeliver, caller=viewer.caller, webhook_id=hook_id, delivery_id=delivery_id,
+                now=now,
+            ),
+        )  # fmt: skip
+    except DomainError as problem:
+        return _problem(request, viewer, "Not sent again", problem)
+    return redirect(f"/dashboard/webhooks/{hook_id}/deliveries")
+
+
+# Reservations
+
+
+async def reservations(request: Request, viewer: Viewer) -> Response:
+    page = await read(
+        request, partial(reservations_page, caller=viewer.caller, wanted=paging(request))
+    )
+    now = state_of(request).clock()
+    return render(request, "reservations.html", "Reservations", viewer, page=page, now=now)
+
+
+async def reserve_from_group(request: Request, viewer: Viewer) -> Response:
+    fields = await form(request)
+    state = state_of(request)
+    raw = str(fields.get("quantity") or "1")
+    try:
+        group_id = path_id(request, "group_id")
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise Invalid.field("quantity", "must be a whole number from 1 to 100")
+        await write(
+            request,
+            partial(
+                reserve, caller=viewer.caller, wanted=QuantityWanted(group_id, int(raw)),
+                ttl_seconds=DEFAULT_TTL_SECONDS, max_reserved=state.settings.max_reserved,
+                now=state.clock(),
+            ),
+        )  # fmt: skip
+    except DomainError as problem:
+        return _problem(request, viewer, "Not reserved", problem)
+    return redirect("/dashboard/reservations?done=reserved")
+
+
+async def order_reservation(request: Request, viewer: Viewer) -> Response:
+    await form(request)
+    now = state_of(request).clock()
+    try:
+        wanted = ReservationWanted(path_id(request, "reservation_id"))
+        await write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
+    except DomainError as problem:
+        return _problem(request, viewer, "Not ordered", problem)
+    return redirect("/dashboard/numbers?done=ordered")
+
+
+async def cancel_reservation(request: Request, viewer: Viewer) -> Response:
+    await form(request)
+    now = state_of(request).clock()
+    try:
+        held = path_id(request, "reservation_id")
+        await write(request, partial(cancel, caller=viewer.caller, reservation_id=held, now=now))
+    except DomainError as problem:
+        return _problem(request, viewer, "Not cancelled", problem)
+    return redirect("/dashboard/reservations")
+
+
+PAGES = [
+    ("/dashboard/subaccounts", "GET", subaccounts),
+    ("/dashboard/subaccounts", "POST", create_sub),
+    ("/dashboard/subaccounts/{subaccount_id}/disabled", "POST", toggle_sub),
+    ("/dashboard/subaccounts/{subaccount_id}/rotate", "POST", rotate_sub),
+    ("/dashboard/trunks", "GET", trunks),
+    ("/dashboard/trunks", "POST", create_trunk),
+    ("/dashboard/webhooks", "GET", webhooks),
+    ("/dashboard/webhooks", "POST", create_webhook),
+    ("/dashboard/webhooks/{webhook_id}/deliveries", "GET", deliveries),
+    ("/dashboard/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", "POST", send_again),
+    ("/dashboard/reservations", "GET", reservations),
+    ("/dashboard/groups/{group_id}/reserve", "POST", reserve_from_group),
+    ("/dashboard/reservations/{reservation_id}/order", "POST", order_reservation),
+    ("/dashboard/reservations/{reservation_id}/cancel", "POST", cancel_reservation),
+]

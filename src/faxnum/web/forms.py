@@ -1,0 +1,53 @@
+"""What every dashboard handler needs from a request: its form (CSRF-checked), page
+number and path ids, and the database's read and write paths."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from fastapi import Request
+
+from faxnum.api.state import state_of
+from faxnum.domain.errors import NotFound
+from faxnum.domain.pagination import PageRequest
+from faxnum.services.unit_of_work import UnitOfWork
+from faxnum.web.pages import CSRF_FIELD, csrf_ok
+
+T = TypeVar("T")
+LISTED_FIELDS = {"numbers", "events"}  # fields a form may repeat
+
+
+class Refused(Exception):
+    """A form post without this browser's CSRF token: nothing is done."""
+
+
+async def form(request: Request) -> dict[str, Any]:
+    """The posted fields (lists for LISTED_FIELDS); Refused unless the CSRF token is
+    this browser's."""
+    posted = await request.form()
+    fields: dict[str, Any] = {key: posted.getlist(key) for key in posted}
+    token = (fields.get(CSRF_FIELD) or [None])[0]
+    if not csrf_ok(request, token):
+        raise Refused
+    return {key: v if key in LISTED_FIELDS else v[0] for key, v in fields.items()}
+
+
+def paging(request: Request) -> PageRequest:
+    raw = request.query_params.get("page", "1")
+    page = int(raw) if raw.isdigit() and len(raw) < 10 else 1
+    return PageRequest(page=max(1, page))
+
+
+def path_id(request: Request, name: str) -> int:
+    raw = str(request.path_params[name])
+    if not raw.isdigit() or len(raw) > 9:
+        raise NotFound("Not found.")
+    return int(raw)
+
+
+async def read(request: Request, work: Callable[..., T]) -> T:
+    """A use case written for the dashboard's unit of work, which the store's is."""
+    return await state_of(request).database.read(cast(Callable[[UnitOfWork], T], work))
+
+
+async def write(request: Request, work: Callable[..., T]) -> T:
+    return await state_of(request).database.write(cast(Callable[[UnitOfWork], T], work))
