@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/faxnum serve --demo
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
