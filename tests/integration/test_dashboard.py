@@ -283,3 +283,13 @@ def test_webhooks_show_their_secret_once_and_refuse_private_addresses(
     assert "93.184.215.14" in listed and secret not in listed
     hook = re.search(r"/dashboard/webhooks/(\d+)/deliveries", listed)
     assert hook and browser.get(hook.group(0)).status_code == 200
+
+
+def test_dashboard_pages_spend_the_accounts_request_budget(settings: Settings) -> None:
+    limited = settings.model_copy(update={"rate_limit": "3/minute"})
+    with TestClient(
+        create_app(limited), base_url="https://testserver", follow_redirects=False
+    ) as client:
+        sign_up(client, "ada@example.com")
+        answers = [client.get("/dashboard/numbers").status_code for _ in range(5)]
+    assert answers[:3] == [200, 200, 200] and answers[-1] == 403, answers  # as the API says it

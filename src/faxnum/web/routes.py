@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from faxnum.api.auth import count_account_change, count_anonymous_request
+from faxnum.api.auth import count_account_change, count_anonymous_request, count_request
 from faxnum.api.errors import status_of
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import AvailableNumberFilter, CityPattern, DidGroupFilter
@@ -74,6 +74,8 @@ def _signed_in(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         viewer = await _viewer(request)
         if viewer is None:
             return redirect(LOGIN)
+        # The account tree's request budget, as for its API calls: same rules.
+        await count_request(request, state_of(request).limiter, f"account:{viewer.caller.payer_id}")
         try:
             return await handler(request, viewer)
         except Refused:
