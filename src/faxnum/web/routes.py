@@ -167,8 +167,11 @@ async def signup(request: Request) -> Response:
 
 
 async def _start(request: Request, account_id: int, to: str) -> Response:
-    """A new session for the account (any earlier cookie's session is left to expire)."""
+    """A new session for the account; the session this browser had before ends."""
     state = state_of(request)
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        await write(request, partial(end_session, token=earlier, now=state.clock()))
     token = await write(request, partial(start_session, account_id=account_id, now=state.clock()))
     response = redirect(to)
     set_cookie(request, response, SESSION_COOKIE, token)
