@@ -7,7 +7,6 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from faxnum.api.auth import count_account_change
-from faxnum.api.errors import status_of
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError, Invalid
 from faxnum.domain.orders import QuantityWanted, ReservationWanted
@@ -34,15 +33,7 @@ from faxnum.services.webhooks import (
     webhooks_page,
 )
 from faxnum.web.forms import form, paging, path_id, read, write
-from faxnum.web.pages import redirect, render
-
-
-def _problem(request: Request, viewer: Viewer, title: str, problem: DomainError) -> Response:
-    return render(
-        request, "message.html", title, viewer, status_code=status_of(problem),
-        error=problem.message,
-    )  # fmt: skip
-
+from faxnum.web.pages import problem_page, redirect, render
 
 # Sub-accounts
 
@@ -74,7 +65,7 @@ async def create_sub(request: Request, viewer: Viewer) -> Response:
             ),
         )
     except DomainError as problem:
-        return _problem(request, viewer, "Sub-account not created", problem)
+        return problem_page(request, viewer, "Sub-account not created", problem)
     return render(
         request, "key_once.html", "Sub-account created", viewer,
         what=f"sub-account {registration.email}", api_key=created.api_key,
@@ -94,7 +85,7 @@ async def toggle_sub(request: Request, viewer: Viewer) -> Response:
             ),
         )  # fmt: skip
     except DomainError as problem:
-        return _problem(request, viewer, "Sub-account not changed", problem)
+        return problem_page(request, viewer, "Sub-account not changed", problem)
     return redirect("/dashboard/subaccounts")
 
 
@@ -112,7 +103,7 @@ async def rotate_sub(request: Request, viewer: Viewer) -> Response:
             ),
         )  # fmt: skip
     except DomainError as problem:
-        return _problem(request, viewer, "Key not rotated", problem)
+        return problem_page(request, viewer, "Key not rotated", problem)
     return render(
         request, "key_once.html", "Sub-account key rotated", viewer,
         what=f"sub-account {sub_id}", api_key=new_key,
@@ -139,7 +130,7 @@ async def create_trunk(request: Request, viewer: Viewer) -> Response:
             ),
         )  # fmt: skip
     except DomainError as problem:
-        return _problem(request, viewer, "Trunk not added", problem)
+        return problem_page(request, viewer, "Trunk not added", problem)
     return redirect("/dashboard/trunks")
 
 
@@ -168,7 +159,7 @@ async def create_webhook(request: Request, viewer: Viewer) -> Response:
             ),
         )  # fmt: skip
     except DomainError as problem:
-        return _problem(request, viewer, "Webhook not added", problem)
+        return problem_page(request, viewer, "Webhook not added", problem)
     return render(
         request, "key_once.html", "Webhook added", viewer,
         what=f"webhook {created.id} ({created.url}); its signing secret",
@@ -187,7 +178,7 @@ async def deliveries(request: Request, viewer: Viewer) -> Response:
             ),
         )
     except DomainError as problem:
-        return _problem(request, viewer, "Webhook not found", problem)
+        return problem_page(request, viewer, "Webhook not found", problem)
     return render(
         request, "deliveries.html", f"Deliveries to {hook.url}", viewer, hook=hook, page=page
     )
@@ -206,7 +197,7 @@ async def send_again(request: Request, viewer: Viewer) -> Response:
             ),
         )  # fmt: skip
     except DomainError as problem:
-        return _problem(request, viewer, "Not sent again", problem)
+        return problem_page(request, viewer, "Not sent again", problem)
     return redirect(f"/dashboard/webhooks/{hook_id}/deliveries")
 
 
@@ -238,7 +229,7 @@ async def reserve_from_group(request: Request, viewer: Viewer) -> Response:
             ),
         )  # fmt: skip
     except DomainError as problem:
-        return _problem(request, viewer, "Not reserved", problem)
+        return problem_page(request, viewer, "Not reserved", problem)
     return redirect("/dashboard/reservations?done=reserved")
 
 
@@ -249,7 +240,7 @@ async def order_reservation(request: Request, viewer: Viewer) -> Response:
         wanted = ReservationWanted(path_id(request, "reservation_id"))
         await write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
     except DomainError as problem:
-        return _problem(request, viewer, "Not ordered", problem)
+        return problem_page(request, viewer, "Not ordered", problem)
     return redirect("/dashboard/numbers?done=ordered")
 
 
@@ -260,7 +251,7 @@ async def cancel_reservation(request: Request, viewer: Viewer) -> Response:
         held = path_id(request, "reservation_id")
         await write(request, partial(cancel, caller=viewer.caller, reservation_id=held, now=now))
     except DomainError as problem:
-        return _problem(request, viewer, "Not cancelled", problem)
+        return problem_page(request, viewer, "Not cancelled", problem)
     return redirect("/dashboard/reservations")
 
 

@@ -12,7 +12,9 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from faxnum import __version__
+from faxnum.api.errors import status_of
 from faxnum.api.state import state_of
+from faxnum.domain.errors import DomainError
 from faxnum.services.dashboard import SESSION_LIFETIME, Viewer, session_digest
 
 HERE = Path(__file__).parent
@@ -107,6 +109,16 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+
+
+def problem_page(
+    request: Request, viewer: Viewer | None, title: str, problem: DomainError
+) -> Response:
+    """A refusal as a page, with the status the API gives the same refusal."""
+    return render(
+        request, "message.html", title, viewer, status_code=status_of(problem),
+        error=problem.message,
+    )  # fmt: skip
 
 
 def redirect(to: str) -> RedirectResponse:

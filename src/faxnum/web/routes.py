@@ -6,7 +6,7 @@ nothing and gets 403. Pages that need a session redirect to the login page.
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,7 +15,7 @@ from faxnum.api.auth import count_account_change, count_anonymous_request, count
 from faxnum.api.errors import status_of
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import AvailableNumberFilter, CityPattern, DidGroupFilter
-from faxnum.domain.errors import DomainError, Invalid, NotFound
+from faxnum.domain.errors import DomainError, Invalid
 from faxnum.domain.number_patterns import Anchor, NumberPattern
 from faxnum.domain.numbers import DidState
 from faxnum.domain.orders import NumbersWanted
@@ -40,15 +40,9 @@ from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.web import account_pages
 from faxnum.web.chart import bar_chart
 from faxnum.web.forms import Refused, form, paging, path_id, read, write
-from faxnum.web.pages import (
-    SESSION_COOKIE,
-    redirect,
-    render,
-    set_cookie,
-)
+from faxnum.web.pages import SESSION_COOKIE, problem_page, redirect, render, set_cookie
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
 LOGIN = "/dashboard/login"
 SEARCH_RESULTS = 50
 DID_STATES = [state.value for state in DidState]
@@ -122,7 +116,7 @@ async def login(request: Request) -> Response:
         caller = await read(request, partial(authenticate, api_key=api_key))
     except DomainError as problem:
         return render(
-            request, "credentials.html", "Log in", None, status_code=problem_status(problem),
+            request, "credentials.html", "Log in", None, status_code=status_of(problem),
             action=LOGIN, signing_up=False, email=email, error=problem.message,
         )  # fmt: skip
     return await _start(request, caller.account_id, "/dashboard")
@@ -160,7 +154,7 @@ async def signup(request: Request) -> Response:
         )
     except DomainError as problem:
         return render(
-            request, "credentials.html", "Sign up", None, status_code=problem_status(problem),
+            request, "credentials.html", "Sign up", None, status_code=status_of(problem),
             action="/dashboard/signup", signing_up=True, email=email, error=problem.message,
         )  # fmt: skip
     return await _start(request, created.account_id, "/dashboard?done=signed-up")
@@ -243,7 +237,7 @@ async def _release_page(request: Request, viewer: Viewer) -> Response:
             request, partial(number, caller=viewer.caller, number_id=path_id(request, "number_id"))
         )
     except DomainError as problem:
-        return _problem(request, viewer, "Number not found", problem)
+        return problem_page(request, viewer, "Number not found", problem)
     return render(request, "release.html", "Release a number", viewer, number=found)
 
 
@@ -254,7 +248,7 @@ async def _release(request: Request, viewer: Viewer) -> Response:
         number_id = path_id(request, "number_id")
         await write(request, partial(release, caller=viewer.caller, number_id=number_id, now=now))
     except DomainError as problem:
-        return _problem(request, viewer, "Not released", problem)
+        return problem_page(request, viewer, "Not released", problem)
     return redirect("/dashboard/numbers?done=released")
 
 
@@ -299,14 +293,12 @@ async def _find(request: Request, viewer: Viewer) -> Response:
 
 async def _provision(request: Request, viewer: Viewer) -> Response:
     await form(request)
-    raw = str(request.path_params["group_id"])
     now = state_of(request).clock()
     try:
-        if not raw.isdigit() or len(raw) > 9:
-            raise NotFound("DID group not found.")
-        await write(request, partial(provision, caller=viewer.caller, group_id=int(raw), now=now))
+        group_id = path_id(request, "group_id")
+        await write(request, partial(provision, caller=viewer.caller, group_id=group_id, now=now))
     except DomainError as problem:
-        return _problem(request, viewer, "Not provisioned", problem)
+        return problem_page(request, viewer, "Not provisioned", problem)
     return redirect("/dashboard/numbers?done=provisioned")
 
 
@@ -343,7 +335,7 @@ async def _order(request: Request, viewer: Viewer) -> Response:
         wanted = NumbersWanted(tuple(str(n)[:20] for n in chosen))
         await write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
     except DomainError as problem:
-        return _problem(request, viewer, "Not ordered", problem)
+        return problem_page(request, viewer, "Not ordered", problem)
     return redirect("/dashboard/numbers?done=ordered")
 
 
@@ -366,7 +358,7 @@ async def _operator(request: Request, viewer: Viewer) -> Response:
             )
         )
     except DomainError as problem:
-        return _problem(request, viewer, "Operators only", problem)
+        return problem_page(request, viewer, "Operators only", problem)
     return render(
         request, "operator.html", "Operator", viewer, inventory=overview.inventory.items(),
         days=overview.days, accounts=overview.accounts, did_states=DID_STATES,
@@ -385,22 +377,10 @@ async def _operator_groups(request: Request, viewer: Viewer) -> Response:
             partial(operator_groups, viewer=viewer, country_code=country, wanted=wanted),
         )
     except DomainError as problem:
-        return _problem(request, viewer, "Operators only", problem)
+        return problem_page(request, viewer, "Operators only", problem)
     return render(
         request, "operator_groups.html", f"DID groups of {country}", viewer, rows=page.items,
         page=page, did_states=DID_STATES, pager_query=f"country={country}&",
-    )  # fmt: skip
-
-
-def problem_status(problem: DomainError) -> int:
-    """The status the API gives the same refusal (`api/errors.py`)."""
-    return status_of(problem)
-
-
-def _problem(request: Request, viewer: Viewer, title: str, problem: DomainError) -> Response:
-    return render(
-        request, "message.html", title, viewer, status_code=problem_status(problem),
-        error=problem.message,
     )  # fmt: skip
 
 
