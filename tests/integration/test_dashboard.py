@@ -293,3 +293,25 @@ def test_dashboard_pages_spend_the_accounts_request_budget(settings: Settings) -
         sign_up(client, "ada@example.com")
         answers = [client.get("/dashboard/numbers").status_code for _ in range(5)]
     assert answers[:3] == [200, 200, 200] and answers[-1] == 403, answers  # as the API says it
+
+
+def test_refusals_outside_the_handlers_are_pages_on_the_dashboard_and_json_on_the_api(
+    settings: Settings,
+) -> None:
+    limited = settings.model_copy(update={"rate_limit": "2/minute"})
+    with TestClient(
+        create_app(limited), base_url="https://testserver", follow_redirects=False
+    ) as client:
+        missing = client.get("/dashboard/nope")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith(
+            "text/html"
+        )
+        assert "There is no such page here." in missing.text
+        wrong = client.get("/dashboard/logout")
+        assert wrong.status_code == 405 and "text/html" in wrong.headers["content-type"]
+        assert client.get("/api/v2/nope").json()["status"] == "failed"  # the API's envelope
+        sign_up(client, "ada@example.com")
+        answers = [client.get("/dashboard/numbers") for _ in range(3)]
+        spent = answers[-1]
+        assert spent.status_code == 403 and "text/html" in spent.headers["content-type"]
+        assert "Retry-After" in spent.headers

@@ -44,6 +44,7 @@ from faxnum.services.reservation_sweep import sweep_periodically
 from faxnum.services.webhook_delivery import DeliveryWorker
 from faxnum.store.database import Database
 from faxnum.web import routes as dashboard
+from faxnum.web.errors import install_page_errors
 from faxnum.web.pages import HERE as DASHBOARD_HERE
 
 DASHBOARD_STATIC = DASHBOARD_HERE / "static"
@@ -172,5 +173,6 @@ def create_app(
     app.include_router(metrics_router)
     install_docs(app)
     app.include_router(dashboard.router)
+    install_page_errors(app)
     app.mount("/dashboard/static", StaticFiles(directory=DASHBOARD_STATIC), name="dashboard-static")
     return app
