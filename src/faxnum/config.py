@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Webhooks: a delivery worker inside every serving process (off: run `faxnum
     # webhooks deliver` elsewhere); plain http and private addresses only when allowed.
     webhook_delivery: bool = True
+    # Dashboard cookies are Secure over HTTPS; this forces it where TLS ends at a proxy
+    # not listed in trusted_proxies (the request then looks like plain http).
+    dashboard_secure_cookies: bool = False
     webhook_allow_http: bool = False
     webhook_allow_private: bool = False
     webhook_timeout_s: float = Field(default=10.0, ge=0.1, le=60, allow_inf_nan=False)

@@ -315,3 +315,13 @@ def test_refusals_outside_the_handlers_are_pages_on_the_dashboard_and_json_on_th
         spent = answers[-1]
         assert spent.status_code == 403 and "text/html" in spent.headers["content-type"]
         assert "Retry-After" in spent.headers
+
+
+def test_secure_cookies_can_be_forced_behind_an_unlisted_tls_proxy(settings: Settings) -> None:
+    for forced in (False, True):
+        chosen = settings.model_copy(update={"dashboard_secure_cookies": forced})
+        with TestClient(
+            create_app(chosen), base_url="http://testserver", follow_redirects=False
+        ) as client:
+            cookie = client.get("/dashboard/login").headers["set-cookie"]
+        assert cookie.startswith("faxnum_visitor=") and ("Secure" in cookie) is forced

@@ -99,7 +99,8 @@ def render(
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    """HttpOnly, SameSite=Lax, Secure when the dashboard is reached over HTTPS."""
+    """HttpOnly, SameSite=Lax, Secure when the dashboard is reached over HTTPS (or
+    when FAXNUM_DASHBOARD_SECURE_COOKIES says it always is)."""
     response.set_cookie(
         name,
         value,
@@ -107,7 +108,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str) -> N
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or state_of(request).settings.dashboard_secure_cookies,
     )
 
 
