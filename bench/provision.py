@@ -1,8 +1,16 @@
-"""Provisioning throughput and latency next to the same server's bare /healthz.
+"""Provisioning throughput and latency against the stack's limit, in one run.
 
-Runs a real `faxnum serve` on a fresh SQLite file holding one large DID group, drives
-both endpoints with wrk (32 connections) in the same run and prints the ratios:
-targets are provisioning throughput >= 0.7x /healthz and provisioning p99 <= 3x p50.
+Prepares one SQLite store holding one large DID group, then drives with wrk (32
+connections), each on its own copy of that store:
+  1. `bench/reference_server.py`: raw ASGI on the same uvicorn, raw sqlite3, the same
+     statements and group commit: the limit. Its `/healthz` is a bare ASGI one.
+  2. `faxnum serve` on SQLite: `/healthz`, then provisioning.
+  3. with FAXNUM_BENCH_POSTGRES_URL (a server where databases may be created and
+     dropped), `faxnum serve` on a fresh PostgreSQL database holding the same inventory.
+Prints each run, the CPU seconds the server (and PostgreSQL) spent per 1,000 provisions,
+and the ratios. Targets: faxnum provisioning >= 0.5x the reference, p99 <= 3x p50;
+faxnum `/healthz` >= 0.5x the bare one; PostgreSQL >= 0.8x SQLite, its CPU per
+provision <= 1.5x SQLite's.
 
 With --webhook, provisioning runs again with a webhook registered (every provision
 then queues an event, which the server's delivery worker signs and posts to a
@@ -12,7 +20,9 @@ receiver process on loopback): target >= 0.90x the throughput without one.
 """
 
 import argparse
+import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,6 +36,8 @@ from pathlib import Path
 
 import httpx
 import phonenumbers
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from faxnum.domain.numbers import GroupSpec, NumberType
 from faxnum.security.key_cipher import KeyCipher
@@ -33,11 +45,12 @@ from faxnum.services.accounts import create_account
 from faxnum.services.inventory import load_groups
 from faxnum.store.database import Database
 from faxnum.store.migrate import upgrade
+from faxnum.testing.servers import RunningServer, free_port, wait_until_healthy
 from faxnum.testing.servers import running_server as served
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SECRET = "bench-secret-not-for-production-0123456789"
-# Winnipeg exchanges: every number below is validated and geocoded before it is loaded.
-WINNIPEG_EXCHANGES = ("1204284", "1204949", "1204943", "1204944", "1204947", "1204989")
+NUMBERS_PER_EXCHANGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,15 +62,26 @@ class WrkResult:
     non_2xx: int
 
 
+@dataclass(frozen=True)
+class Run:
+    """One server's figures: `/healthz`, provisioning, and CPU seconds per 1,000
+    provisions spent by the server process and by the database server (PostgreSQL)."""
+
+    health: WrkResult
+    provision: WrkResult
+    server_cpu: float
+    database_cpu: float
+
+
 def winnipeg_numbers(count: int) -> list[str]:
-    found = []
-    for exchange in WINNIPEG_EXCHANGES:
-        for line in range(10_000):
-            number = phonenumbers.parse(f"+{exchange}{line:04d}")
-            if phonenumbers.is_valid_number(number):
-                found.append(
-                    phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                )
+    """Valid, geocoded numbers of Winnipeg (+1 204) exchanges, in number order."""
+    found: list[str] = []
+    for exchange in range(200, 1000):
+        for line in range(NUMBERS_PER_EXCHANGE):
+            number = phonenumbers.parse(f"+1204{exchange}{line:04d}")
+            if not phonenumbers.is_valid_number(number):
+                break  # an exchange not in service: none of its lines are valid
+            found.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
             if len(found) == count:
                 return found
     raise SystemExit(f"only {len(found)} numbers available")
@@ -138,35 +162,140 @@ def server_env(url: str, data_dir: str, redis_url: str | None = None) -> dict[st
 @contextmanager
 def running_server(
     url: str, data_dir: str, workers: int = 1, redis_url: str | None = None
-) -> Iterator[str]:
-    """`faxnum serve` on a free port, limits out of the way; its base URL."""
+) -> Iterator[RunningServer]:
+    """`faxnum serve` on a free port, limits out of the way."""
     env = server_env(url, data_dir, redis_url)
     with served(env, "--workers", str(workers), "--no-access-log") as server:
-        yield server.base_url
+        yield server
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--dids", type=int, default=60_000)
+    parser.add_argument("--dids", type=int, default=200_000)
     parser.add_argument("--webhook", action="store_true", help="also with a webhook")
     args = parser.parse_args()
+    postgres = os.environ.get("FAXNUM_BENCH_POSTGRES_URL")
 
-    with tempfile.TemporaryDirectory() as data_dir:
-        url = f"sqlite:///{Path(data_dir) / 'faxnum.db'}"
-        key = prepare(url, args.dids)
-        with running_server(url, data_dir) as base:
-            provision_url = f"{base}/api/v2/countries/didgroups/1/provision"
-            wrk(f"{base}/healthz", 2, args.connections, {})  # warm-up
-            health = wrk(f"{base}/healthz", args.seconds, args.connections, {})
-            provision = wrk(provision_url, args.seconds, args.connections, {"X-API-Key": key})
-            report(health, provision)
+    with tempfile.TemporaryDirectory() as work:
+        template = Path(work) / "template.db"
+        key = prepare(f"sqlite:///{template}", args.dids)
+        runs: dict[str, Run] = {}
+        with reference_server(copy_of(template, Path(work) / "reference")) as server:
+            runs["reference"] = measure(server, key, args.seconds, args.connections)
+        data_dir = Path(work) / "faxnum"
+        url = f"sqlite:///{copy_of(template, data_dir)}"
+        with running_server(url, str(data_dir)) as server:
+            runs["faxnum"] = measure(server, key, args.seconds, args.connections)
             if args.webhook:
                 with receiving() as (receiver_url, count_received):
                     compare_with_webhook(
-                        base, key, receiver_url, count_received, args.seconds, args.connections
+                        server.base_url,
+                        key,
+                        receiver_url,
+                        count_received,
+                        args.seconds,
+                        args.connections,
                     )
+        if postgres:
+            with fresh_postgres_database(postgres) as pg_url:
+                pg_key = prepare(pg_url, args.dids)
+                with running_server(pg_url, str(Path(work) / "faxnum-pg")) as server:
+                    runs["faxnum PostgreSQL"] = measure(
+                        server, pg_key, args.seconds, args.connections
+                    )
+    report(runs)
+
+
+def copy_of(template: Path, directory: Path) -> Path:
+    """A consistent copy of a SQLite store (its WAL included), in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    copy = directory / "faxnum.db"
+    with sqlite3.connect(template) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return copy
+
+
+@contextmanager
+def reference_server(database: Path) -> Iterator[RunningServer]:
+    port = free_port()
+    script = Path(__file__).with_name("reference_server.py")
+    command = [sys.executable, str(script), "--database", str(database), "--port", str(port)]
+    server = RunningServer(f"http://127.0.0.1:{port}", subprocess.Popen(command), None)
+    try:
+        wait_until_healthy(server)
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new database on `server_url`'s server, dropped afterwards."""
+    name = f"faxnum_bench_provision_{os.getpid()}"
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    statements = (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    with admin.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(statements[0]))
+        admin.dispose()
+
+
+def measure(server: RunningServer, key: str, seconds: int, connections: int) -> Run:
+    """`/healthz`, then provisioning, with the CPU the provisioning run cost."""
+    base = server.base_url
+    provision_url = f"{base}/api/v2/countries/didgroups/1/provision"
+    wrk(f"{base}/healthz", 2, connections, {})  # warm-up
+    health = wrk(f"{base}/healthz", seconds, connections, {})
+    wrk(provision_url, 1, connections, {"X-API-Key": key})  # warm-up
+    server_before, database_before = cpu_seconds(server.process.pid), postgres_cpu_seconds()
+    provision = wrk(provision_url, seconds, connections, {"X-API-Key": key})
+    server_cpu = cpu_seconds(server.process.pid) - server_before
+    database_cpu = postgres_cpu_seconds() - database_before
+    per_thousand = 1000 / max(provision.requests - provision.non_2xx, 1)
+    return Run(health, provision, server_cpu * per_thousand, database_cpu * per_thousand)
+
+
+def _stat_fields(pid: int) -> list[str]:
+    # The command name (field 2) may hold spaces; the fields after it do not.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _process_cpu(pid: int) -> float:
+    fields = _stat_fields(pid)  # fields[0] is field 3 (state): utime 14, stime 15
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its living children (uvicorn's workers)."""
+    total = _process_cpu(pid)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat_fields(int(entry.name))[1]) == pid:
+                    total += _process_cpu(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every process on this machine named `postgres` (0 without any)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _process_cpu(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return total
 
 
 def compare_with_webhook(
@@ -278,21 +407,52 @@ def set_enabled(base: str, key: str, hook: int, enabled: bool) -> None:
     response.raise_for_status()
 
 
-def report(health: WrkResult, provision: WrkResult) -> None:
-    print(f"{'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    for name, result in (("/healthz", health), ("provision", provision)):
-        print(
-            f"{name:<12}{result.requests_per_second:>10.0f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{result.non_2xx:>10}"
-        )
-    throughput = provision.requests_per_second / health.requests_per_second
-    tail = provision.p99_ms / provision.p50_ms
-    print(f"throughput ratio provision/healthz: {throughput:.2f}x (target >= 0.70)")
-    print(f"provision p99/p50: {tail:.2f}x (target <= 3.00)")
-    if provision.non_2xx:
-        print(
-            f"WARNING: {provision.non_2xx} provisioning requests failed; the figures are not valid"
-        )
+def report(runs: dict[str, Run]) -> None:
+    print(
+        f"{'server':<20}{'endpoint':<11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'non-2xx':>9}{'CPU s/1k':>10}{'DB CPU s/1k':>13}"
+    )
+    for name, run in runs.items():
+        for endpoint, result in (("/healthz", run.health), ("provision", run.provision)):
+            cpu = (
+                f"{run.server_cpu:>10.2f}{run.database_cpu:>13.2f}"
+                if endpoint != "/healthz"
+                else ""
+            )
+            print(
+                f"{name:<20}{endpoint:<11}{result.requests_per_second:>9.0f}{result.p50_ms:>9.2f}"
+                f"{result.p99_ms:>9.2f}{result.non_2xx:>9}{cpu}"
+            )
+    reference, faxnum = runs["reference"], runs["faxnum"]
+    ratios = [
+        ("faxnum provisioning / reference", _ratio(faxnum, reference), ">= 0.50"),
+        ("faxnum /healthz / bare ASGI", _health_ratio(faxnum, reference), ">= 0.50"),
+        (
+            "faxnum provisioning p99 / p50",
+            faxnum.provision.p99_ms / faxnum.provision.p50_ms,
+            "<= 3.00",
+        ),
+    ]
+    postgres = runs.get("faxnum PostgreSQL")
+    if postgres is not None:
+        postgres_cpu = postgres.server_cpu + postgres.database_cpu
+        ratios += [
+            ("PostgreSQL / SQLite provisioning", _ratio(postgres, faxnum), ">= 0.80"),
+            ("PostgreSQL / SQLite CPU per provision", postgres_cpu / faxnum.server_cpu, "<= 1.50"),
+        ]
+    for name, value, target in ratios:
+        print(f"{name:<40}{value:>6.2f}x (target {target})")
+    for name, run in runs.items():
+        if run.provision.non_2xx:
+            print(f"WARNING: {run.provision.non_2xx} requests to {name} failed: figures not valid")
+
+
+def _ratio(run: Run, baseline: Run) -> float:
+    return run.provision.requests_per_second / baseline.provision.requests_per_second
+
+
+def _health_ratio(run: Run, baseline: Run) -> float:
+    return run.health.requests_per_second / baseline.health.requests_per_second
 
 
 if __name__ == "__main__":

@@ -39,9 +39,9 @@ def measure(
     shared_limit = redis_url if workers > 1 else None
     with (
         tempfile.TemporaryDirectory() as data_dir,
-        running_server(url, data_dir, workers, shared_limit) as base,
+        running_server(url, data_dir, workers, shared_limit) as server,
     ):
-        path = f"{base}/api/v2/countries/didgroups/1/provision"
+        path = f"{server.base_url}/api/v2/countries/didgroups/1/provision"
         wrk(path, 1, connections, {"X-API-Key": key})  # warm-up
         return wrk(path, seconds, connections, {"X-API-Key": key})
 
