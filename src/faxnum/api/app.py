@@ -15,6 +15,7 @@ from faxnum.api.body_limit import BodyLimit
 from faxnum.api.errors import UnexpectedErrors, install_error_handlers
 from faxnum.api.header_limit import HeaderLimit
 from faxnum.api.headers import ResponseHeaders
+from faxnum.api.hot_routes import HotRoutes
 from faxnum.api.metrics import RequestMetrics
 from faxnum.api.metrics import router as metrics_router
 from faxnum.api.openapi import install_openapi
@@ -150,6 +151,9 @@ def create_app(
     install_redaction("uvicorn.access", "uvicorn.error", "faxnum", "faxnum.access")
     install_error_handlers(app)
     install_openapi(app, settings)
+    app.add_middleware(
+        HotRoutes, routes=[*provisioning.hot_routes(V2_PREFIX), *health.HOT_ROUTES]
+    )  # innermost: every guarantee of the layers below applies to its answers too
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeaderLimit)
     app.add_middleware(AccessLog)  # logs every answer, 413s and 500s too

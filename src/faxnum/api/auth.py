@@ -15,7 +15,8 @@ from faxnum.api.metrics import RATE_LIMITED
 from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
-from faxnum.services.accounts import authenticate
+from faxnum.domain.api_keys import key_digest
+from faxnum.services.accounts import authenticate, plausible_key
 
 _BEARER = "bearer "
 
@@ -41,9 +42,36 @@ async def current_caller(request: Request) -> Caller:
     state = state_of(request)
     api_key = await presented_key(request)
     caller = await state.database.read(partial(authenticate, api_key=api_key))
+    state.payers.remember(key_digest(plausible_key(api_key)), caller.payer_id)
     # One budget per account tree: a rotated key or a new sub-account brings no fresh one.
     await count_request(request, state.limiter, f"account:{caller.payer_id}")
     return caller
+
+
+async def budgeted_key(request: Request) -> str:
+    """The presented key, with one request of its account tree's budget spent, for a
+    use case that authenticates the key in its own transaction (see
+    `services.accounts.as_holder_of`): the write then needs no read before it.
+
+    Which tree a key spends from never changes, so it is remembered from an earlier
+    authentication in this process; a key never seen is authenticated first, so an
+    unknown or malformed key is refused without spending anyone's budget."""
+    state = state_of(request)
+    api_key = plausible_key(await presented_key(request))
+    digest = key_digest(api_key)
+    payer = state.payers.payer_of(digest)
+    if payer is None:
+        caller = await state.database.read(partial(authenticate, api_key=api_key))
+        payer = caller.payer_id
+        state.payers.remember(digest, payer)
+    await count_request(request, state.limiter, f"account:{payer}")
+    return api_key
+
+
+def forget_key(request: Request, api_key: str) -> None:
+    """After the key was refused (revoked, account disabled): the next request with it
+    is authenticated before it spends any budget."""
+    state_of(request).payers.forget(key_digest(api_key))
 
 
 async def count_request(request: Request, limiter: RateLimiter, identity: str) -> None:

@@ -1,11 +1,12 @@
 """What every request handler may use, built once per process and typed."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from fastapi import Request
 
+from faxnum.api.payers import KnownPayers
 from faxnum.api.ratelimit import RateLimiter
 from faxnum.config import Settings
 from faxnum.security.key_cipher import KeyCipher
@@ -21,6 +22,7 @@ class AppState:
     change_limiter: RateLimiter  # per account tree: sub-account creation, key rotation
     cipher: KeyCipher
     clock: Callable[[], datetime]
+    payers: KnownPayers = field(default_factory=KnownPayers)  # whose budget a key spends
 
 
 def state_of(request: Request) -> AppState:

@@ -1,10 +1,12 @@
 """Accounts and their API keys: creation, authentication, showing the owner its key."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 
 from faxnum.domain.accounts import (
     MAX_EMAIL_LENGTH,
@@ -19,6 +21,8 @@ from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.passwords import hash_password, verify_password
 from faxnum.services.billing import credit
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
 
 WRONG_CREDENTIALS = "Wrong email or password."
 
@@ -86,18 +90,35 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
-def authenticate(uow: UnitOfWork, api_key: str | None) -> Caller:
+def plausible_key(api_key: str | None) -> str:
+    """The key, if it could be one at all: a missing or malformed key is refused before
+    any query."""
     if not api_key:
         raise Unauthorized("Missing API key.")
     if not is_well_formed(api_key):
         raise Unauthorized("Invalid API key.")
-    presented = key_digest(api_key)
+    return api_key
+
+
+def authenticate(uow: UnitOfWork, api_key: str | None) -> Caller:
+    presented = key_digest(plausible_key(api_key))
     holder = uow.accounts.holder_of_key(presented)
     if holder is None or not digests_match(holder.digest, presented):
         raise Unauthorized("Invalid API key.")
     if holder.disabled:
         raise Unauthorized("This account is disabled.")
     return holder.caller
+
+
+def as_holder_of(api_key: str, use_case: Callable[..., T]) -> Callable[[UnitOfWork], T]:
+    """`use_case(uow, caller=...)` run as the key's holder, authenticated in the use
+    case's own transaction: one transaction instead of a read and a write, and a key
+    revoked (or an account disabled) a moment before is refused in that same moment."""
+
+    def run(uow: UnitOfWork) -> T:
+        return use_case(uow, caller=authenticate(uow, api_key))
+
+    return run
 
 
 def create_account(

@@ -18,13 +18,14 @@ from faxnum.domain.errors import Conflict
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import NotificationSettings
+from faxnum.store.prepared import Prepared
 from faxnum.store.tables import accounts, api_keys, trunks
 
 _parent = accounts.alias("parent")
 # An account is shut out when it, or the parent whose balance it spends, is disabled.
 _SHUT_OUT = or_(accounts.c.disabled, _parent.c.disabled.is_(True)).label("disabled")
 # Built once: statement construction costs more than SQLite's execution of it.
-_HOLDER_OF_KEY = (
+_HOLDER_OF_KEY = Prepared(
     select(
         api_keys.c.id,
         api_keys.c.digest,
@@ -46,7 +47,7 @@ _SUMMARY_COLUMNS = (
     accounts.c.disabled,
     accounts.c.created_at,
 )
-_CHANGE_BALANCE = (
+_CHANGE_BALANCE = Prepared(
     update(accounts)
     .where(
         accounts.c.id == bindparam("account_id"),
@@ -62,7 +63,7 @@ class AccountQueries:
         self._db = connection
 
     def holder_of_key(self, digest: bytes) -> KeyHolder | None:
-        row = self._db.execute(_HOLDER_OF_KEY, {"digest": digest}).first()
+        row = _HOLDER_OF_KEY.first(self._db, {"digest": digest})
         if row is None:
             return None
         caller = Caller(row.account_id, row.parent_id, row.id, row.trunk_id)
@@ -204,7 +205,7 @@ class AccountQueries:
     def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
         """Apply a balance change unless it would go below zero; None when refused."""
         micros = to_micros(delta)
-        row = self._db.execute(_CHANGE_BALANCE, {"account_id": account_id, "delta": micros}).first()
+        row = _CHANGE_BALANCE.first(self._db, {"account_id": account_id, "delta": micros})
         if row is None:
             return None
         return BalanceChange(

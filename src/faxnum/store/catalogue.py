@@ -31,6 +31,7 @@ from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec
 from faxnum.domain.pagination import PageRequest
 from faxnum.store.group_stock import stock_of_group
 from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
+from faxnum.store.prepared import Prepared
 from faxnum.store.tables import (
     area_codes,
     countries,
@@ -47,7 +48,7 @@ MAX_LISTED_GROUPS = 1000
 # A pattern whose indexed runs match more DIDs than this is searched the other roads.
 MAX_CANDIDATES = 20_000
 
-_GROUP_BY_ID = select(did_groups).where(did_groups.c.id == bindparam("group_id"))
+_GROUP_BY_ID = Prepared(select(did_groups).where(did_groups.c.id == bindparam("group_id")))
 
 
 def like_pattern(city: CityPattern) -> str:
@@ -102,7 +103,7 @@ class CatalogueQueries:
         self._db = connection
 
     def group(self, group_id: int) -> DidGroup | None:
-        row = self._db.execute(_GROUP_BY_ID, {"group_id": group_id}).first()
+        row = _GROUP_BY_ID.first(self._db, {"group_id": group_id})
         return None if row is None else group_of(row)
 
     def group_of_number(self, number_id: int) -> DidGroup:

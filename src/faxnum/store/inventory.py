@@ -11,12 +11,13 @@ from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.money import from_micros
 from faxnum.domain.numbers import AgedCursor, Did, DidState, HeldDid, InventoryLine, NewDid
 from faxnum.store.dialect import insert_or_ignore
+from faxnum.store.prepared import Prepared
 from faxnum.store.tables import did_groups, dids
 
 _ASSIGN = transition(DidEvent.ASSIGN)
 (_AVAILABLE,) = _ASSIGN.source_values
 # Built once: statement construction costs more than SQLite's execution of it.
-_TAKE_AVAILABLE = (
+_TAKE_AVAILABLE = Prepared(
     update(dids)
     .where(
         dids.c.id
@@ -70,7 +71,7 @@ class DidQueries:
         already hold the database write lock. Either way the `state = 'available'`
         guard means two transactions can never both win the same row.
         """
-        row = self._db.execute(_TAKE_AVAILABLE, {"group_id": group_id, "now": now}).first()
+        row = _TAKE_AVAILABLE.first(self._db, {"group_id": group_id, "now": now})
         return None if row is None else Did(row.id, row.number)
 
     def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:

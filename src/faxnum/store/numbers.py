@@ -32,6 +32,7 @@ from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import MAX_EXPIRING_DAYS
 from faxnum.store.catalogue import CatalogueQueries, group_of
 from faxnum.store.dialect import days_before
+from faxnum.store.prepared import Prepared
 from faxnum.store.tables import (
     accounts,
     countries,
@@ -43,13 +44,13 @@ from faxnum.store.tables import (
 )
 
 ACTIVE = NumberStatus.ACTIVE.value
-_ADD_NUMBER = insert(numbers).returning(numbers.c.id)
-_COUNT_LIVE = (
+_ADD_NUMBER = Prepared(insert(numbers).returning(numbers.c.id))
+_COUNT_LIVE = Prepared(
     update(accounts)
     .where(accounts.c.id == bindparam("account_id"))
     .values(live_numbers=accounts.c.live_numbers + bindparam("delta"))
 )
-_ADD_ENTRY = insert(ledger_entries)
+_ADD_ENTRY = Prepared(insert(ledger_entries))
 # A live number as billing sees it (with who pays and the monthly price), to filter.
 _DUE_NUMBERS = (
     select(
@@ -106,8 +107,8 @@ class NumberQueries:
             "provisioned_at": now,
             "expiration_date": expires,
         }
-        number_id = int(self._db.execute(_ADD_NUMBER, values).scalar_one())
-        self._db.execute(_COUNT_LIVE, {"account_id": account_id, "delta": 1})
+        number_id = int(_ADD_NUMBER.rows(self._db, values)[0].id)
+        _COUNT_LIVE.run(self._db, {"account_id": account_id, "delta": 1})
         return number_id
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None:
@@ -213,7 +214,7 @@ class NumberQueries:
         ).scalar()
         if holder is None:
             return False
-        self._db.execute(_COUNT_LIVE, {"account_id": holder, "delta": -1})
+        _COUNT_LIVE.run(self._db, {"account_id": holder, "delta": -1})
         return True
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
@@ -338,8 +339,8 @@ class LedgerQueries:
         number_id: int | None = None,
         actor_id: int | None = None,
     ) -> None:
-        self._db.execute(
-            _ADD_ENTRY,
+        _ADD_ENTRY.run(
+            self._db,
             {
                 "actor_id": actor_id,
                 "account_id": account_id,

@@ -4,6 +4,7 @@ transaction each, rolled back unless the use case commits.
 `SqlUnitOfWork` owns a connection and its transaction. `SavepointUnitOfWork` is one
 use case inside a larger transaction (the SQLite group commit): its commit releases
 its savepoint, and nothing is visible to anyone until the enclosing transaction commits.
+(Use cases may open savepoints of their own inside it, through SQLAlchemy.)
 """
 
 from abc import ABC, abstractmethod
@@ -11,7 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.engine import NestedTransaction, RootTransaction
+from sqlalchemy.engine import RootTransaction
 
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
@@ -43,10 +44,10 @@ class _ConnectionUnitOfWork(ABC):
     web_sessions: WebSessionQueries
     operator: OperatorQueries
     _connection: Connection | None = None
-    _transaction: RootTransaction | NestedTransaction | None = None
+    _transaction: "RootTransaction | _Savepoint | None" = None
 
     @abstractmethod
-    def _begin(self) -> tuple[Connection, RootTransaction | NestedTransaction]: ...
+    def _begin(self) -> "tuple[Connection, RootTransaction | _Savepoint]": ...
 
     @abstractmethod
     def _end(self) -> None:
@@ -110,12 +111,37 @@ class SqlUnitOfWork(_ConnectionUnitOfWork):
         self._connection = None
 
 
+class _Savepoint:
+    """A savepoint spoken to the driver directly: SQLAlchemy's nested transaction
+    compiles and executes each of its three statements through the full execution
+    machinery, which cost a sixth of a group-committed provisioning (py-spy)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open while connected
+        self._cursor.execute("SAVEPOINT use_case")
+        self.is_active = True
+
+    def commit(self) -> None:
+        self._end("RELEASE SAVEPOINT use_case")
+
+    def rollback(self) -> None:
+        self._end("ROLLBACK TO SAVEPOINT use_case", "RELEASE SAVEPOINT use_case")
+
+    def _end(self, *statements: str) -> None:
+        self.is_active = False
+        try:
+            for statement in statements:
+                self._cursor.execute(statement)
+        finally:
+            self._cursor.close()
+
+
 class SavepointUnitOfWork(_ConnectionUnitOfWork):
     def __init__(self, connection: Connection) -> None:
         self._enclosing = connection
 
-    def _begin(self) -> tuple[Connection, NestedTransaction]:
-        return self._enclosing, self._enclosing.begin_nested()
+    def _begin(self) -> tuple[Connection, _Savepoint]:
+        return self._enclosing, _Savepoint(self._enclosing)
 
     def _end(self) -> None:
         """The enclosing connection belongs to the batch, which closes it."""

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select,
 from faxnum.domain.dates import as_utc
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import EventType, Listener, SealedSecrets, Webhook, WebhookChanges
+from faxnum.store.prepared import Prepared
 from faxnum.store.tables import accounts, webhook_attempts, webhook_deliveries, webhooks
 
 _COLUMNS = (
@@ -21,15 +22,17 @@ _COLUMNS = (
 )
 
 # Asked with every event-causing change (provisioning among them): built once.
-_SUBSCRIBERS = select(webhooks.c.id, webhooks.c.events).where(
-    webhooks.c.enabled.is_(True),
-    or_(
-        webhooks.c.account_id == bindparam("account_id"),
-        webhooks.c.account_id
-        == select(accounts.c.parent_id)
-        .where(accounts.c.id == bindparam("account_id"))
-        .scalar_subquery(),
-    ),
+_SUBSCRIBERS = Prepared(
+    select(webhooks.c.id, webhooks.c.events).where(
+        webhooks.c.enabled.is_(True),
+        or_(
+            webhooks.c.account_id == bindparam("account_id"),
+            webhooks.c.account_id
+            == select(accounts.c.parent_id)
+            .where(accounts.c.id == bindparam("account_id"))
+            .scalar_subquery(),
+        ),
+    )
 )
 
 
@@ -139,7 +142,7 @@ class WebhookQueries:
     def subscribers(self, account_id: int) -> list[Listener]:
         """Enabled endpoints of the account and of its parent (which sees, and answers
         for, its sub-accounts' numbers)."""
-        rows = self._db.execute(_SUBSCRIBERS, {"account_id": account_id})
+        rows = _SUBSCRIBERS.rows(self._db, {"account_id": account_id})
         return [
             Listener(row.id, None if not row.events else frozenset(row.events.split(",")))
             for row in rows

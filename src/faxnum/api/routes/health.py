@@ -3,6 +3,7 @@ answers and its schema is at the latest migration). Neither needs a key."""
 
 from fastapi import APIRouter, Request, Response
 
+from faxnum.api.hot_routes import hot_route
 from faxnum.api.responses import documented, success
 from faxnum.api.schemas import Health
 from faxnum.api.state import state_of
@@ -12,10 +13,20 @@ from faxnum.services.readiness import check_ready
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=None, responses=documented(Health))
-@router.head("/healthz", include_in_schema=False)
-async def healthz() -> Response:
+HEALTHZ = "/healthz"
+
+
+async def answer_healthz(_: Request) -> Response:
     return success(Health())
+
+
+@router.get(HEALTHZ, response_model=None, responses=documented(Health))
+@router.head(HEALTHZ, include_in_schema=False)
+async def healthz(request: Request) -> Response:
+    return await answer_healthz(request)
+
+
+HOT_ROUTES = [hot_route(HEALTHZ, ["GET", "HEAD"], answer_healthz)]
 
 
 @router.get("/readyz", response_model=None, responses=documented(Health, 503))

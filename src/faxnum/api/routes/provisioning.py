@@ -5,9 +5,11 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from starlette.routing import Route
 
-from faxnum.api.auth import CurrentCaller
+from faxnum.api.auth import budgeted_key, forget_key
 from faxnum.api.body import idempotency_key, parameter
+from faxnum.api.hot_routes import hot_route
 from faxnum.api.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
 from faxnum.api.params import ID_SCHEMA, is_placeholder, parse_id
@@ -15,11 +17,14 @@ from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
 from faxnum.api.state import state_of
-from faxnum.domain.accounts import Caller
+from faxnum.domain.errors import Unauthorized
 from faxnum.domain.idempotency import IdempotentRequest
+from faxnum.services.accounts import as_holder_of
 from faxnum.services.provisioning import provision, provision_idempotently
 
 router = APIRouter(tags=["provisioning"])
+FROM_GROUP = "/countries/didgroups/{did_group_id}/provision"
+ALIAS = "/provision-numbers"
 _RESPONSES = documented(
     ProvisionResponse,
     401,
@@ -61,27 +66,36 @@ _PLACEHOLDER_GROUP_ID_PARAMETER = {
 }
 
 
-async def _provision(request: Request, caller: Caller, raw_group_id: str | None) -> Response:
+async def _provision(request: Request, raw_group_id: str | None) -> Response:
+    """The key is authenticated inside the provisioning's own transaction (one
+    transaction per request), after its account tree's budget was spent."""
+    api_key = await budgeted_key(request)
     group_id = parse_id("did_group_id", raw_group_id)
     state = state_of(request)
     now = state.clock()
     key = idempotency_key(request, await parameter(request, "idempotency_key"))
-    if key is None:
-        provisioned = await state.database.write(
-            partial(provision, caller=caller, group_id=group_id, now=now)
-        )
-        PROVISIONS.inc()
-        return success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
-    provisioned, replayed = await state.database.write(
-        partial(
-            provision_idempotently,
-            caller=caller,
-            group_id=group_id,
-            now=now,
-            request=IdempotentRequest.for_provisioning(key, group_id),
-            retention=timedelta(hours=state.settings.idempotency_hours),
-        )
-    )
+    try:
+        if key is None:
+            provisioned = await state.database.write(
+                as_holder_of(api_key, partial(provision, group_id=group_id, now=now))
+            )
+            replayed = False
+        else:
+            provisioned, replayed = await state.database.write(
+                as_holder_of(
+                    api_key,
+                    partial(
+                        provision_idempotently,
+                        group_id=group_id,
+                        now=now,
+                        request=IdempotentRequest.for_provisioning(key, group_id),
+                        retention=timedelta(hours=state.settings.idempotency_hours),
+                    ),
+                )
+            )
+    except Unauthorized:
+        forget_key(request, api_key)
+        raise
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -90,32 +104,46 @@ async def _provision(request: Request, caller: Caller, raw_group_id: str | None)
     return response
 
 
+async def answer_provision_from_group(request: Request) -> Response:
+    raw: str | None = request.path_params["did_group_id"]
+    if is_placeholder(str(raw)):
+        raw = await parameter(request, "did_group_id")
+    return await _provision(request, raw)
+
+
+async def answer_provision_numbers(request: Request) -> Response:
+    return await _provision(request, await parameter(request, "did_group_id"))
+
+
+# The routes below document these endpoints in the OpenAPI; requests to them are
+# answered by the same functions from `HotRoutes`, before FastAPI's routing.
 @get_and_post(
     router,
-    "/countries/didgroups/{did_group_id}/provision",
+    FROM_GROUP,
     response_model=None,
     responses=_RESPONSES,
     openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, _PLACEHOLDER_GROUP_ID_PARAMETER),
     summary="Provision a number from a DID group",
 )
-async def provision_from_group(
-    request: Request,
-    did_group_id: GroupIdPath,
-    caller: CurrentCaller,
-) -> Response:
-    raw: str | None = did_group_id
-    if is_placeholder(did_group_id):
-        raw = await parameter(request, "did_group_id")
-    return await _provision(request, caller, raw)
+async def provision_from_group(request: Request, did_group_id: GroupIdPath) -> Response:
+    return await answer_provision_from_group(request)
 
 
 @get_and_post(
     router,
-    "/provision-numbers",
+    ALIAS,
     response_model=None,
     responses=_RESPONSES,
     openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, _GROUP_ID_PARAMETER),
     summary="Provision a number (alias taking did_group_id as a parameter)",
 )
-async def provision_numbers(request: Request, caller: CurrentCaller) -> Response:
-    return await _provision(request, caller, await parameter(request, "did_group_id"))
+async def provision_numbers(request: Request) -> Response:
+    return await answer_provision_numbers(request)
+
+
+def hot_routes(prefix: str) -> list[Route]:
+    """Provisioning answered by its lean form (see `faxnum.api.hot_routes`)."""
+    return [
+        hot_route(prefix + FROM_GROUP, ["GET", "POST"], answer_provision_from_group),
+        hot_route(prefix + ALIAS, ["GET", "POST"], answer_provision_numbers),
+    ]

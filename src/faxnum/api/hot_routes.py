@@ -1,0 +1,56 @@
+"""The few routes that carry the load, answered without FastAPI's per-request work.
+
+FastAPI resolves parameters and dependencies, and walks its included routers, on every
+request: on this stack a bare FastAPI route answers at about 0.2x of a bare ASGI one on
+the same uvicorn, Starlette's routing at about 0.7x (bench/provision.py measures it).
+So the endpoints that carry the load (provisioning, liveness) have a lean form taking
+the request alone, which the FastAPI route declared for the same path calls too: one
+implementation, documented in the OpenAPI as before. This layer, the innermost
+middleware (inside the request id, safety headers, limits, access log, metrics and
+error handling), answers those paths with their lean form and maps domain errors with
+the app's own handler; every other request, and any other method on those paths, goes
+on to FastAPI unchanged.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from faxnum.api.errors import on_domain_error
+from faxnum.domain.errors import DomainError
+
+LeanEndpoint = Callable[[Request], Awaitable[Response]]
+
+
+def hot_route(path: str, methods: Sequence[str], endpoint: LeanEndpoint) -> Route:
+    """`path` in full (with its prefix), as the FastAPI route declares it."""
+    return Route(path, endpoint, methods=list(methods), include_in_schema=False)
+
+
+class HotRoutes:
+    def __init__(self, app: ASGIApp, routes: Sequence[Route]) -> None:
+        self.app = app
+        self.routes = tuple(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self.routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    scope["route"] = route  # the metrics label it by its path template
+                    await _answer(route, scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+async def _answer(route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+    request = Request(scope, receive, send)
+    try:
+        response = await route.endpoint(request)
+    except DomainError as error:
+        response = await on_domain_error(request, error)
+    await response(scope, receive, send)

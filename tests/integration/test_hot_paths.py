@@ -1,0 +1,158 @@
+"""Provisioning and liveness are answered before FastAPI's routing (`HotRoutes`) and
+provisioning authenticates its key inside its own transaction: every guarantee of the
+layers around them still holds, and a key refused a moment ago is refused at once."""
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+
+from faxnum.api.app import create_app
+from faxnum.config import Settings
+from faxnum.store.database import Database
+from tests.dbstate import set_disabled, snapshot
+from tests.factories import add_account, add_group
+
+PROVISION = "/api/v2/countries/didgroups/{}/provision"
+SAFETY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+@pytest.fixture
+def limited_client(settings: Settings) -> Iterator[TestClient]:
+    limited = settings.model_copy(update={"rate_limit": "5/minute"})
+    with TestClient(create_app(limited)) as test_client:
+        yield test_client
+
+
+def test_hot_answers_carry_the_request_id_safety_and_quota_headers(
+    client: TestClient, database: Database
+) -> None:
+    group_id = add_group(database)
+    key = add_account(database).api_key
+
+    health = client.get("/healthz", headers={"X-Request-Id": "probe-1"})
+    provisioned = client.post(
+        PROVISION.format(group_id), headers={"X-API-Key": key, "X-Request-Id": "order-7"}
+    )
+
+    assert health.status_code == provisioned.status_code == 200
+    assert health.headers["x-request-id"] == "probe-1"
+    assert provisioned.headers["x-request-id"] == "order-7"
+    for response in (health, provisioned):
+        for name, value in SAFETY_HEADERS.items():
+            assert response.headers[name] == value
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert provisioned.headers["ratelimit-remaining"].isdigit()
+
+
+def test_hot_answers_are_logged_with_the_key_redacted_and_counted_by_route(
+    client: TestClient, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    group_id = add_group(database)
+    key = add_account(database).api_key
+    labels = {"method": "GET", "route": PROVISION.format("{did_group_id}"), "status": "200"}
+    counted_before = REGISTRY.get_sample_value("faxnum_http_requests_total", labels) or 0
+
+    with caplog.at_level(logging.INFO, logger="faxnum.access"):
+        assert client.get(PROVISION.format(group_id), params={"api_key": key}).status_code == 200
+
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "faxnum.access"]
+    assert [line["status"] for line in lines] == [200]
+    assert key not in lines[0]["path"]
+    assert REGISTRY.get_sample_value("faxnum_http_requests_total", labels) == counted_before + 1
+
+
+def test_hot_paths_keep_the_body_limit_and_other_methods_go_to_the_app(
+    settings: Settings, database: Database
+) -> None:
+    group_id = add_group(database)
+    key = add_account(database).api_key
+    small = settings.model_copy(update={"max_body_bytes": 64})
+    with TestClient(create_app(small)) as small_client:
+        too_large = small_client.post(
+            PROVISION.format(group_id), headers={"X-API-Key": key}, content=b"x" * 65
+        )
+        deleted = small_client.delete(PROVISION.format(group_id), headers={"X-API-Key": key})
+        unknown_health = small_client.post("/healthz")
+
+    assert too_large.status_code == 413
+    assert too_large.json()["status"] == "failed"
+    assert deleted.status_code == unknown_health.status_code == 405
+    assert deleted.json() == {"status": "failed", "message": "Method not allowed."}
+
+
+def test_a_key_revoked_after_it_was_seen_provisions_nothing(
+    client: TestClient, database: Database
+) -> None:
+    group_id = add_group(database, count=5)
+    key = add_account(database).api_key
+    assert client.post(PROVISION.format(group_id), headers={"X-API-Key": key}).status_code == 200
+    rotated = client.post("/api/v2/keys/rotate", headers={"X-API-Key": key})
+    assert rotated.status_code == 200
+    before = snapshot(database.write_engine)
+
+    refused = client.post(PROVISION.format(group_id), headers={"X-API-Key": key})
+
+    assert refused.status_code == 401
+    assert refused.json() == {"status": "failed", "message": "Invalid API key."}
+    assert snapshot(database.write_engine) == before
+
+
+def test_an_account_disabled_after_its_key_was_seen_provisions_nothing(
+    client: TestClient, database: Database
+) -> None:
+    group_id = add_group(database, count=5)
+    owner = add_account(database)
+    headers = {"X-API-Key": owner.api_key}
+    assert client.post(PROVISION.format(group_id), headers=headers).status_code == 200
+    set_disabled(database.write_engine, owner.account_id)
+    before = snapshot(database.write_engine)
+
+    refused = client.post(PROVISION.format(group_id), headers=headers)
+
+    assert refused.status_code == 401
+    assert refused.json() == {"status": "failed", "message": "This account is disabled."}
+    assert snapshot(database.write_engine) == before
+
+
+def test_a_refused_key_stops_spending_its_former_trees_budget(
+    limited_client: TestClient, database: Database
+) -> None:
+    group_id = add_group(database, count=5)
+    key = add_account(database).api_key
+    url = PROVISION.format(group_id)
+    assert limited_client.post(url, headers={"X-API-Key": key}).status_code == 200  # 1 spent
+    rotated = limited_client.post("/api/v2/keys/rotate", headers={"X-API-Key": key})  # 2
+    new_key = rotated.json()["api_key"]
+
+    # Known as the tree's key, the old one spends once more before it is found revoked;
+    # after that it is authenticated first and refused without spending anything.
+    statuses = [limited_client.post(url, headers={"X-API-Key": key}).status_code for _ in range(4)]
+    balance = limited_client.get("/api/v2/balance", headers={"X-API-Key": new_key})
+
+    assert statuses == [401, 401, 401, 401]
+    assert balance.status_code == 200
+    assert balance.headers["RateLimit-Remaining"] == "1"  # 5 - (1 + 1 + 1 + 1)
+
+
+def test_unknown_and_malformed_keys_spend_no_budget(
+    limited_client: TestClient, database: Database
+) -> None:
+    group_id = add_group(database, count=5)
+    key = add_account(database).api_key
+    url = PROVISION.format(group_id)
+    for stranger in ("", "not-a-key", "fxn_" + "0" * 32, key.upper()):
+        assert limited_client.post(url, headers={"X-API-Key": stranger}).status_code == 401
+
+    first = limited_client.post(url, headers={"X-API-Key": key})
+
+    assert first.status_code == 200
+    assert first.headers["RateLimit-Remaining"] == "4"
