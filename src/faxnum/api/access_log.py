@@ -2,31 +2,18 @@
 
 import json
 import logging
-import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from faxnum.api.headers import request_id_of
 from faxnum.api.redaction import redacted_target
-from faxnum.api.responses import StartWatch
 
 access_log = logging.getLogger("faxnum.access")
 
 
-class AccessLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        watch = StartWatch(send)
-        try:
-            await self.app(scope, receive, watch.send)
-        finally:
-            access_log.info(_line(scope, watch.status, time.perf_counter() - started))
+def log_request(scope: Scope, status: int, seconds: float) -> None:
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(_line(scope, status, seconds))
 
 
 def _line(scope: Scope, status: int, seconds: float) -> str:

@@ -6,9 +6,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from faxnum.api.responses import StartWatch, failure
+from faxnum.api.responses import failure
 from faxnum.domain.errors import (
     ClientGone,
     Conflict,
@@ -93,34 +93,26 @@ async def on_http_error(_: Request, error: Exception) -> Response:
     return failure(error.status_code, message, headers=error.headers)
 
 
-class UnexpectedErrors:
-    """A bug becomes one logged traceback and a 500 in the envelope, sent through the
-    middleware that adds the request id and safety headers. (Starlette's own handler
-    for `Exception` answers outside every middleware, and uvicorn logs the error again.)
-    """
+def unexpected(scope: Scope, error: Exception) -> Response:
+    """A bug: one logged traceback, and a 500 in the envelope for the client (sent by
+    `Edge`, so it carries the request id and safety headers too)."""
+    log.error(
+        "unhandled error %s (request %s)",
+        type(error).__name__,
+        scope.get("state", {}).get("request_id", "-"),
+        exc_info=error,
+    )
+    return failure(500, "Internal server error.")
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        watch = StartWatch(send)
-        try:
-            await self.app(scope, receive, watch.send)
-        except Exception as error:
-            log.error(
-                "unhandled error %s (request %s)",
-                type(error).__name__,
-                scope.get("state", {}).get("request_id", "-"),
-                exc_info=error,
-            )
-            if not watch.started:  # otherwise the client sees a cut-off answer: nothing to add
-                await failure(500, "Internal server error.")(scope, receive, send)
+async def on_unexpected(_: Request, error: Exception) -> Response:
+    """FastAPI's last resort for a bug in a route; `Edge`, around it, logs the traceback
+    once (the exception goes on to it)."""
+    return failure(500, "Internal server error.")
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)

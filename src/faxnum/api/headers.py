@@ -2,13 +2,15 @@
 one), safety headers (a Content-Security-Policy unless the answer set its own), and the
 caller's rate-limit quota once authentication counted it.
 
-The request id is kept in the ASGI scope's state, where the access log reads it.
+The request id is kept in the ASGI scope's state (set by `Edge`), where the access log
+reads it.
 """
 
+import os
 import re
-import uuid
+from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # For answers that set none: they are JSON, never a page to run anything in.
@@ -22,38 +24,25 @@ _ALWAYS = [
 
 
 def request_id_of(scope: Scope) -> str:
-    """The id given to this request (set by `ResponseHeaders`)."""
+    """The id given to this request (set by `Edge`)."""
     return str(scope.get("state", {}).get("request_id", ""))
 
 
-def _incoming_request_id(scope: Scope) -> str:
+def incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             text = str(value.decode("latin-1"))
             if _CLIENT_REQUEST_ID.fullmatch(text):
                 return text
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # uuid4().hex's shape, at a third of its cost
 
 
-class ResponseHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = scope.setdefault("state", {})["request_id"] = _incoming_request_id(scope)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra = [(b"x-request-id", request_id.encode()), *_ALWAYS]
-                if not any(name == _DEFAULT_POLICY[0] for name, _ in message.get("headers", [])):
-                    extra.append(_DEFAULT_POLICY)
-                quota = scope["state"].get("quota")
-                if quota is not None:
-                    extra += quota.headers()
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def with_response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[Any]:
+    """`headers` and those every answer carries."""
+    extra = [(b"x-request-id", request_id_of(scope).encode()), *_ALWAYS]
+    if not any(name == _DEFAULT_POLICY[0] for name, _ in headers):
+        extra.append(_DEFAULT_POLICY)
+    quota = scope["state"].get("quota")
+    if quota is not None:
+        extra += quota.headers()
+    return [*headers, *extra]

@@ -5,11 +5,11 @@ request: on this stack a bare FastAPI route answers at about 0.2x of a bare ASGI
 the same uvicorn, Starlette's routing at about 0.7x (bench/provision.py measures it).
 So the endpoints that carry the load (provisioning, liveness) have a lean form taking
 the request alone, which the FastAPI route declared for the same path calls too: one
-implementation, documented in the OpenAPI as before. This layer, the innermost
-middleware (inside the request id, safety headers, limits, access log, metrics and
-error handling), answers those paths with their lean form and maps domain errors with
-the app's own handler; every other request, and any other method on those paths, goes
-on to FastAPI unchanged.
+implementation, documented in the OpenAPI as before. `Edge`, after everything it does
+for every request (request id, safety headers, limits, access log, metrics, error
+handling), answers those paths with their lean form, domain errors mapped by the app's
+own handler; every other request, and any other method on those paths, goes on to
+FastAPI unchanged.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from faxnum.api.errors import on_domain_error
 from faxnum.domain.errors import DomainError
@@ -31,23 +31,21 @@ def hot_route(path: str, methods: Sequence[str], endpoint: LeanEndpoint) -> Rout
 
 
 class HotRoutes:
-    def __init__(self, app: ASGIApp, routes: Sequence[Route]) -> None:
-        self.app = app
+    def __init__(self, routes: Sequence[Route]) -> None:
         self.routes = tuple(routes)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for route in self.routes:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.update(child_scope)
-                    scope["route"] = route  # the metrics label it by its path template
-                    await _answer(route, scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+    def match(self, scope: Scope) -> Route | None:
+        """The hot route answering this request, its path parameters put in `scope`."""
+        for route in self.routes:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child_scope)
+                scope["route"] = route  # the metrics label it by its path template
+                return route
+        return None
 
 
-async def _answer(route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+async def answer(route: Route, scope: Scope, receive: Receive, send: Send) -> None:
     request = Request(scope, receive, send)
     try:
         response = await route.endpoint(request)

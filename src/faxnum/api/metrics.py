@@ -8,7 +8,6 @@ answer for the whole server, whichever worker takes the scrape.
 
 import os
 import secrets
-import time
 from collections.abc import Callable, Iterator
 
 from fastapi import APIRouter, Request, Response
@@ -22,9 +21,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
-from faxnum.api.responses import StartWatch
 from faxnum.api.state import state_of
 from faxnum.domain.errors import NotFound, Unauthorized
 
@@ -39,28 +37,35 @@ LATENCY = Histogram(
 PROVISIONS = Counter("faxnum_provisions", "Numbers provisioned")
 RATE_LIMITED = Counter("faxnum_rate_limited", "Requests refused by a rate limit", ["limit"])
 
+MAX_SERIES = 10_000  # routes x methods x statuses: a few hundred in practice
 router = APIRouter(include_in_schema=False)
 
 
-class RequestMetrics:
-    """Counts and times every answer under its route's template (never the raw path,
-    whose ids would make a series per request)."""
+def record_request(scope: Scope, status: int, seconds: float) -> None:
+    """Counts and times an answer under its route's template (never the raw path, whose
+    ids would make a series per request)."""
+    requests, latency = _series(scope.get("route"), scope, status)
+    requests.inc()
+    latency.observe(seconds)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        watch = StartWatch(send)
-        try:
-            await self.app(scope, receive, watch.send)
-        finally:
-            route = route_template(scope)
-            REQUESTS.labels(scope.get("method", ""), route, str(watch.status)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - started)
+_Series = tuple[Counter, Histogram]
+_SERIES: dict[tuple[int, int, str, int], tuple[object, _Series]] = {}
+
+
+def _series(route: object, scope: Scope, status: int) -> _Series:
+    """The request's counter and histogram, looked up once per route, depth of path,
+    method and status (`labels()` costs more than the rest of the accounting)."""
+    method = scope.get("method", "")
+    key = (id(route), scope.get("path", "").count("/"), method, status)
+    found = _SERIES.get(key)
+    if found is not None and found[0] is route:
+        return found[1]
+    template = route_template(scope)
+    series = REQUESTS.labels(method, template, str(status)), LATENCY.labels(template)
+    if len(_SERIES) < MAX_SERIES:
+        _SERIES[key] = (route, series)
+    return series
 
 
 def route_template(scope: Scope) -> str:

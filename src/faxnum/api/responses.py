@@ -6,7 +6,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.types import Message, Send
 
 from faxnum.api.money_json import SERIALIZATION_CONTEXT, money_numbers
 from faxnum.api.schemas import Failure, Meta, Pagination
@@ -33,22 +32,6 @@ def documented(
     for code, reason in (reasons or {}).items():
         failures[code] = {"model": Failure, "description": reason}
     return {200: {"model": model, "description": "Success"}, **failures}
-
-
-class StartWatch:
-    """Wraps an ASGI `send` to tell whether the response has begun (after that, an
-    error can no longer be answered with a response of its own) and with what status
-    (500 until then: what the client gets if the app fails first)."""
-
-    def __init__(self, send: Send) -> None:
-        self._send = send
-        self.started = False
-        self.status = 500
-
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.started, self.status = True, message["status"]
-        await self._send(message)
 
 
 def failure(

@@ -20,7 +20,7 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "
 OPTIONS_VARIABLE = "FAXNUM_SERVER_OPTIONS"
 
 
-def exec_server(options: dict[str, Any], metrics_dir: str) -> None:
+def exec_server(options: dict[str, Any], metrics_dir: str | None) -> None:
     """Replace this process with the server (never returns)."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -50,7 +50,8 @@ def main() -> None:
             timeout_graceful_shutdown=options["graceful_shutdown_s"],
         )
     finally:
-        shutil.rmtree(options["metrics_dir"], ignore_errors=True)
+        if options["metrics_dir"] is not None:
+            shutil.rmtree(options["metrics_dir"], ignore_errors=True)
 
 
 if __name__ == "__main__":
