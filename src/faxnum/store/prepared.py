@@ -31,25 +31,23 @@ class _Form:
     sql: str
     names: tuple[str, ...]  # in the order the driver takes them (positional styles)
     positional: bool
-    constants: dict[str, Any]  # literal values the statement carries as parameters
-    bind_processors: dict[str, Processor]
-    result_processors: tuple[Processor, ...]
+    # Per name, in that order: given by the caller (else a literal the statement
+    # carries), the literal, and the type's conversion for the driver.
+    plan: tuple[tuple[bool, Any, Processor], ...]
+    result_processors: tuple[Processor, ...] | None  # None: no column needs one
     row_type: Any
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        def converted(name: str) -> Any:
-            value = values[name] if name in values else self.constants[name]
-            processor = self.bind_processors[name]
-            return value if processor is None or value is None else processor(value)
-
-        if self.positional:
-            return tuple(converted(name) for name in self.names)
-        return {name: converted(name) for name in self.names}
+        converted = []
+        for name, (given, literal, processor) in zip(self.names, self.plan, strict=True):
+            value = values[name] if given else literal
+            converted.append(value if processor is None or value is None else processor(value))
+        return converted if self.positional else dict(zip(self.names, converted, strict=True))
 
     def rows(self, raw: Sequence[Any]) -> list[Any]:
         make = self.row_type._make
         processors = self.result_processors
-        if all(p is None for p in processors):
+        if processors is None:
             return [make(r) for r in raw]
         return [
             make(p(v) if p is not None else v for p, v in zip(processors, r, strict=True))
@@ -105,19 +103,22 @@ def _compile(statement: Executable, dialect: Dialect, keys: list[str]) -> _Form:
     compiled: Any = statement.compile(dialect=dialect, column_keys=keys)  # type: ignore[attr-defined]  # every Executable here is a ClauseElement
     binds = compiled.binds
     names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
-    constants = {name: bind.effective_value for name, bind in binds.items() if name not in keys}
-    missing = [name for name, value in constants.items() if value is None and binds[name].required]
+    missing = [n for n in names if n not in keys and binds[n].required and binds[n].value is None]
     if missing:
         raise ValueError(f"values missing for {missing}")
-    processors = {
-        name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in binds
-    }
+    plan = tuple(
+        (
+            name in keys,
+            binds[name].effective_value,
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+        )
+        for name in names
+    )
     columns = statement.exported_columns if isinstance(statement, ReturnsRows) else None
     result = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None)
         for column in (columns or ())
     )
     row_type = _row_type(list(columns.keys()) if columns else [])
-    return _Form(
-        compiled.string, names, compiled.positional, constants, processors, result, row_type
-    )
+    needed = result if any(p is not None for p in result) else None
+    return _Form(compiled.string, names, compiled.positional, plan, needed, row_type)
