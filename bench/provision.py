@@ -1,34 +1,35 @@
 """Provisioning throughput and latency against the stack's limit, in one run.
 
 Prepares one SQLite store holding one large DID group, then drives with wrk (32
-connections), each on its own copy of that store:
+connections), round after round, each server in turn and on its own copy of the store:
   1. `bench/reference_server.py`: raw ASGI on the same uvicorn, raw sqlite3, the same
      statements and group commit: the limit. Its `/healthz` is a bare ASGI one.
   2. `faxnum serve` on SQLite: `/healthz`, then provisioning.
   3. with FAXNUM_BENCH_POSTGRES_URL (a server where databases may be created and
      dropped), `faxnum serve` on a fresh PostgreSQL database holding the same inventory.
 Prints each run, the CPU seconds the server (and PostgreSQL) spent per 1,000 provisions,
-and the ratios. Targets: faxnum provisioning >= 0.5x the reference, p99 <= 3x p50;
-faxnum `/healthz` >= 0.5x the bare one; PostgreSQL >= 0.8x SQLite, its CPU per
-provision <= 1.5x SQLite's.
+and the ratios of the servers' medians. Targets: faxnum provisioning >= 0.5x the
+reference, p99 <= 3x p50; faxnum `/healthz` >= 0.5x the bare one; PostgreSQL >= 0.8x
+SQLite, its CPU per provision <= 1.5x SQLite's.
 
 With --webhook, provisioning runs again with a webhook registered (every provision
 then queues an event, which the server's delivery worker signs and posts to a
 receiver process on loopback): target >= 0.90x the throughput without one.
 
-    python bench/provision.py [--seconds 10] [--connections 32] [--webhook]
+    python bench/provision.py [--seconds 5] [--rounds 3] [--connections 32] [--webhook]
 """
 
 import argparse
 import os
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -171,41 +172,49 @@ def running_server(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--dids", type=int, default=200_000)
     parser.add_argument("--webhook", action="store_true", help="also with a webhook")
     args = parser.parse_args()
     postgres = os.environ.get("FAXNUM_BENCH_POSTGRES_URL")
 
-    with tempfile.TemporaryDirectory() as work:
+    with tempfile.TemporaryDirectory() as work, ExitStack() as servers:
         template = Path(work) / "template.db"
         key = prepare(f"sqlite:///{template}", args.dids)
-        runs: dict[str, Run] = {}
-        with reference_server(copy_of(template, Path(work) / "reference")) as server:
-            runs["reference"] = measure(server, key, args.seconds, args.connections)
+        keys = {"reference": key, "faxnum": key}
+        running = {
+            "reference": servers.enter_context(
+                reference_server(copy_of(template, Path(work) / "reference"))
+            )
+        }
         data_dir = Path(work) / "faxnum"
         url = f"sqlite:///{copy_of(template, data_dir)}"
-        with running_server(url, str(data_dir)) as server:
-            runs["faxnum"] = measure(server, key, args.seconds, args.connections)
-            if args.webhook:
-                with receiving() as (receiver_url, count_received):
-                    compare_with_webhook(
-                        server.base_url,
-                        key,
-                        receiver_url,
-                        count_received,
-                        args.seconds,
-                        args.connections,
-                    )
+        running["faxnum"] = servers.enter_context(running_server(url, str(data_dir)))
         if postgres:
-            with fresh_postgres_database(postgres) as pg_url:
-                pg_key = prepare(pg_url, args.dids)
-                with running_server(pg_url, str(Path(work) / "faxnum-pg")) as server:
-                    runs["faxnum PostgreSQL"] = measure(
-                        server, pg_key, args.seconds, args.connections
-                    )
-    report(runs)
+            pg_url = servers.enter_context(fresh_postgres_database(postgres))
+            keys["faxnum PostgreSQL"] = prepare(pg_url, args.dids)
+            running["faxnum PostgreSQL"] = servers.enter_context(
+                running_server(pg_url, str(Path(work) / "faxnum-pg"))
+            )
+        # Every server runs in turn, round after round: noise on the machine (these
+        # runs vary by a third from one minute to the next) falls on all of them alike.
+        rounds: dict[str, list[Run]] = {name: [] for name in running}
+        for _ in range(args.rounds):
+            for name, server in running.items():
+                rounds[name].append(measure(server, keys[name], args.seconds, args.connections))
+        if args.webhook:
+            with receiving() as (receiver_url, count_received):
+                compare_with_webhook(
+                    running["faxnum"].base_url,
+                    key,
+                    receiver_url,
+                    count_received,
+                    args.seconds,
+                    args.connections,
+                )
+    report(rounds)
 
 
 def copy_of(template: Path, directory: Path) -> Path:
@@ -407,23 +416,24 @@ def set_enabled(base: str, key: str, hook: int, enabled: bool) -> None:
     response.raise_for_status()
 
 
-def report(runs: dict[str, Run]) -> None:
+def report(rounds: dict[str, list[Run]]) -> None:
+    """Every run, then the median of each server's runs and the ratios of the medians."""
     print(
         f"{'server':<20}{'endpoint':<11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'non-2xx':>9}{'CPU s/1k':>10}{'DB CPU s/1k':>13}"
     )
-    for name, run in runs.items():
-        for endpoint, result in (("/healthz", run.health), ("provision", run.provision)):
-            cpu = (
-                f"{run.server_cpu:>10.2f}{run.database_cpu:>13.2f}"
-                if endpoint != "/healthz"
-                else ""
-            )
-            print(
-                f"{name:<20}{endpoint:<11}{result.requests_per_second:>9.0f}{result.p50_ms:>9.2f}"
-                f"{result.p99_ms:>9.2f}{result.non_2xx:>9}{cpu}"
-            )
-    reference, faxnum = runs["reference"], runs["faxnum"]
+    for name, found in rounds.items():
+        for run in found:
+            for endpoint, result in (("/healthz", run.health), ("provision", run.provision)):
+                cpu = ""
+                if endpoint != "/healthz":
+                    cpu = f"{run.server_cpu:>10.2f}{run.database_cpu:>13.2f}"
+                print(
+                    f"{name:<20}{endpoint:<11}{result.requests_per_second:>9.0f}"
+                    f"{result.p50_ms:>9.2f}{result.p99_ms:>9.2f}{result.non_2xx:>9}{cpu}"
+                )
+    medians = {name: median_run(found) for name, found in rounds.items()}
+    reference, faxnum = medians["reference"], medians["faxnum"]
     ratios = [
         ("faxnum provisioning / reference", _ratio(faxnum, reference), ">= 0.50"),
         ("faxnum /healthz / bare ASGI", _health_ratio(faxnum, reference), ">= 0.50"),
@@ -433,18 +443,43 @@ def report(runs: dict[str, Run]) -> None:
             "<= 3.00",
         ),
     ]
-    postgres = runs.get("faxnum PostgreSQL")
+    postgres = medians.get("faxnum PostgreSQL")
     if postgres is not None:
         postgres_cpu = postgres.server_cpu + postgres.database_cpu
         ratios += [
             ("PostgreSQL / SQLite provisioning", _ratio(postgres, faxnum), ">= 0.80"),
             ("PostgreSQL / SQLite CPU per provision", postgres_cpu / faxnum.server_cpu, "<= 1.50"),
         ]
+    print(f"medians of {len(rounds['reference'])} rounds:")
     for name, value, target in ratios:
         print(f"{name:<40}{value:>6.2f}x (target {target})")
-    for name, run in runs.items():
-        if run.provision.non_2xx:
-            print(f"WARNING: {run.provision.non_2xx} requests to {name} failed: figures not valid")
+    for name, found in rounds.items():
+        failed = sum(run.provision.non_2xx for run in found)
+        if failed:
+            print(f"WARNING: {failed} requests to {name} failed: figures not valid")
+
+
+def median_run(runs: list[Run]) -> Run:
+    """Each figure's median over the runs (the runs of one server, in turn with others)."""
+
+    def middle(values: list[float]) -> float:
+        return statistics.median(values)
+
+    def wrk_median(results: list[WrkResult]) -> WrkResult:
+        return WrkResult(
+            requests=int(middle([r.requests for r in results])),
+            requests_per_second=middle([r.requests_per_second for r in results]),
+            p50_ms=middle([r.p50_ms for r in results]),
+            p99_ms=middle([r.p99_ms for r in results]),
+            non_2xx=sum(r.non_2xx for r in results),
+        )
+
+    return Run(
+        wrk_median([r.health for r in runs]),
+        wrk_median([r.provision for r in runs]),
+        middle([r.server_cpu for r in runs]),
+        middle([r.database_cpu for r in runs]),
+    )
 
 
 def _ratio(run: Run, baseline: Run) -> float:

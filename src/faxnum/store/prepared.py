@@ -14,6 +14,7 @@ what `Connection.execute` would have raised.
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -36,8 +37,12 @@ class _Form:
     plan: tuple[tuple[bool, Any, Processor], ...]
     result_processors: tuple[Processor, ...] | None  # None: no column needs one
     row_type: Any
+    plain: Callable[[Mapping[str, Any]], Any] | None  # the values in order, if that is all
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
+        if self.plain is not None:  # every value given, none converted
+            found = self.plain(values)
+            return (found,) if len(self.names) == 1 else found
         converted = []
         for name, (given, literal, processor) in zip(self.names, self.plan, strict=True):
             value = values[name] if given else literal
@@ -65,19 +70,18 @@ def _row_type(names: list[str]) -> Any:
 class Prepared:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._forms: dict[tuple[str, frozenset[str]], _Form] = {}
+        self._forms: dict[tuple[str, ...], _Form] = {}  # by dialect and parameter names
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Every row the statement returns (none for a statement returning none)."""
-        dialect = connection.dialect
         if not connection.in_transaction():
             connection.begin()  # as `Connection.execute` would have (autobegin)
-        form = self._forms.get((dialect.name, frozenset(values)))
+        dialect = connection.dialect
+        key = (dialect.name, *values)
+        form = self._forms.get(key)
         if form is None:
-            form = self._forms[(dialect.name, frozenset(values))] = _compile(
-                self.statement, dialect, sorted(values)
-            )
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open while connected
+            form = self._forms[key] = _compile(self.statement, dialect, sorted(values))
+        cursor = _cursor(connection)
         try:
             cursor.execute(form.sql, form.parameters(values))
             # (An INSERT may return its key unasked: PostgreSQL's implicit RETURNING.)
@@ -86,8 +90,6 @@ class Prepared:
             raise DBAPIError.instance(
                 form.sql, values, error, dialect.loaded_dbapi.Error
             ) from error
-        finally:
-            cursor.close()
         return form.rows(raw)
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> None:
@@ -97,6 +99,19 @@ class Prepared:
     def first(self, connection: Connection, values: Mapping[str, Any]) -> Any | None:
         rows = self.rows(connection, values)
         return rows[0] if rows else None
+
+
+def _cursor(connection: Connection) -> Any:
+    """The driver connection's cursor for prepared statements, made once: each statement
+    fetches all its rows before the next runs, so one cursor serves them all."""
+    info = connection.connection.info
+    cursor = info.get(_CURSOR)
+    if cursor is None:
+        cursor = info[_CURSOR] = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open while connected
+    return cursor
+
+
+_CURSOR = "faxnum.prepared.cursor"
 
 
 def _compile(statement: Executable, dialect: Dialect, keys: list[str]) -> _Form:
@@ -121,4 +136,6 @@ def _compile(statement: Executable, dialect: Dialect, keys: list[str]) -> _Form:
     )
     row_type = _row_type(list(columns.keys()) if columns else [])
     needed = result if any(p is not None for p in result) else None
-    return _Form(compiled.string, names, compiled.positional, plan, needed, row_type)
+    as_given = compiled.positional and all(given and not p for given, _, p in plan)
+    plain = itemgetter(*names) if as_given and names else None
+    return _Form(compiled.string, names, compiled.positional, plan, needed, row_type, plain)
