@@ -33,8 +33,9 @@ def test_oversized_bodies_are_413_with_the_envelope(client: TestClient, database
 @pytest.mark.parametrize(
     "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
 )
+@pytest.mark.parametrize("path", ["/api/v2/provision-numbers", "/api/v2/user", "/api/v2/webhooks"])
 def test_a_streamed_body_over_the_limit_is_413_not_a_malformed_form(
-    client: TestClient, database: Database, content_type: str
+    client: TestClient, database: Database, content_type: str, path: str
 ) -> None:
     key = add_account(database).api_key
 
@@ -43,7 +44,7 @@ def test_a_streamed_body_over_the_limit_is_413_not_a_malformed_form(
             yield b"x" * 1024
 
     response = client.post(
-        "/api/v2/provision-numbers",
+        path,
         content=chunks(),
         headers={"X-API-Key": key, "content-type": content_type},
     )

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
+from faxnum.api.body_limit import TOO_LARGE, BodyTooLarge
 from faxnum.api.responses import failure
 from faxnum.domain.errors import (
     ClientGone,
@@ -105,6 +106,12 @@ def unexpected(scope: Scope, error: Exception) -> Response:
     return failure(500, "Internal server error.")
 
 
+async def on_body_too_large(_: Request, error: Exception) -> Response:
+    """A streamed body passed the limit while a route read it (`Edge` refuses declared
+    ones before any route runs)."""
+    return failure(413, TOO_LARGE)
+
+
 async def on_unexpected(_: Request, error: Exception) -> Response:
     """FastAPI's last resort for a bug in a route; `Edge`, around it, logs the traceback
     once (the exception goes on to it)."""
@@ -113,6 +120,7 @@ async def on_unexpected(_: Request, error: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
+    app.add_exception_handler(BodyTooLarge, on_body_too_large)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
