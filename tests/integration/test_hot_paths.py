@@ -89,6 +89,21 @@ def test_hot_paths_keep_the_body_limit_and_other_methods_go_to_the_app(
     assert deleted.json() == {"status": "failed", "message": "Method not allowed."}
 
 
+@pytest.mark.parametrize("path", [PROVISION.format(1), "/api/v2/provision-numbers?did_group_id=1"])
+def test_a_head_request_provisions_nothing(
+    client: TestClient, database: Database, path: str
+) -> None:
+    group_id = add_group(database)
+    assert group_id == 1
+    key = add_account(database).api_key
+    before = snapshot(database.write_engine)
+
+    response = client.head(path, headers={"X-API-Key": key})
+
+    assert response.status_code == 405
+    assert snapshot(database.write_engine) == before
+
+
 def test_a_key_revoked_after_it_was_seen_provisions_nothing(
     client: TestClient, database: Database
 ) -> None:
@@ -103,6 +118,7 @@ def test_a_key_revoked_after_it_was_seen_provisions_nothing(
 
     assert refused.status_code == 401
     assert refused.json() == {"status": "failed", "message": "Invalid API key."}
+    assert "ratelimit-remaining" not in refused.headers  # shaped like any unknown key's
     assert snapshot(database.write_engine) == before
 
 

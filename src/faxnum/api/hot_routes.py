@@ -26,8 +26,11 @@ LeanEndpoint = Callable[[Request], Awaitable[Response]]
 
 
 def hot_route(path: str, methods: Sequence[str], endpoint: LeanEndpoint) -> Route:
-    """`path` in full (with its prefix), as the FastAPI route declares it."""
-    return Route(path, endpoint, methods=list(methods), include_in_schema=False)
+    """`path` in full (with its prefix), as the FastAPI route declares it; exactly
+    `methods` (Starlette would add HEAD to a GET route: a HEAD must never provision)."""
+    route = Route(path, endpoint, methods=list(methods), include_in_schema=False)
+    route.methods = {method.upper() for method in methods}
+    return route
 
 
 class HotRoutes:

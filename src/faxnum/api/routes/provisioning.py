@@ -95,6 +95,7 @@ async def _provision(request: Request, raw_group_id: str | None) -> Response:
             )
     except Unauthorized:
         forget_key(request, api_key)
+        request.state.quota = None  # refused like any unknown key: no quota headers
         raise
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     if replayed:
