@@ -195,6 +195,7 @@ def main() -> None:
         if postgres:
             pg_url = servers.enter_context(fresh_postgres_database(postgres))
             keys["faxnum PostgreSQL"] = prepare(pg_url, args.dids)
+            vacuum(pg_url)  # else autovacuum of the new rows takes a core mid-run
             running["faxnum PostgreSQL"] = servers.enter_context(
                 running_server(pg_url, str(Path(work) / "faxnum-pg"))
             )
@@ -254,6 +255,13 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(statements[0]))
         admin.dispose()
+
+
+def vacuum(url: str) -> None:
+    engine = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
+    engine.dispose()
 
 
 def measure(server: RunningServer, key: str, seconds: int, connections: int) -> Run:
