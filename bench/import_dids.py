@@ -12,6 +12,7 @@ Prints rows/s for both and the ratio (target: import within 3x of bare).
 
 import argparse
 import csv
+import os
 import sqlite3
 import tempfile
 import time
@@ -64,11 +65,16 @@ def bare_insert(database_file: Path, numbers: list[str]) -> float:
     return elapsed
 
 
-def faxnum_import(url: str, csv_path: Path) -> tuple[float, int, int]:
+def faxnum_import(url: str, csv_path: Path, workers: int) -> tuple[float, int, int]:
     database = Database(url)
     started = time.perf_counter()
     report = import_inventory(
-        database.unit_of_work, read_rows(csv_path), Decimal("1"), Decimal("2"), datetime.now(UTC)
+        database.unit_of_work,
+        read_rows(csv_path),
+        Decimal("1"),
+        Decimal("2"),
+        datetime.now(UTC),
+        workers=workers,
     )
     elapsed = time.perf_counter() - started
     database.dispose()
@@ -78,6 +84,9 @@ def faxnum_import(url: str, csv_path: Path) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="as `faxnum import dids`"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work)
@@ -86,12 +95,13 @@ def main() -> None:
             upgrade(f"sqlite:///{directory / name}")
         bare_s = bare_insert(directory / "bare.db", numbers)
         import_s, added, rejected = faxnum_import(
-            f"sqlite:///{directory / 'import.db'}", directory / "dids.csv"
+            f"sqlite:///{directory / 'import.db'}", directory / "dids.csv", args.workers
         )
     rows = len(numbers)
     print(f"{'path':<28}{'seconds':>10}{'rows/s':>12}")
     print(f"{'bare sqlite3 executemany':<28}{bare_s:>10.2f}{rows / bare_s:>12,.0f}")
-    print(f"{'faxnum import':<28}{import_s:>10.2f}{rows / import_s:>12,.0f}")
+    label = f"faxnum import, {args.workers} proc."
+    print(f"{label:<28}{import_s:>10.2f}{rows / import_s:>12,.0f}")
     print(f"rows: {rows:,} (imported {added:,}, rejected as invalid {rejected:,})")
     print(f"import / bare time: {import_s / bare_s:.1f}x (target <= 3.0x)")
 

@@ -1,20 +1,25 @@
 """Importing operator inventory files: validation, idempotency, batches, round trip."""
 
 import io
+import random
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from faxnum.cli.inventory_files import read_rows, write_inventory
+from faxnum.services import inventory_import
 from faxnum.services.accounts import authenticate
 from faxnum.services.inventory_import import ImportReport, import_inventory
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
 from faxnum.store.inventory import DidQueries
+from faxnum.store.migrate import upgrade
 from faxnum.store.tables import did_groups, dids
 from tests.dbstate import snapshot
 from tests.factories import add_account, add_group, real_numbers
@@ -218,3 +223,57 @@ def test_export_then_import_into_an_empty_database_gives_the_same_inventory(
     assert (copied_state(empty, taken), copied_state(empty, blocked)) == ("blocked", "blocked")
     assert count(empty, did_groups) == count(database, did_groups)
     empty.dispose()
+
+
+def test_validating_in_worker_processes_gives_the_same_import_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows of 7 rows, so this small file is mostly validated by two worker processes:
+    the reports, rejections included, and the stored inventories are the same. (The
+    store is not the subject: SQLite only.)"""
+    rng = random.Random(7)
+    numbers = [
+        *real_numbers("CA", "Winnipeg, MB", 12),
+        *real_numbers("GB", "Leeds", 6),
+        *real_numbers("US", "New York, NY", 6),
+        "+1204",
+        "not-a-number",
+        "+99912345678",
+        "",
+        "+44 113 496 0000 ext. 5",
+        "٠١٢٣",
+    ]
+    rows = [f"{n}," for n in numbers] + [f"{numbers[0]},CAN", f"{numbers[13]},CAN"]
+    rng.shuffle(rows)
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(["number,country", *rows]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(inventory_import, "WINDOW", 7)
+    monkeypatch.setattr(inventory_import, "CHUNK", 2)
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, workers: int, **options: Any) -> None:
+            pools.append(workers)
+            super().__init__(workers, **options)
+
+    monkeypatch.setattr(inventory_import, "ProcessPoolExecutor", CountedPool)
+    outcomes = []
+    for workers in (1, 2):
+        url = f"sqlite:///{tmp_path / f'workers-{workers}.db'}"
+        upgrade(url)
+        database = Database(url)
+        report = run_import(database, path, workers=workers)
+        with database.write_engine.connect() as connection:
+            stored = connection.execute(
+                select(dids.c.number, did_groups.c.country_code, did_groups.c.city_name)
+                .join(did_groups, did_groups.c.id == dids.c.did_group_id)
+                .order_by(dids.c.number)
+            ).all()
+        database.dispose()
+        outcomes.append((report, stored))
+
+    (serial, serial_rows), (parallel, parallel_rows) = outcomes
+    assert parallel == serial
+    assert parallel_rows == serial_rows
+    assert len(serial.rejected) == 6 and serial.added == 25  # both kinds of row present
+    assert pools == [2]  # the second run did validate in worker processes

@@ -1,5 +1,6 @@
 """Operator commands for inventory files."""
 
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ def import_dids(
             monthly,
             datetime.now(UTC),
             on_batch=lambda r: progress.update(task, completed=r.rows),
+            workers=os.cpu_count() or 1,
         )
         progress.update(task, total=report.rows, completed=report.rows)
     if report.rejected:
