@@ -1,7 +1,9 @@
 """Dashboard pages for what an account manages beside its numbers: sub-accounts,
 trunks, webhooks and reservations. Same services as the API, same rules."""
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -32,7 +34,7 @@ from faxnum.services.webhooks import (
     webhook,
     webhooks_page,
 )
-from faxnum.web.forms import form, paging, path_id, read, write
+from faxnum.web.forms import form, paging, path_id, read, write, write_then_redirect
 from faxnum.web.pages import problem_page, redirect, render
 
 # Sub-accounts
@@ -75,18 +77,14 @@ async def create_sub(request: Request, viewer: Viewer) -> Response:
 async def toggle_sub(request: Request, viewer: Viewer) -> Response:
     fields = await form(request)
     disabled = fields.get("disabled") == "yes"
-    try:
-        sub_id = path_id(request, "subaccount_id")
-        await write(
-            request,
-            partial(
-                set_subaccount_disabled, caller=viewer.caller, subaccount_id=sub_id,
-                disabled=disabled,
-            ),
-        )  # fmt: skip
-    except DomainError as problem:
-        return problem_page(request, viewer, "Sub-account not changed", problem)
-    return redirect("/dashboard/subaccounts")
+    return await write_then_redirect(
+        request, viewer, "Sub-account not changed",
+        lambda: partial(
+            set_subaccount_disabled, caller=viewer.caller,
+            subaccount_id=path_id(request, "subaccount_id"), disabled=disabled,
+        ),
+        "/dashboard/subaccounts",
+    )  # fmt: skip
 
 
 async def rotate_sub(request: Request, viewer: Viewer) -> Response:
@@ -120,18 +118,15 @@ async def trunks(request: Request, viewer: Viewer) -> Response:
 
 async def create_trunk(request: Request, viewer: Viewer) -> Response:
     fields = await form(request)
-    try:
-        await write(
-            request,
-            partial(
-                add_trunk, caller=viewer.caller, name=str(fields.get("name") or ""),
-                uri=str(fields.get("uri") or ""), t38=fields.get("t38") == "yes",
-                is_default=fields.get("default") == "yes",
-            ),
-        )  # fmt: skip
-    except DomainError as problem:
-        return problem_page(request, viewer, "Trunk not added", problem)
-    return redirect("/dashboard/trunks")
+    return await write_then_redirect(
+        request, viewer, "Trunk not added",
+        lambda: partial(
+            add_trunk, caller=viewer.caller, name=str(fields.get("name") or ""),
+            uri=str(fields.get("uri") or ""), t38=fields.get("t38") == "yes",
+            is_default=fields.get("default") == "yes",
+        ),
+        "/dashboard/trunks",
+    )  # fmt: skip
 
 
 # Webhooks
@@ -216,43 +211,46 @@ async def reserve_from_group(request: Request, viewer: Viewer) -> Response:
     fields = await form(request)
     state = state_of(request)
     raw = str(fields.get("quantity") or "1")
-    try:
+
+    def holding() -> Callable[..., Any]:
         group_id = path_id(request, "group_id")
         if not raw.isdigit() or not 1 <= int(raw) <= 100:
             raise Invalid.field("quantity", "must be a whole number from 1 to 100")
-        await write(
-            request,
-            partial(
-                reserve, caller=viewer.caller, wanted=QuantityWanted(group_id, int(raw)),
-                ttl_seconds=DEFAULT_TTL_SECONDS, max_reserved=state.settings.max_reserved,
-                now=state.clock(),
-            ),
+        return partial(
+            reserve, caller=viewer.caller, wanted=QuantityWanted(group_id, int(raw)),
+            ttl_seconds=DEFAULT_TTL_SECONDS, max_reserved=state.settings.max_reserved,
+            now=state.clock(),
         )  # fmt: skip
-    except DomainError as problem:
-        return problem_page(request, viewer, "Not reserved", problem)
-    return redirect("/dashboard/reservations?done=reserved")
+
+    return await write_then_redirect(
+        request, viewer, "Not reserved", holding, "/dashboard/reservations?done=reserved"
+    )
 
 
 async def order_reservation(request: Request, viewer: Viewer) -> Response:
     await form(request)
     now = state_of(request).clock()
-    try:
-        wanted = ReservationWanted(path_id(request, "reservation_id"))
-        await write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
-    except DomainError as problem:
-        return problem_page(request, viewer, "Not ordered", problem)
-    return redirect("/dashboard/numbers?done=ordered")
+    return await write_then_redirect(
+        request, viewer, "Not ordered",
+        lambda: partial(
+            place_order, caller=viewer.caller,
+            wanted=ReservationWanted(path_id(request, "reservation_id")), now=now,
+        ),
+        "/dashboard/numbers?done=ordered",
+    )  # fmt: skip
 
 
 async def cancel_reservation(request: Request, viewer: Viewer) -> Response:
     await form(request)
     now = state_of(request).clock()
-    try:
-        held = path_id(request, "reservation_id")
-        await write(request, partial(cancel, caller=viewer.caller, reservation_id=held, now=now))
-    except DomainError as problem:
-        return problem_page(request, viewer, "Not cancelled", problem)
-    return redirect("/dashboard/reservations")
+    return await write_then_redirect(
+        request, viewer, "Not cancelled",
+        lambda: partial(
+            cancel, caller=viewer.caller, reservation_id=path_id(request, "reservation_id"),
+            now=now,
+        ),
+        "/dashboard/reservations",
+    )  # fmt: skip
 
 
 PAGES = [

@@ -5,12 +5,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from fastapi import Request
+from fastapi.responses import Response
 
 from faxnum.api.state import state_of
-from faxnum.domain.errors import NotFound
+from faxnum.domain.errors import DomainError, NotFound
 from faxnum.domain.pagination import PageRequest
+from faxnum.services.dashboard import Viewer
 from faxnum.services.unit_of_work import UnitOfWork
-from faxnum.web.pages import CSRF_FIELD, csrf_ok
+from faxnum.web.pages import CSRF_FIELD, csrf_ok, problem_page, redirect
 
 T = TypeVar("T")
 LISTED_FIELDS = {"numbers", "events"}  # fields a form may repeat
@@ -51,3 +53,20 @@ async def read(request: Request, work: Callable[..., T]) -> T:
 
 async def write(request: Request, work: Callable[..., T]) -> T:
     return await state_of(request).database.write(cast(Callable[[UnitOfWork], T], work))
+
+
+async def write_then_redirect(
+    request: Request,
+    viewer: Viewer,
+    refused: str,
+    work: Callable[[], Callable[..., Any]],
+    to: str,
+) -> Response:
+    """A form post's change: the use case `work()` builds (reading its parameters there,
+    so a bad one is refused like the use case's own refusals), then a redirect to `to`;
+    a refusal is a page titled `refused`, with the status the API gives it."""
+    try:
+        await write(request, work())
+    except DomainError as problem:
+        return problem_page(request, viewer, refused, problem)
+    return redirect(to)

@@ -24,7 +24,12 @@ from faxnum.security.passwords import with_password_work
 from faxnum.services.accounts import authenticate, log_in, prepare_registration, register
 from faxnum.services.accounts import rotate_key as rotate_account_key
 from faxnum.services.billing import balance, ledger_page
-from faxnum.services.catalogue import find_available_numbers, find_did_groups, list_countries
+from faxnum.services.catalogue import (
+    find_available_numbers,
+    find_did_groups,
+    list_countries,
+    list_states,
+)
 from faxnum.services.dashboard import (
     Viewer,
     end_session,
@@ -39,7 +44,7 @@ from faxnum.services.provisioning import provision
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.web import account_pages
 from faxnum.web.chart import bar_chart
-from faxnum.web.forms import Refused, form, paging, path_id, read, write
+from faxnum.web.forms import Refused, form, paging, path_id, read, write, write_then_redirect
 from faxnum.web.pages import SESSION_COOKIE, problem_page, redirect, render, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -244,12 +249,13 @@ async def _release_page(request: Request, viewer: Viewer) -> Response:
 async def _release(request: Request, viewer: Viewer) -> Response:
     await form(request)
     now = state_of(request).clock()
-    try:
-        number_id = path_id(request, "number_id")
-        await write(request, partial(release, caller=viewer.caller, number_id=number_id, now=now))
-    except DomainError as problem:
-        return problem_page(request, viewer, "Not released", problem)
-    return redirect("/dashboard/numbers?done=released")
+    return await write_then_redirect(
+        request, viewer, "Not released",
+        lambda: partial(
+            release, caller=viewer.caller, number_id=path_id(request, "number_id"), now=now
+        ),
+        "/dashboard/numbers?done=released",
+    )  # fmt: skip
 
 
 async def _find(request: Request, viewer: Viewer) -> Response:
@@ -265,11 +271,11 @@ async def _find(request: Request, viewer: Viewer) -> Response:
     groups = None
     error = None
     if country:
+        state_raw = query.get("state", "")
+        state_id = int(state_raw) if state_raw.isdigit() and len(state_raw) < 10 else None
+        chosen["state"] = state_id
         try:
-            states = await read(request, lambda uow: uow.catalogue.states(country))
-            state_raw = query.get("state", "")
-            state_id = int(state_raw) if state_raw.isdigit() and len(state_raw) < 10 else None
-            chosen["state"] = state_id
+            states = await read(request, partial(list_states, country_code=country))
             area = (query.get("area") or "").strip() or None
             city = (query.get("city") or "").strip() or None
             if area is not None and not (area.isdigit() and len(area) <= 10):
@@ -294,12 +300,13 @@ async def _find(request: Request, viewer: Viewer) -> Response:
 async def _provision(request: Request, viewer: Viewer) -> Response:
     await form(request)
     now = state_of(request).clock()
-    try:
-        group_id = path_id(request, "group_id")
-        await write(request, partial(provision, caller=viewer.caller, group_id=group_id, now=now))
-    except DomainError as problem:
-        return problem_page(request, viewer, "Not provisioned", problem)
-    return redirect("/dashboard/numbers?done=provisioned")
+    return await write_then_redirect(
+        request, viewer, "Not provisioned",
+        lambda: partial(
+            provision, caller=viewer.caller, group_id=path_id(request, "group_id"), now=now
+        ),
+        "/dashboard/numbers?done=provisioned",
+    )  # fmt: skip
 
 
 async def _search(request: Request, viewer: Viewer) -> Response:
@@ -329,14 +336,16 @@ async def _order(request: Request, viewer: Viewer) -> Response:
     fields = await form(request)
     chosen = fields.get("numbers") or []
     now = state_of(request).clock()
-    try:
+
+    def order() -> Callable[..., Any]:
         if not chosen:
             raise Invalid.field("numbers", "choose at least one number")
         wanted = NumbersWanted(tuple(str(n)[:20] for n in chosen))
-        await write(request, partial(place_order, caller=viewer.caller, wanted=wanted, now=now))
-    except DomainError as problem:
-        return problem_page(request, viewer, "Not ordered", problem)
-    return redirect("/dashboard/numbers?done=ordered")
+        return partial(place_order, caller=viewer.caller, wanted=wanted, now=now)
+
+    return await write_then_redirect(
+        request, viewer, "Not ordered", order, "/dashboard/numbers?done=ordered"
+    )
 
 
 def _not_operator(request: Request, viewer: Viewer) -> Response:
