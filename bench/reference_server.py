@@ -36,7 +36,7 @@ GROUP = (
 )
 TAKE_DID = (
     "UPDATE dids SET state = 'assigned', state_changed_at = ? WHERE dids.id = "
-    "(SELECT id FROM dids WHERE did_group_id = ? AND state = 'available' ORDER BY id LIMIT 1) "
+    "(SELECT id FROM dids WHERE did_group_id = ? AND state = 'available' ORDER BY number LIMIT 1) "
     "AND state = 'available' RETURNING id, number"
 )
 ADD_NUMBER = (

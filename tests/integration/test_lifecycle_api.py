@@ -456,7 +456,7 @@ def test_an_order_by_quantity_takes_the_lowest_available_dids(world: World) -> N
             connection.execute(
                 select(dids.c.number)
                 .where(dids.c.did_group_id == world.group)
-                .order_by(dids.c.id)
+                .order_by(dids.c.number)
                 .limit(3)
             )
             .scalars()
@@ -575,22 +575,24 @@ def test_the_seed_endpoint_never_takes_a_reserved_did(world: World) -> None:
         f"{API}/available-numbers?country=CAN&didGroupId={world.group}&limit=1", headers=world.h()
     ).json()["data"][0]["number"]
     with world.database.write_engine.connect() as connection:
-        by_id = (
+        in_order = (
             connection.execute(
-                select(dids.c.number).where(dids.c.did_group_id == world.group).order_by(dids.c.id)
+                select(dids.c.number)
+                .where(dids.c.did_group_id == world.group)
+                .order_by(dids.c.number)
             )
             .scalars()
             .all()
         )
     ok(
         world.client.post(
-            f"{API}/reservations", json={"numbers": [by_id[0]]}, headers=world.h(world.rival)
+            f"{API}/reservations", json={"numbers": [in_order[0]]}, headers=world.h(world.rival)
         )
     )
     taken = ok(
         world.client.post(f"{API}/countries/didgroups/{world.group}/provision", headers=world.h())
     )["data"]
-    assert taken["number"] == by_id[1]
+    assert taken["number"] == in_order[1]
     assert lowest in n
 
 

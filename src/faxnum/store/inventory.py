@@ -23,7 +23,7 @@ _TAKE_AVAILABLE = Prepared(
         dids.c.id
         == select(dids.c.id)
         .where(dids.c.did_group_id == bindparam("group_id"), dids.c.state == _AVAILABLE)
-        .order_by(dids.c.id)
+        .order_by(dids.c.number)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery(),
@@ -168,15 +168,15 @@ class DidQueries:
     def take_from_group(
         self, group_id: int, quantity: int, event: DidEvent, now: datetime
     ) -> list[Did]:
-        """Move the `quantity` lowest available DIDs of a group (fewer when the group
-        has fewer; PostgreSQL skips those another transaction is taking)."""
+        """Move the `quantity` lowest-numbered available DIDs of a group (fewer when the
+        group has fewer; PostgreSQL skips those another transaction is taking)."""
         step = transition(event)
         # A CTE, run once: PostgreSQL may re-run an `IN (SELECT ... LIMIT n FOR UPDATE
         # SKIP LOCKED)` subquery per row and so update more than n rows.
         chosen = (
             select(dids.c.id)
             .where(dids.c.did_group_id == group_id, dids.c.state.in_(step.source_values))
-            .order_by(dids.c.id)
+            .order_by(dids.c.number)
             .limit(quantity)
             .with_for_update(skip_locked=True)
             .cte("chosen")
@@ -187,7 +187,7 @@ class DidQueries:
             .values(state=step.target.value, state_changed_at=now)
             .returning(dids.c.id, dids.c.number)
         )
-        return sorted((Did(row.id, row.number) for row in rows), key=lambda did: did.id)
+        return sorted((Did(row.id, row.number) for row in rows), key=lambda did: did.number)
 
     def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]:
         """DIDs in one state, in number order, from just after `after_number` on."""

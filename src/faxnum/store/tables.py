@@ -170,8 +170,9 @@ dids = Table(
     Column("state", String(10), nullable=False),
     Column("state_changed_at", DateTime(timezone=True), nullable=False),
     Column("carrier_trunk", String(100), nullable=True),  # the operator's upstream route
-    # Picking the next available DID of a group is an index range scan, whatever the size.
-    Index("ix_dids_group_state_id", "did_group_id", "state", "id"),
+    # A group's available DIDs in number order, whatever the size: picking the next one
+    # to provision and a search's page are both a range scan of this index.
+    Index("ix_dids_group_state_number", "did_group_id", "state", "number"),
     Index("ix_dids_state_changed", "state", "state_changed_at"),
 )
 
