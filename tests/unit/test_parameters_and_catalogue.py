@@ -1,8 +1,10 @@
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from faxnum.api.params import MAX_ID, is_placeholder, parse_id, parse_ids
+from faxnum.api.params import CITY_PATTERN_PATTERN, MAX_ID, is_placeholder, parse_id, parse_ids
 from faxnum.domain.catalogue import CityPattern, normalise_country
 from faxnum.domain.errors import Invalid
 from faxnum.store.catalogue import like_pattern
@@ -61,3 +63,25 @@ def test_like_translation_escapes_everything_but_percent(pattern: str) -> None:
 def test_a_city_pattern_with_control_characters_is_refused_on_every_edge(raw: str) -> None:
     with pytest.raises(Invalid):
         CityPattern(raw)
+
+
+@given(st.text(max_size=8))
+def test_the_document_declares_exactly_the_city_patterns_the_domain_accepts(raw: str) -> None:
+    """A client that follows the OpenAPI document never sends a pattern that is then
+    refused, nor is a pattern the document refuses accepted elsewhere."""
+    declared = re.fullmatch(CITY_PATTERN_PATTERN, raw) is not None
+    try:
+        CityPattern(raw)
+        accepted = True
+    except Invalid:
+        accepted = False
+    assert declared is accepted
+
+
+@pytest.mark.parametrize("character", [chr(c) for c in [*range(0x20), 0x7F, 0x80, 0x9F, 0xA0]])
+def test_the_document_and_the_domain_agree_on_each_control_character(character: str) -> None:
+    declared = re.fullmatch(CITY_PATTERN_PATTERN, f"A{character}") is not None
+    assert declared is (ord(character) >= 0x20 and ord(character) != 0x7F)
+    if not declared:
+        with pytest.raises(Invalid):
+            CityPattern(f"A{character}")

@@ -26,6 +26,9 @@ def parse_id(name: str, raw: str | None) -> int:
 
 
 MAX_IDS = 500
+# What the domain's CityPattern accepts, declared in the document too: no control
+# character (C0 or DEL; PostgreSQL refuses NUL).
+CITY_PATTERN_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 ID_LIST_PATTERN = rf"^\s*[0-9]{{1,10}}(\s*,\s*[0-9]{{1,10}}){{0,{MAX_IDS - 1}}}\s*$"
 
 

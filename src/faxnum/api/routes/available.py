@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.extension_schemas import AvailableNumberData, AvailableNumbersResponse
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.params import COUNTRY_SCHEMA, MAX_ID
+from faxnum.api.params import CITY_PATTERN_PATTERN, COUNTRY_SCHEMA, MAX_ID
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import (
@@ -73,7 +73,7 @@ async def available_numbers(
         Query(
             alias="cityNamePattern",
             max_length=MAX_CITY_PATTERN_LENGTH,
-            pattern=r"^[^\x00-\x1f]*$",
+            pattern=CITY_PATTERN_PATTERN,
             description="As in List DID groups: from the start, `%` matches any run.",
         ),
     ] = None,

@@ -11,6 +11,7 @@ from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import refuse_body_only
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import (
+    CITY_PATTERN_PATTERN,
     COUNTRY_SCHEMA,
     ID_LIST_PATTERN,
     ID_SCHEMA,
@@ -68,7 +69,7 @@ async def list_did_groups(
         Query(
             alias="cityNamePattern",
             max_length=MAX_CITY_PATTERN_LENGTH,
-            pattern=r"^[^\x00-\x1f]*$",  # no control characters (PostgreSQL refuses NUL)
+            pattern=CITY_PATTERN_PATTERN,
             description="The city name, from its start, case-insensitive; `%` (the only "
             "wildcard) matches any run: `New York%` matches NEW YORK MILLS, `New York` "
             "only NEW YORK, `w York%` nothing.",
