@@ -2,6 +2,7 @@
 
 import os
 import re
+import secrets
 import shutil
 import stat
 import subprocess
@@ -9,12 +10,17 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
+from faxnum.api.app import create_app
+from faxnum.config import Settings
+from faxnum.domain.errors import Unavailable
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
@@ -189,31 +195,83 @@ def test_the_embedded_store_is_private_to_its_owner_and_synchronous(tmp_path: Pa
 
 
 SERVING = """
+import asyncio
+import os
 import sys
-import faxnum.api.server  # what a serving process imports first
-from fastapi.testclient import TestClient
-from faxnum.api.app import create_app
 
-with TestClient(create_app()) as client:
-    assert client.get("/readyz").status_code == 200
-    assert client.get("/api/v2/countries/USA/didgroups").status_code == 401
-print(" ".join(sorted(sys.modules)))
+import faxnum.api.server  # what a serving process imports first
+
+
+async def call(app, path, method="GET", key=None):
+    # Plain ASGI: an HTTP client library would load what the server itself must not.
+    sent = []
+    headers = [(b"x-api-key", key.encode())] if key else []
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+        "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 9), "server": ("127.0.0.1", 80), "state": {},
+    }
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+
+async def serve_a_little():
+    app = faxnum.api.server.served_app()
+    started, stopped = asyncio.Queue(), asyncio.Queue()
+    await started.put({"type": "lifespan.startup"})
+    lifespan = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, started.get, stopped.put)
+    )
+    assert (await stopped.get())["type"] == "lifespan.startup.complete"
+    key = os.environ["SERVING_KEY"]
+    assert await call(app, "/readyz") == 200
+    assert await call(app, "/api/v2/countries/USA/didgroups") == 401
+    assert await call(app, "/api/v2/countries/USA/didgroups", key=key) == 200
+    group = os.environ["SERVING_GROUP"]
+    assert await call(app, f"/api/v2/countries/didgroups/{group}/provision", "POST", key) == 200
+    await started.put({"type": "lifespan.shutdown"})
+    assert (await stopped.get())["type"] == "lifespan.shutdown.complete"
+    await lifespan
+
+
+asyncio.run(serve_a_little())
+print(" ".join(sorted(name for name, module in sys.modules.items() if module is not None)))
 """
-NOT_FOR_SERVING = ("alembic", "typer", "rich", "pygments", "phonenumbers", "psycopg")
+# Loaded where used: the cipher's library at the first key sealed or shown (the
+# launcher checked the secret), httpx at the first webhook, Jinja2 at the first page.
+NOT_FOR_SERVING = (
+    "alembic", "typer", "rich", "pygments", "phonenumbers", "psycopg",
+    "cryptography", "httpx", "jinja2",
+)  # fmt: skip
 
 
 def test_a_serving_process_loads_only_what_serving_needs(
     tmp_path: Path, migrated_template: Path
 ) -> None:
-    """Migrations, the command line, the client and numbering metadata stay out of a
-    worker's memory: it starts from faxnum.api.server, answers readiness and requests."""
-    database = tmp_path / "faxnum.db"
-    shutil.copyfile(migrated_template, database)
+    """Migrations, the command line, the client, numbering metadata and what only some
+    requests need stay out of a worker's memory: it starts from faxnum.api.server,
+    answers readiness, reads and a provisioning."""
+    database_file = tmp_path / "faxnum.db"
+    shutil.copyfile(migrated_template, database_file)
+    database = Database(f"sqlite:///{database_file}")
+    group = add_group(database)
+    key = add_account(database, "serving@example.com").api_key
+    database.dispose()
     env = os.environ | {
-        "FAXNUM_DATABASE_URL": f"sqlite:///{database}",
+        "FAXNUM_DATABASE_URL": f"sqlite:///{database_file}",
         "FAXNUM_DATA_DIR": str(tmp_path),
         "FAXNUM_SECRET_KEY": TEST_SECRET.decode(),
         "FAXNUM_RENEW_INTERVAL_S": "0",
+        "SERVING_KEY": key,
+        "SERVING_GROUP": str(group),
     }
     done = subprocess.run(
         [sys.executable, "-c", SERVING], env=env, capture_output=True, text=True, timeout=120
@@ -223,3 +281,17 @@ def test_a_serving_process_loads_only_what_serving_needs(
     assert "faxnum" in loaded and "sqlalchemy" in loaded
     assert not loaded & set(NOT_FOR_SERVING)
     assert not {n for n in done.stdout.split() if n.startswith(("faxnum.cli", "faxnum.client"))}
+
+
+def test_an_app_started_under_another_secret_refuses_to_serve(sqlite_settings: Settings) -> None:
+    """Started by anything but `faxnum serve` (which checks first), the app itself
+    refuses to serve keys that no one could be shown again."""
+    database = Database(sqlite_settings.effective_database_url)
+    add_account(database, "sealed@example.com")
+    database.dispose()
+    other = sqlite_settings.model_copy(update={"secret_key": SecretStr(secrets.token_urlsafe(32))})
+    with pytest.raises(Unavailable, match="another secret"):
+        with TestClient(create_app(other)):
+            pass
+    with TestClient(create_app(sqlite_settings)) as client:
+        assert client.get("/readyz").status_code == 200

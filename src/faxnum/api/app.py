@@ -98,8 +98,14 @@ class _FaxnumAPI(FastAPI):
 
 
 def create_app(
-    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    *,
+    secret_checked: bool = False,
 ) -> FastAPI:
+    """The app; at start it checks that the stored key copies open under the secret
+    (serve no key that cannot be shown again), unless its launcher did
+    (`secret_checked`: `faxnum serve` checks before it becomes the server)."""
     settings = settings or Settings()
     state = AppState(
         settings=settings,
@@ -115,8 +121,9 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Everything loaded so far lives as long as the process: keep the cyclic GC
         # from rescanning it, which otherwise shows up as latency spikes.
-        with state.database.reader() as uow:
-            check_secret(uow, state.cipher)  # serve no key that cannot be shown again
+        if not secret_checked:
+            with state.database.reader() as uow:
+                check_secret(uow, state.cipher)
         prepare_login_decoy()
         gc.collect()
         gc.freeze()

@@ -11,7 +11,10 @@ import json
 import os
 import shutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # httpx (webhook delivery) would load its own command-line client, and Rich, Click and
 # Pygments with it, whenever they are installed; a server never runs it.
@@ -28,6 +31,15 @@ def exec_server(options: dict[str, Any], metrics_dir: str | None) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "faxnum.api.server"])
 
 
+def served_app() -> "FastAPI":
+    """The app as `faxnum serve` launches it: the secret was checked before this
+    process became the server, so the cipher's library stays unloaded until a key is
+    sealed or shown."""
+    from faxnum.api.app import create_app
+
+    return create_app(secret_checked=True)
+
+
 def main() -> None:
     import uvicorn
 
@@ -37,7 +49,7 @@ def main() -> None:
     trusted = options["trusted_proxies"]
     try:
         uvicorn.run(
-            "faxnum.api.app:create_app",
+            "faxnum.api.server:served_app",
             factory=True,
             host=options["host"],
             port=options["port"],

@@ -11,8 +11,10 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from faxnum.domain.errors import Invalid
 from faxnum.domain.webhooks import MAX_URL_LENGTH
@@ -30,8 +32,10 @@ class OutboundPolicy:
     allow_private: bool = False  # also allows http: for receivers on one's own network
 
 
-def check_url(url: str, policy: OutboundPolicy) -> httpx.URL:
+def check_url(url: str, policy: OutboundPolicy) -> "httpx.URL":
     """The URL parsed, if its form is acceptable (no address looked up yet)."""
+    import httpx  # at the first webhook registered or sent: most processes need neither
+
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeUrl(f"is longer than {MAX_URL_LENGTH} characters")
     if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in url):
@@ -75,7 +79,7 @@ def is_allowed(address: IPAddress, policy: OutboundPolicy) -> bool:
     return address.is_global and not address.is_multicast
 
 
-async def resolve_allowed(url: httpx.URL, policy: OutboundPolicy) -> list[IPAddress]:
+async def resolve_allowed(url: "httpx.URL", policy: OutboundPolicy) -> list[IPAddress]:
     """Every address the URL's host resolves to, if each one may be called."""
     host = url.host
     try:

@@ -5,8 +5,10 @@ followed, connect and total time bounded, at most a small part of the answer rea
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from faxnum import __version__
 from faxnum.outbound.addresses import OutboundPolicy, UnsafeUrl, check_url, resolve_allowed
@@ -37,6 +39,9 @@ class Sender:
         self._clients: dict[tuple[str, str, int | None], httpx.AsyncClient] = {}
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        # Loaded at the first delivery, not at start: most serving processes never send.
+        import httpx
+
         started = time.monotonic()
         status, error, excerpt = None, None, None
         try:
@@ -85,7 +90,9 @@ class Sender:
             await response.aclose()
         return response.status_code, excerpt, response.headers.get("location")
 
-    def _client(self, url: httpx.URL) -> httpx.AsyncClient:
+    def _client(self, url: "httpx.URL") -> "httpx.AsyncClient":
+        import httpx
+
         key = (url.scheme, url.host, url.port)
         client = self._clients.get(key)
         if client is None:
@@ -107,7 +114,7 @@ class Sender:
             await client.aclose()
 
 
-async def _excerpt(response: httpx.Response) -> str | None:
+async def _excerpt(response: "httpx.Response") -> str | None:
     kept = b""
     async for chunk in response.aiter_raw():
         kept += chunk

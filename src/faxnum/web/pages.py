@@ -3,12 +3,12 @@ the page security policy. The handlers (`web/routes.py`) stay free of all that."
 
 import secrets
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from faxnum import __version__
@@ -16,6 +16,9 @@ from faxnum.api.errors import status_of
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError
 from faxnum.services.dashboard import SESSION_LIFETIME, Viewer, session_digest
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "faxnum_session"
@@ -28,9 +31,16 @@ PAGE_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals["static"] = lambda name: f"/dashboard/static/{name}?v={__version__}"
-templates.env.globals["money"] = lambda amount: f"{Decimal(amount):.2f}"
+
+@cache
+def _templates() -> "Jinja2Templates":
+    """Jinja2, loaded with the first page shown: an API-only process never needs it."""
+    from fastapi.templating import Jinja2Templates
+
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["static"] = lambda name: f"/dashboard/static/{name}?v={__version__}"
+    templates.env.globals["money"] = lambda amount: f"{Decimal(amount):.2f}"
+    return templates
 
 
 def _signer(request: Request) -> URLSafeTimedSerializer:
@@ -80,7 +90,7 @@ def render(
         new_visitor = secrets.token_urlsafe(24)
         binding = "visitor:" + new_visitor
     notice = NOTICES.get(request.query_params.get("done", ""))
-    response = templates.TemplateResponse(
+    response = _templates().TemplateResponse(
         request,
         template,
         {

@@ -24,7 +24,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_index(
-        "ix_dids_group_state_id", "dids", ["did_group_id", "state", "id"], unique=False
-    )
+    op.create_index("ix_dids_group_state_id", "dids", ["did_group_id", "state", "id"], unique=False)
     op.drop_index("ix_dids_group_state_number", table_name="dids")
