@@ -241,11 +241,11 @@ def _load_postgres(
     ]
     half = len(rows) // 2
     _at_once(engine, [[_sql(_INSERT_GROUP, rows[:half])], [_sql(_INSERT_GROUP, rows[half:])]])
-    foreign_keys = [step for step in others if "FOREIGN KEY" in step]
-    rest = [_sql(step) for step in others if step not in foreign_keys]
-    # The stock the triggers would have kept, counted while the trigram index builds;
-    # a foreign key and ANALYZE wait for every index build.
-    rest += [recount, *map(_sql, foreign_keys), _committed, _sql("ANALYZE")]
+    # Index builds, then the stock the triggers would have kept, counted while the
+    # trigram index still builds; constraints and ANALYZE wait for every index build.
+    constraints = [step for step in others if step.startswith("ALTER TABLE")]
+    rest = [_sql(step) for step in others if step not in constraints]
+    rest += [recount, *map(_sql, constraints), _committed, _sql("ANALYZE")]
     _at_once(engine, [list(map(_sql, trigram)), rest])
     with engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE dids ENABLE TRIGGER USER")
@@ -294,9 +294,9 @@ def _in_turn(engine: Engine, steps: list[Step]) -> None:
 def _set_aside(connection: Connection) -> tuple[list[str], list[str], list[str]]:
     """What sets the secondary indexes and the constraints of `dids` aside, and what
     puts them back as the schema has them: the trigram index (about as long to build
-    as all the others together), then the rest in an order whose locks let both run
-    at once (a unique index first built as an index; the foreign key, which waits for
-    every index build, last)."""
+    as all the others together), then the rest, index builds first (a unique
+    constraint's index built as a plain one, so that its lock lets both run at once),
+    then the constraints (`ALTER TABLE`, which wait for every index build)."""
     constraints = connection.exec_driver_sql(
         "SELECT quote_ident(conname), contype, pg_get_constraintdef(oid), "
         "pg_get_indexdef(conindid) FROM pg_constraint "
