@@ -37,7 +37,6 @@ LAYOUT = "g1000"  # in cached names: a store built to another layout is not reus
 GROUPS = 1000
 LINE_STEP = 7919  # prime to 10,000: a group's lines never repeat
 UNIQUE_AREA_CODE = "212"
-BATCH = 200_000
 _LINE_INVERSE = pow(LINE_STEP, -1, 10_000)  # line -> its place in the sequence
 
 
