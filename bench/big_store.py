@@ -139,13 +139,23 @@ def _exists(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return Path(str(parsed.database)).exists()
-    admin = create_engine(parsed.set(database="postgres"))
-    with admin.connect() as connection:
-        found = connection.execute(
+    with server_admin(url) as admin:
+        found = admin.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
         ).first()
-    admin.dispose()
     return found is not None
+
+
+@contextmanager
+def server_admin(url: str) -> Iterator[Connection]:
+    """An autocommit connection to the `postgres` database of `url`'s server: what
+    creates, copies, renames and drops whole databases."""
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -161,14 +171,12 @@ def _scratch(url: str) -> Iterator[str]:
         scratch.replace(final)  # WAL checkpointed and gone: the loader closed it last
         return
     name = f"{parsed.database}_building"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    with server_admin(url) as admin:
+        admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.execute(text(f'CREATE DATABASE "{name}"'))
     yield parsed.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{parsed.database}"'))
-    admin.dispose()
+    with server_admin(url) as admin:
+        admin.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{parsed.database}"'))
 
 
 def _load_sqlite(path: str, starts: list[tuple[int, str, int]], size: int, now: datetime) -> None:

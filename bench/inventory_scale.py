@@ -39,7 +39,7 @@ import httpx
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from big_store import BigStore, build, store_url
+from big_store import BigStore, build, server_admin, store_url
 from faxnum.domain.orders import QuantityWanted
 from faxnum.domain.pagination import DEFAULT_LIMIT
 from faxnum.security.key_cipher import KeyCipher
@@ -147,16 +147,14 @@ def working_copy(url: str) -> Iterator[str]:
             yield f"sqlite:///{copy}"
         return
     name = f"{parsed.database}_run"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
+    with server_admin(url) as admin:
+        admin.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
     try:
         yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with server_admin(url) as admin:
+            admin.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def timed(client: httpx.Client, requests: int, next_request: Callable[[], httpx.Request]) -> Timing:
@@ -246,9 +244,10 @@ def under_load(
     listings = 0
     wrk(f"{base}/healthz", 2, CONNECTIONS, {})  # warm-up
     rss_after_provisioning = 0.0
-    for _ in range(ROUNDS):  # alternated: the store grows run after run
+    for round_number in range(ROUNDS):  # alternated: the store grows run after run
         alone.append(wrk(base, seconds, CONNECTIONS, auth, script))
-        rss_after_provisioning = rss_after_provisioning or rss_mb(server.process.pid)
+        if round_number == 0:  # the target's reading: after one provisioning run
+            rss_after_provisioning = rss_mb(server.process.pid)
         with listing_without_pause(base, keys[BUYER], *ONE_AREA) as count:
             with_lister.append(wrk(base, seconds, CONNECTIONS, auth, script))
             listings += count()

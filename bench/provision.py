@@ -40,6 +40,7 @@ import phonenumbers
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from big_store import server_admin
 from faxnum.domain.numbers import GroupSpec, NumberType
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import create_account
@@ -244,17 +245,15 @@ def reference_server(database: Path) -> Iterator[RunningServer]:
 def fresh_postgres_database(server_url: str) -> Iterator[str]:
     """A new database on `server_url`'s server, dropped afterwards."""
     name = f"faxnum_bench_provision_{os.getpid()}"
-    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
-    statements = (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-    with admin.connect() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with server_admin(server_url) as admin:
+        admin.execute(drop)
+        admin.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(statements[0]))
-        admin.dispose()
+        with server_admin(server_url) as admin:
+            admin.execute(drop)
 
 
 def vacuum(url: str) -> None:
