@@ -1,8 +1,8 @@
 """What PostgreSQL itself allows for provisioning on this machine, without faxnum.
 
 The statements of one provisioning (those of `reference_server.py`, in PostgreSQL's
-syntax, the DID taken with `FOR UPDATE SKIP LOCKED`) run from four threads on raw
-psycopg connections against a fresh database prepared as `provision.py` prepares one
+syntax, the DID taken as faxnum takes it, with `FOR UPDATE SKIP LOCKED`) run from four
+threads on raw psycopg connections against a fresh database prepared as `provision.py` prepares one
 (a group of 200,000 DIDs), in two forms: ten round trips a provisioning, and the reads
 pipelined with every write in one data-modifying CTE (three round trips). It prints
 provisions per second, the client's CPU and all `postgres` processes' CPU per
@@ -44,8 +44,9 @@ LISTENERS = (
 )
 TAKE = (
     "UPDATE dids SET state = 'assigned', state_changed_at = %(now)s WHERE dids.id = "
-    "(SELECT id FROM dids WHERE did_group_id = %(group)s AND state = 'available' "
-    "ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' "
+    "(SELECT id FROM dids WHERE (did_group_id, state, number) >= (%(group)s, 'available', '') "
+    "AND (did_group_id, state) <= (%(group)s, 'available') "
+    "ORDER BY did_group_id, state, number LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' "
     "RETURNING id, number"
 )
 ADD = (

@@ -257,9 +257,17 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
 
 
 def vacuum(url: str) -> None:
+    """VACUUM and ANALYZE the tables holding rows. Not the empty ones: a table analyzed
+    as empty has every connection's foreign-key check into it planned as a scan of it,
+    kept for the connection's life (measured: a ledger insert +30 µs per 1,000 numbers)."""
     engine = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text("VACUUM (ANALYZE)"))
+        tables = connection.execute(
+            text("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+        for table in list(tables):
+            if connection.execute(text(f"SELECT EXISTS (SELECT FROM {table})")).scalar():
+                connection.execute(text(f"VACUUM (ANALYZE) {table}"))
     engine.dispose()
 
 

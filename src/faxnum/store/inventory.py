@@ -4,7 +4,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, tuple_, update
+from sqlalchemy import Connection, Select, bindparam, literal, select, tuple_, update
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.did_states import DidEvent, transition
@@ -16,14 +16,36 @@ from faxnum.store.tables import did_groups, dids
 
 _ASSIGN = transition(DidEvent.ASSIGN)
 (_AVAILABLE,) = _ASSIGN.source_values
+
+
+def lowest_numbered(group_id: Any, state: str) -> Select[tuple[int]]:
+    """The ids of a group's DIDs in one state, lowest number first, read from the
+    (group, state, number) index alone.
+
+    Written as `did_group_id = :g AND state = :s ORDER BY number`, PostgreSQL may
+    instead walk the unique index on `number` and filter: it estimates the first
+    match near the start whenever the group holds most DIDs, but the DIDs already
+    taken are exactly the lowest numbers, so each take re-read all of them (measured:
+    0.15 ms more per take for every 2,000 taken, in a store of one 200,000-DID group).
+    Two row comparisons bound the same rows and only that index can return them in
+    the requested order."""
+    key = tuple_(dids.c.did_group_id, dids.c.state, dids.c.number)
+    return (
+        select(dids.c.id)
+        .where(
+            key >= tuple_(group_id, literal(state), literal("")),
+            tuple_(dids.c.did_group_id, dids.c.state) <= tuple_(group_id, literal(state)),
+        )
+        .order_by(dids.c.did_group_id, dids.c.state, dids.c.number)
+    )
+
+
 # Built once: statement construction costs more than SQLite's execution of it.
 _TAKE_AVAILABLE = Prepared(
     update(dids)
     .where(
         dids.c.id
-        == select(dids.c.id)
-        .where(dids.c.did_group_id == bindparam("group_id"), dids.c.state == _AVAILABLE)
-        .order_by(dids.c.number)
+        == lowest_numbered(bindparam("group_id", type_=dids.c.did_group_id.type), _AVAILABLE)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery(),
@@ -173,10 +195,9 @@ class DidQueries:
         step = transition(event)
         # A CTE, run once: PostgreSQL may re-run an `IN (SELECT ... LIMIT n FOR UPDATE
         # SKIP LOCKED)` subquery per row and so update more than n rows.
+        (source,) = step.source_values
         chosen = (
-            select(dids.c.id)
-            .where(dids.c.did_group_id == group_id, dids.c.state.in_(step.source_values))
-            .order_by(dids.c.number)
+            lowest_numbered(group_id, source)
             .limit(quantity)
             .with_for_update(skip_locked=True)
             .cte("chosen")
