@@ -1,6 +1,7 @@
 """Group commit: many use cases in one transaction, each all-or-nothing on its own."""
 
 import asyncio
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -140,3 +141,37 @@ def test_a_caller_gone_before_the_commit_neither_stops_nor_breaks_the_batch(
 
     assert asyncio.run(one_caller_leaves()) == 2
     assert ledger_amounts(database, account) == [1, 2]  # what was queued is committed
+
+
+def test_the_loop_goes_on_while_a_batch_commits_and_answers_only_after(
+    database: Database,
+) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+    release, timeline = threading.Event(), []
+
+    def hold_the_commit(_connection: object) -> None:
+        timeline.append("commit starts")
+        timeline.append("commit goes on" if release.wait(2) else "the loop was stuck")
+
+    event.listen(database.write_engine, "commit", hold_the_commit)
+
+    async def one_while_the_other_commits() -> list[int]:
+        first = asyncio.create_task(writer.run(pay_in(account, 1)))
+        while not timeline:
+            await asyncio.sleep(0.001)
+        second = asyncio.create_task(writer.run(pay_in(account, 2)))  # the next batch
+        await asyncio.sleep(0.05)
+        timeline.append(f"answered before the commit: {first.done() or second.done()}")
+        release.set()
+        return [await first, await second]
+
+    assert asyncio.run(one_while_the_other_commits()) == [1, 2]
+    assert timeline == [
+        "commit starts",
+        "answered before the commit: False",
+        "commit goes on",
+        "commit starts",
+        "commit goes on",
+    ]
+    assert ledger_amounts(database, account) == [1, 2]

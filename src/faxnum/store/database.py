@@ -1,8 +1,9 @@
 """The process's database: engines, and how the async edge runs use cases on them.
 
 SQLite is in-process and CPU-bound, so its reads run inline on the event loop (WAL
-readers never wait for a lock) and its writes are group-committed there too: hopping
-between threads per request costs more, under the GIL, than the work itself.
+readers never wait for a lock) and its writes are group-committed there too (only each
+batch's commit, which waits on the disk, goes to a thread): hopping between threads per
+request costs more, under the GIL, than the work itself.
 PostgreSQL work waits on the network, so it goes to threads: few of them (4 writers,
 2 readers), since every extra thread fights for the GIL (measured with
 bench/scale_out.py: 8 writers plus Starlette's 40-thread pool did about 260
@@ -79,6 +80,8 @@ class Database:
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.close()
+        if self._group_writer is not None:
+            self._group_writer.close()
         for pool in (self._writers, self._readers):
             if pool is not None:
                 pool.shutdown(wait=True)

@@ -1,19 +1,23 @@
-"""Group commit for SQLite: write use cases queued during one turn of the event loop
-run together in one transaction, each in its own savepoint.
+"""Group commit for SQLite: write use cases queued while the event loop was busy run
+together in one transaction, each in its own savepoint.
 
-SQLite is in-process and its work is CPU-bound, so it runs on the event loop's own
-thread: under the GIL, handing each request to a writer thread and back costs more
-than the write itself. One commit per batch instead of one per request removes most
-of the remaining cost. Results are handed back only after the batch's commit, so a
-caller never sees a change that is not durable.
+SQLite is in-process and its work is CPU-bound, so the statements run on the event
+loop's own thread: under the GIL, handing each request to a writer thread and back
+costs more than the write itself. One commit per batch instead of one per request
+removes most of the remaining cost. The commit itself waits on the disk (fsync, with
+the GIL released), so it runs in a thread of its own while the loop goes on serving
+other requests and queueing the next batch, which starts once that commit is done.
+Results are handed back only after their batch's commit, so a caller never sees a
+change that is not durable.
 """
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.uow import SavepointUnitOfWork, SqlUnitOfWork
@@ -43,32 +47,68 @@ class GroupCommitWriter:
         self._engine = engine
         self._max_batch = max_batch
         self._pending: list[_Job] = []
+        self._committing = False  # a batch's commit is under way: the next one waits
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="faxnum-commit")
 
     async def run(self, use_case: UseCase) -> Any:
         loop = asyncio.get_running_loop()
         job = _Job(use_case, loop.create_future())
         self._pending.append(job)
-        if len(self._pending) == 1:
+        if len(self._pending) == 1 and not self._committing:
             loop.call_soon(self._flush, loop)
         return await job.future
 
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-        if self._pending:
-            loop.call_soon(self._flush, loop)
-        self._run_batch(batch)
+    def close(self) -> None:
+        """Wait for a commit under way; nothing else is taken."""
+        self._committer.shutdown(wait=True)
 
-    def _run_batch(self, batch: list[_Job]) -> None:
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._committing or not self._pending:
+            return
+        batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
+        connection = self._engine.connect()
         try:
-            with self._engine.connect() as connection, connection.begin():
-                for job in batch:
-                    job.outcome = _attempt(job.use_case, SavepointUnitOfWork(connection))
-        except Exception:
-            # The batch's commit failed, so none of it happened: run each job on its own.
+            transaction = connection.begin()
             for job in batch:
-                job.outcome = _attempt(job.use_case, SqlUnitOfWork(self._engine))
+                job.outcome = _attempt(job.use_case, SavepointUnitOfWork(connection))
+        except Exception:
+            connection.close()  # rolls back
+            self._each_alone(batch, loop)
+            return
+        self._committing = True
+        commit = loop.run_in_executor(self._committer, _commit, connection, transaction)
+        commit.add_done_callback(lambda done: self._committed(batch, done, loop))
+
+    def _committed(
+        self, batch: list[_Job], commit: "asyncio.Future[None]", loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._committing = False
+        if commit.cancelled() or commit.exception() is not None:
+            self._each_alone(batch, loop)
+            return
+        self._settle(batch, loop)
+
+    def _each_alone(self, batch: list[_Job], loop: asyncio.AbstractEventLoop) -> None:
+        """The batch's transaction failed, so none of it happened: each job runs again
+        in a transaction of its own."""
+        for job in batch:
+            job.outcome = _attempt(job.use_case, SqlUnitOfWork(self._engine))
+        self._settle(batch, loop)
+
+    def _settle(self, batch: list[_Job], loop: asyncio.AbstractEventLoop) -> None:
         for job in batch:
             job.settle()
+        if self._pending:
+            loop.call_soon(self._flush, loop)
+
+
+def _commit(connection: Connection, transaction: RootTransaction) -> None:
+    with connection:
+        try:
+            transaction.commit()
+        except Exception:
+            transaction.rollback()  # a failed commit leaves the transaction open
+            raise
 
 
 def _attempt(
