@@ -125,12 +125,23 @@ def wrk(
     script: str | None = None,
 ) -> WrkResult:
     """wrk's figures for one run; `script`: a path to a Lua script shaping requests."""
+    command = wrk_command(url, seconds, connections, headers, script)
+    return wrk_figures(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def wrk_command(
+    url: str, seconds: int, connections: int, headers: dict[str, str], script: str | None = None
+) -> list[str]:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script is not None:
         command += ["-s", script]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return command
+
+
+def wrk_figures(out: str) -> WrkResult:
+    """What wrk printed, read."""
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return WrkResult(
         requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
