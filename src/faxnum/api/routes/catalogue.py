@@ -87,14 +87,9 @@ async def list_did_groups(
         city=CityPattern(city_name_pattern) if city_name_pattern else None,
         area_code=area_code,
     )
-    database = state_of(request).database
-    # The groups of one area code, or those named, are a few index reads: on the event
-    # loop, like every other short read. A wider listing (a state, a city pattern, a whole
-    # country: up to every group the country has) goes to a worker thread, so that it
-    # never holds the loop.
-    narrow = wanted.area_code is not None or wanted.group_ids is not None
-    read = database.read if narrow else database.read_off_loop
-    groups = await read(partial(find_did_groups, wanted=wanted))
+    # In a worker thread: a whole country's listing counts every DID it holds, which
+    # must not hold the event loop.
+    groups = await state_of(request).database.read_off_loop(partial(find_did_groups, wanted=wanted))
     return success(DidGroupsResponse(data=[DidGroupData.of(group) for group in groups]))
 
 
