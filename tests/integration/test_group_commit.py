@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import event, func, select
 
-from faxnum.domain.errors import NotFound
+from faxnum.domain.errors import NotFound, Unavailable
 from faxnum.domain.money import from_micros
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.database import Database
@@ -175,3 +175,30 @@ def test_the_loop_goes_on_while_a_batch_commits_and_answers_only_after(
         "commit goes on",
     ]
     assert ledger_amounts(database, account) == [1, 2]
+
+
+def test_a_closed_writer_finishes_its_commit_and_refuses_what_comes_after(
+    database: Database,
+) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+    release = threading.Event()
+    event.listen(database.write_engine, "commit", lambda _connection: release.wait(2))
+
+    async def closed_during_a_commit() -> list[object]:
+        committing = asyncio.create_task(writer.run(pay_in(account, 1)))
+        await asyncio.sleep(0.05)  # its batch is committing, held by the listener
+        queued = asyncio.create_task(writer.run(pay_in(account, 2)))
+        await asyncio.sleep(0)
+        closing = asyncio.get_running_loop().run_in_executor(None, writer.close)
+        while not writer._closed:  # closing now waits for the commit
+            await asyncio.sleep(0.001)
+        release.set()
+        await closing
+        answered = asyncio.gather(committing, queued, return_exceptions=True)
+        return list(await asyncio.wait_for(answered, 5))  # never left unanswered
+
+    first, second = asyncio.run(closed_during_a_commit())
+    assert first == 1
+    assert isinstance(second, Unavailable)
+    assert ledger_amounts(database, account) == [1]

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
+from faxnum.domain.errors import Unavailable
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.uow import SavepointUnitOfWork, SqlUnitOfWork
 
@@ -48,6 +49,7 @@ class GroupCommitWriter:
         self._max_batch = max_batch
         self._pending: list[_Job] = []
         self._committing = False  # a batch's commit is under way: the next one waits
+        self._closed = False
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="faxnum-commit")
 
     async def run(self, use_case: UseCase) -> Any:
@@ -59,11 +61,18 @@ class GroupCommitWriter:
         return await job.future
 
     def close(self) -> None:
-        """Wait for a commit under way; nothing else is taken."""
+        """Wait for a commit under way; what is queued after it is refused (503)."""
+        self._closed = True
         self._committer.shutdown(wait=True)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._committing or not self._pending:
+            return
+        if self._closed:
+            refused, self._pending = self._pending, []
+            for job in refused:
+                job.outcome = (False, Unavailable("The server is shutting down; retry."))
+                job.settle()
             return
         batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
         connection = self._engine.connect()
