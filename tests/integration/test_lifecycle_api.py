@@ -152,6 +152,8 @@ def test_every_search_filter_narrows_the_answer(world: World, search_road: str) 
     assert world.available(contains=national[-5:]) == [target]
     assert target in world.available(startsWith=national[:4])
     assert all(n[2:].startswith(national[:4]) for n in world.available(startsWith=national[:4]))
+    in_group = [n for n in winnipeg if n[2:].startswith(national[:5])]
+    assert world.available(startsWith=national[:5], didGroupId=world.group) == in_group
     assert world.available(endsWith=national[-6:]) == [target]
     assert world.available(endsWith=national[-6:], didGroupId=world.other_group) == []
     wildcard = national[-6:-3] + "*" + national[-2:]

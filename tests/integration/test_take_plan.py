@@ -1,5 +1,6 @@
-"""Taking a group's lowest-numbered DIDs reads the group's own index, whatever the
-planner's statistics say: one group holding every DID, its lowest numbers taken."""
+"""Taking a group's lowest-numbered DIDs, or reading its available ones in number
+order, reads the group's own index, whatever the planner's statistics say: one group
+holding every DID, its lowest numbers taken."""
 
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -7,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, event, select, text, update
 
+from faxnum.domain.catalogue import AvailableNumberFilter, DidGroupFilter
 from faxnum.domain.did_states import DidEvent
+from faxnum.domain.pagination import PageRequest
 from faxnum.services.inventory import load_groups
 from faxnum.store.database import Database
 from faxnum.store.inventory import _TAKE_AVAILABLE, DidQueries
@@ -86,4 +89,33 @@ def test_an_order_by_quantity_takes_from_the_group_index_when_one_group_holds_ev
         )
         plans = [_explain(connection, sql, values) for sql, values in sent]
     assert len(taken) == 3
+    assert plans and all(GROUP_INDEX in p and "uq_dids_number" not in p for p in plans), plans
+
+
+def test_a_search_in_one_group_reads_the_group_index_when_one_group_holds_every_did(
+    database: Database,
+) -> None:
+    """Nor does a search of available numbers step over the group's taken DIDs."""
+    group_id = _one_big_group_half_taken(database)
+    sent: list[tuple[str, Any]] = []
+    with database.reader() as uow:
+        connection = uow._connection
+        assert connection is not None
+
+        @event.listens_for(connection, "before_cursor_execute")
+        def record(*args: Any) -> None:
+            _conn, _cursor, statement, parameters = args[:4]
+            if "ORDER BY" in statement and "dids" in statement:
+                sent.append((statement, parameters))
+
+        group = uow.catalogue.group(group_id)
+        assert group is not None
+        wanted = AvailableNumberFilter(
+            DidGroupFilter(group.country_code, area_code=group.area_code)
+        )
+        found, total = uow.catalogue.available(wanted, 1, PageRequest(limit=50))
+        event.remove(connection, "before_cursor_execute", record)
+        plans = [_explain(connection, sql, values) for sql, values in sent]
+    assert len(found) == 50 and total == 2_000
+    assert found == sorted(found, key=lambda available: available.number)
     assert plans and all(GROUP_INDEX in p and "uq_dids_number" not in p for p in plans), plans

@@ -27,9 +27,11 @@ from faxnum.domain.catalogue import (
     Subdivision,
 )
 from faxnum.domain.money import from_micros, to_micros
+from faxnum.domain.number_patterns import NumberPattern
 from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
 from faxnum.domain.pagination import PageRequest
 from faxnum.store.group_stock import stock_of_group
+from faxnum.store.inventory import BY_GROUP_STATE_NUMBER, in_group_and_state
 from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 from faxnum.store.prepared import Prepared
 from faxnum.store.tables import (
@@ -64,6 +66,15 @@ def city_matches(city_name: ColumnElement[str | None], city: CityPattern) -> Col
 
 def _available_joined(on: ColumnElement[bool]) -> Select[Any]:
     return select(dids.c.number, did_groups).join(did_groups, on)
+
+
+def _number_range(pattern: NumberPattern, dial_code: int) -> tuple[str | None, str | None]:
+    """The numbers a pattern's literal start allows, as [lower, upper); (None, None)
+    when it starts with a wildcard."""
+    prefix = pattern.literal_prefix(dial_code)
+    if prefix is None:
+        return None, None
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _filtered(query: Select[Any], wanted: DidGroupFilter) -> Select[Any]:
@@ -134,8 +145,10 @@ class CatalogueQueries:
         to MAX_SEARCH_RESULTS.
 
         Each search takes one road, whatever the planner's statistics say: the few
-        DIDs the trigram index finds for a pattern, by id; else the DIDs of the
-        matching groups, by group; else (a whole country) the numbers in order, which
+        DIDs the trigram index finds for a pattern, by id; else one group's available
+        DIDs in number order from its own index (a pattern's literal start narrowing
+        the range); else the DIDs of the matching groups, by group; else (a whole
+        country) the numbers in order, which
         stops as soon as a page is full. Tests kept off an index (`coalesce`) are those
         whose index would mean reading every DID.
         """
@@ -146,6 +159,7 @@ class CatalogueQueries:
         if not group_ids:
             return [], 0
         not_by_state = func.coalesce(dids.c.state, "") == DidState.AVAILABLE.value
+        in_order: tuple[Any, ...] = (dids.c.number,)
         runs = [run for p in wanted.patterns for run in p.literal_runs(MIN_INDEXED_RUN)]
         found_ids = candidate_ids(self._db, runs, MAX_CANDIDATES + 1) if runs else []
         if runs and len(found_ids) <= MAX_CANDIDATES:  # the trigram index's few DIDs
@@ -153,6 +167,19 @@ class CatalogueQueries:
                 return [], 0
             query = _available_joined(did_groups.c.id == dids.c.did_group_id)
             query = query.where(dids.c.id.in_(found_ids), not_by_state)
+        elif len(group_ids) == 1 <= MAX_LISTED_GROUPS:  # one group's, from its index in order
+            ranges = [_number_range(p, dial_code) for p in wanted.patterns]
+            lowers = [lower for lower, _ in ranges if lower is not None]
+            uppers = [upper for _, upper in ranges if upper is not None]
+            query = _available_joined(did_groups.c.id == dids.c.did_group_id).where(
+                *in_group_and_state(
+                    group_ids[0],
+                    DidState.AVAILABLE.value,
+                    max(lowers, default=""),
+                    min(uppers, default=None),
+                )
+            )
+            in_order = BY_GROUP_STATE_NUMBER
         elif len(group_ids) <= MAX_LISTED_GROUPS:  # the matching groups' DIDs
             query = _available_joined(did_groups.c.id == dids.c.did_group_id).where(
                 dids.c.did_group_id.in_(group_ids), dids.c.state == DidState.AVAILABLE.value
@@ -164,12 +191,11 @@ class CatalogueQueries:
         if wanted.type is not None:
             query = query.where(did_groups.c.type == wanted.type.value)
         for pattern in wanted.patterns:
-            prefix = pattern.literal_prefix(dial_code)
-            if prefix is not None:  # a range on the number's index narrows the scan
-                upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-                query = query.where(dids.c.number >= prefix, dids.c.number < upper)
+            lower, upper = _number_range(pattern, dial_code)
+            if lower is not None and upper is not None:  # a range on an index narrows the scan
+                query = query.where(dids.c.number >= lower, dids.c.number < upper)
             query = query.where(dids.c.number.like(pattern.like(dial_code)))
-        rows = self._db.execute(query.order_by(dids.c.number).limit(page.limit).offset(page.offset))
+        rows = self._db.execute(query.order_by(*in_order).limit(page.limit).offset(page.offset))
         found = [AvailableNumber(row.number, group_of(row)) for row in rows]
         if not wanted.patterns:  # every available DID of the groups: their kept stock
             kept = select(func.coalesce(func.sum(did_group_stock.c.available), 0)).where(
@@ -179,7 +205,7 @@ class CatalogueQueries:
         # Counted along the same road as the page (in number order, up to the cap).
         counted = (
             query.with_only_columns(dids.c.id)
-            .order_by(dids.c.number)
+            .order_by(*in_order)
             .limit(MAX_SEARCH_RESULTS)
             .subquery()
         )
