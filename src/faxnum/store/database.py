@@ -11,13 +11,16 @@ provisions/s, 4 and 2 about 355).
 """
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from typing import TypeVar, cast
 
 from sqlalchemy.exc import OperationalError
 
+from faxnum.domain.errors import Unavailable
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.checkpointer import Checkpointer
 from faxnum.store.engine import is_sqlite, make_engine
@@ -28,6 +31,7 @@ T = TypeVar("T")
 WRITE_ATTEMPTS = 3
 POSTGRES_WRITERS = 4
 POSTGRES_READERS = 2
+_log = logging.getLogger(__name__)
 
 
 class Database:
@@ -53,29 +57,36 @@ class Database:
         return SqlUnitOfWork(self.read_engine)
 
     async def write(self, use_case: Callable[[UnitOfWork], T]) -> T:
-        if self.sqlite:
-            if self._group_writer is None:
-                self._group_writer = GroupCommitWriter(self.write_engine)
-            return cast(T, await self._group_writer.run(use_case))
-        if self._writers is None:
-            self._writers = ThreadPoolExecutor(POSTGRES_WRITERS, thread_name_prefix="faxnum-writer")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._writers, partial(_run_retrying, use_case, self.unit_of_work)
-        )
+        with _unavailable_when_unreachable():
+            if self.sqlite:
+                if self._group_writer is None:
+                    self._group_writer = GroupCommitWriter(self.write_engine)
+                return cast(T, await self._group_writer.run(use_case))
+            if self._writers is None:
+                self._writers = ThreadPoolExecutor(
+                    POSTGRES_WRITERS, thread_name_prefix="faxnum-writer"
+                )
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._writers, partial(_run_retrying, use_case, self.unit_of_work)
+            )
 
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:
-        if self.sqlite:
-            return _run(query, self.reader())
-        if self._readers is None:
-            self._readers = ThreadPoolExecutor(POSTGRES_READERS, thread_name_prefix="faxnum-reader")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, partial(_run, query, self.reader()))
+        with _unavailable_when_unreachable():
+            if self.sqlite:
+                return _run(query, self.reader())
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(
+                    POSTGRES_READERS, thread_name_prefix="faxnum-reader"
+                )
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._readers, partial(_run, query, self.reader()))
 
     async def read_off_loop(self, query: Callable[[UnitOfWork], T]) -> T:
         """A read that also does slow work of its own (a password check) or may wait
         (a readiness probe): always in a worker thread, so the event loop keeps serving."""
-        return await asyncio.to_thread(_run, query, self.reader())
+        with _unavailable_when_unreachable():
+            return await asyncio.to_thread(_run, query, self.reader())
 
     def dispose(self) -> None:
         if self._checkpointer is not None:
@@ -87,6 +98,19 @@ class Database:
                 pool.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
+
+
+@contextmanager
+def _unavailable_when_unreachable() -> Iterator[None]:
+    """The database could not be reached or locked in time (SQLite's write lock held
+    elsewhere past the busy timeout, PostgreSQL down or out of connections): nothing
+    was changed, and the client is told to retry (503), not that the server failed.
+    The driver's own message is logged, without the statement or its values."""
+    try:
+        yield
+    except OperationalError as error:
+        _log.warning("database unavailable: %s: %s", type(error.orig).__name__, error.orig)
+        raise Unavailable("The database is busy or unreachable; retry shortly.") from error
 
 
 def _run(use_case: Callable[[UnitOfWork], T], unit_of_work: SqlUnitOfWork) -> T:

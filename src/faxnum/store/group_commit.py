@@ -4,23 +4,27 @@ together in one transaction, each in its own savepoint.
 SQLite is in-process and its work is CPU-bound, so the statements run on the event
 loop's own thread: under the GIL, handing each request to a writer thread and back
 costs more than the write itself. One commit per batch instead of one per request
-removes most of the remaining cost. The commit itself waits on the disk (fsync, with
-the GIL released), so it runs in a thread of its own while the loop goes on serving
-other requests and queueing the next batch, which starts once that commit is done.
-Results are handed back only after their batch's commit, so a caller never sees a
-change that is not durable.
+removes most of the remaining cost. What may wait runs in a thread of its own while
+the loop goes on serving: taking the write lock (`BEGIN IMMEDIATE` waits while another
+process, a command or an operator's shell, holds it) and the commit (fsync). Results
+are handed back only after their batch's commit, so a caller never sees a change that
+is not durable; a batch that never got the lock changed nothing, and its callers get
+the driver's error (the edge answers 503).
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import OperationalError
 
 from faxnum.domain.errors import Unavailable
 from faxnum.services.unit_of_work import UnitOfWork
+from faxnum.store import engine as engines
 from faxnum.store.uow import SavepointUnitOfWork, SqlUnitOfWork
 
 UseCase = Callable[[UnitOfWork], Any]
@@ -48,25 +52,25 @@ class GroupCommitWriter:
         self._engine = engine
         self._max_batch = max_batch
         self._pending: list[_Job] = []
-        self._committing = False  # a batch's commit is under way: the next one waits
+        self._busy = False  # a batch is under way (taking the lock, running or committing)
         self._closed = False
-        self._committer = ThreadPoolExecutor(1, thread_name_prefix="faxnum-commit")
+        self._waiter = ThreadPoolExecutor(1, thread_name_prefix="faxnum-commit")
 
     async def run(self, use_case: UseCase) -> Any:
         loop = asyncio.get_running_loop()
         job = _Job(use_case, loop.create_future())
         self._pending.append(job)
-        if len(self._pending) == 1 and not self._committing:
+        if len(self._pending) == 1 and not self._busy:
             loop.call_soon(self._flush, loop)
         return await job.future
 
     def close(self) -> None:
-        """Wait for a commit under way; what is queued after it is refused (503)."""
+        """Wait for a batch under way; what is queued after it is refused (503)."""
         self._closed = True
-        self._committer.shutdown(wait=True)
+        self._waiter.shutdown(wait=True)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._committing or not self._pending:
+        if self._busy or not self._pending:
             return
         if self._closed:
             refused, self._pending = self._pending, []
@@ -75,40 +79,82 @@ class GroupCommitWriter:
                 job.settle()
             return
         batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-        connection = self._engine.connect()
+        self._busy = True
+        began: asyncio.Future[tuple[Connection, RootTransaction]] = loop.create_future()
         try:
-            transaction = connection.begin()
-            for job in batch:
-                job.outcome = _attempt(job.use_case, SavepointUnitOfWork(connection))
-        except Exception:
-            connection.close()  # rolls back
-            self._each_alone(batch, loop)
+            began.set_result(_begin(self._engine, wait=False))  # the lock is free: at once
+        except OperationalError:  # held elsewhere: wait for it off the loop
+            began = loop.run_in_executor(self._waiter, _begin, self._engine)
+            began.add_done_callback(lambda done: self._run(batch, done, loop))
             return
-        self._committing = True
-        commit = loop.run_in_executor(self._committer, _commit, connection, transaction)
+        self._run(batch, began, loop)
+
+    def _run(
+        self,
+        batch: list[_Job],
+        began: "asyncio.Future[tuple[Connection, RootTransaction]]",
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        failed = _failure(began)
+        if failed is not None:  # no lock, no connection: nothing of the batch ran
+            for job in batch:
+                job.outcome = (False, failed)
+            self._done(batch, loop)
+            return
+        connection, transaction = began.result()
+        for job in batch:
+            job.outcome = _attempt(job.use_case, SavepointUnitOfWork(connection))
+        commit = loop.run_in_executor(self._waiter, _commit, connection, transaction)
         commit.add_done_callback(lambda done: self._committed(batch, done, loop))
 
     def _committed(
         self, batch: list[_Job], commit: "asyncio.Future[None]", loop: asyncio.AbstractEventLoop
     ) -> None:
-        self._committing = False
-        if commit.cancelled() or commit.exception() is not None:
-            self._each_alone(batch, loop)
+        if _failure(commit) is None:
+            self._done(batch, loop)
             return
-        self._settle(batch, loop)
+        # The batch's commit failed, so none of it happened: each job runs again in a
+        # transaction of its own (in the thread: each may wait for the lock).
+        alone = loop.run_in_executor(self._waiter, _each_alone, self._engine, batch)
+        alone.add_done_callback(lambda _: self._done(batch, loop))
 
-    def _each_alone(self, batch: list[_Job], loop: asyncio.AbstractEventLoop) -> None:
-        """The batch's transaction failed, so none of it happened: each job runs again
-        in a transaction of its own."""
-        for job in batch:
-            job.outcome = _attempt(job.use_case, SqlUnitOfWork(self._engine))
-        self._settle(batch, loop)
-
-    def _settle(self, batch: list[_Job], loop: asyncio.AbstractEventLoop) -> None:
+    def _done(self, batch: list[_Job], loop: asyncio.AbstractEventLoop) -> None:
+        self._busy = False
         for job in batch:
             job.settle()
         if self._pending:
             loop.call_soon(self._flush, loop)
+
+
+def _failure(done: "asyncio.Future[Any]") -> BaseException | None:
+    if done.cancelled():
+        return Unavailable("The server is shutting down; retry.")
+    return done.exception()
+
+
+def _begin(engine: Engine, wait: bool = True) -> tuple[Connection, RootTransaction]:
+    """A connection in a transaction holding the write lock; without `wait`, an error
+    at once if someone else holds it (SQLite's busy timeout set to zero meanwhile)."""
+    connection = engine.connect()
+    try:
+        if wait or connection.dialect.name != "sqlite":  # elsewhere BEGIN waits for nothing
+            return connection, connection.begin()
+        with _busy_timeout(connection, 0):
+            return connection, connection.begin()
+    except BaseException:
+        connection.close()
+        raise
+
+
+@contextmanager
+def _busy_timeout(connection: Connection, milliseconds: int) -> Iterator[None]:
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # connected
+    driver.execute(f"PRAGMA busy_timeout={milliseconds}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={engines.SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _commit(connection: Connection, transaction: RootTransaction) -> None:
@@ -118,6 +164,11 @@ def _commit(connection: Connection, transaction: RootTransaction) -> None:
         except Exception:
             transaction.rollback()  # a failed commit leaves the transaction open
             raise
+
+
+def _each_alone(engine: Engine, batch: list[_Job]) -> None:
+    for job in batch:
+        job.outcome = _attempt(job.use_case, SqlUnitOfWork(engine))
 
 
 def _attempt(

@@ -1,0 +1,129 @@
+"""SQLite's write lock held by someone else (another process, a command, an operator's
+shell): the server goes on serving while its writes wait, and a write that never gets
+the lock is answered 503, having changed nothing."""
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from faxnum.api.app import create_app
+from faxnum.config import Settings
+from faxnum.domain.errors import Unavailable
+from faxnum.store import engine as engines
+from faxnum.store.database import Database
+from tests.conftest import make_settings, sqlite_only
+from tests.factories import add_account, add_group, balance_of
+from tests.integration.test_group_commit import ledger_amounts, pay_in
+
+backend = pytest.fixture(sqlite_only)  # the subject is SQLite's file lock
+
+
+@contextmanager
+def write_lock_held(url: str, seconds: float) -> Iterator[None]:
+    """Another connection takes the write lock for `seconds`, from a thread."""
+    taken = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(str(make_url(url).database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        other.execute("ROLLBACK")
+        other.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(5)
+    try:
+        yield
+    finally:
+        holder.join()
+
+
+async def ticks_while(work: "asyncio.Future[Any]") -> int:
+    """How often the event loop got to run something else while `work` was pending."""
+    ticks = 0
+    while not work.done():
+        await asyncio.sleep(0.01)
+        ticks += 1
+    return ticks
+
+
+def test_a_write_waiting_for_the_lock_leaves_the_loop_serving(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+
+    async def write_while_locked() -> tuple[object, int]:
+        write = asyncio.ensure_future(database.write(pay_in(account, 7)))
+        ticks = await ticks_while(write)
+        return await write, ticks
+
+    with write_lock_held(database.url, 0.5):
+        written, ticks = asyncio.run(write_while_locked())
+
+    assert written == 7  # it waited for the lock, then went through
+    assert ticks >= 20  # about 50 turns of 10 ms while the lock was held elsewhere
+    assert ledger_amounts(database, account) == [7]
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT_MS", 300)
+
+
+def test_a_write_that_never_gets_the_lock_is_unavailable_and_changes_nothing(
+    short_busy_timeout: None, database_url: str
+) -> None:
+    database = Database(database_url, serving=True)
+    account = add_account(database, credit="0").account_id
+
+    async def write_while_locked() -> tuple[BaseException | None, int]:
+        write = asyncio.ensure_future(database.write(pay_in(account, 7)))
+        ticks = await ticks_while(write)
+        return write.exception(), ticks
+
+    with write_lock_held(database_url, 1.5):
+        refused, ticks = asyncio.run(write_while_locked())
+    database.dispose()
+
+    assert isinstance(refused, Unavailable)
+    assert ticks >= 10
+    assert ledger_amounts(Database(database_url), account) == []
+
+
+def test_provisioning_while_the_lock_is_held_elsewhere_is_answered_503(
+    short_busy_timeout: None, tmp_path: Path, database_url: str
+) -> None:
+    settings: Settings = make_settings(tmp_path, database_url)
+    database = Database(database_url)
+    group = add_group(database, count=3)
+    new = add_account(database, "locked-out@example.com", credit="10.00")
+    database.dispose()
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        with write_lock_held(database_url, 1.5):
+            answer = client.post(
+                f"/api/v2/countries/didgroups/{group}/provision",
+                headers={"X-API-Key": new.api_key},
+            )
+            health = client.get("/healthz")
+        retried = client.post(
+            f"/api/v2/countries/didgroups/{group}/provision",
+            headers={"X-API-Key": new.api_key},
+        )
+
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["status"] == "failed"
+    assert answer.headers["Retry-After"]
+    assert health.status_code == 200
+    assert retried.status_code == 200
+    # One charge only: the group's setup (1.00) and first month (2.00), once.
+    assert balance_of(Database(database_url), new.account_id) == Decimal("7.00")
