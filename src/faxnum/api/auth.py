@@ -10,43 +10,32 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from faxnum.api.body import body_fields
+from faxnum.api.body import parameter
 from faxnum.api.metrics import RATE_LIMITED
 from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
 from faxnum.domain.api_keys import key_digest
-from faxnum.domain.errors import Unauthorized
 from faxnum.services.accounts import authenticate, plausible_key
 
 _BEARER = "bearer "
 
 
 async def presented_key(request: Request) -> str | None:
-    """The key, from a header (they stay out of URLs and logs), the query or the body.
-    Several different keys in one request are refused: which account should pay?"""
+    """Headers first (they stay out of URLs and logs), then query, then body."""
     headers = request.headers
-    bearers = (
-        value[len(_BEARER) :].strip()
-        for value in headers.getlist("authorization")
-        if value.lower().startswith(_BEARER)
+    authorization = headers.get("authorization", "")
+    bearer = (
+        authorization[len(_BEARER) :].strip() if authorization.lower().startswith(_BEARER) else None
     )
-    presented = {
-        key
-        for key in (
-            *headers.getlist("x-api-key"),
-            *bearers,
-            *headers.getlist("api_key"),  # what the published v2 SDKs send
-            *request.query_params.getlist("api_key"),
-        )
-        if key
-    }
-    in_body = (await body_fields(request)).get("api_key")  # {} unless POST, PUT, PATCH
-    if in_body:
-        presented.add(in_body)
-    if len(presented) > 1:
-        raise Unauthorized("Several different API keys were sent; send one.")
-    return presented.pop() if presented else None
+    for candidate in (
+        headers.get("x-api-key"),
+        bearer,
+        headers.get("api_key"),  # what the published v2 SDKs send
+    ):
+        if candidate:
+            return candidate
+    return await parameter(request, "api_key")
 
 
 async def current_caller(request: Request) -> Caller:
