@@ -96,10 +96,14 @@ class GroupCommitWriter:
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         failed = _failure(began)
-        if failed is not None:  # no lock, no connection: nothing of the batch ran
-            for job in batch:
+        if failed is not None:
+            # No lock (or no connection): nothing of the batch ran. Those queued behind
+            # it waited for the same lock, so they get the same answer now rather than
+            # a whole busy timeout more each.
+            refused, self._pending = batch + self._pending, []
+            for job in refused:
                 job.outcome = (False, failed)
-            self._done(batch, loop)
+            self._done(refused, loop)
             return
         connection, transaction = began.result()
         for job in batch:
