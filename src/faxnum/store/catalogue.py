@@ -171,7 +171,9 @@ class CatalogueQueries:
             ranges = [_number_range(p, dial_code) for p in wanted.patterns]
             lowers = [lower for lower, _ in ranges if lower is not None]
             uppers = [upper for _, upper in ranges if upper is not None]
-            query = _available_joined(did_groups.c.id == dids.c.did_group_id).where(
+            # Joined by the group's id, not by `dids.did_group_id`: through that
+            # equality PostgreSQL would order by the groups' id and sort the group.
+            query = _available_joined(did_groups.c.id == group_ids[0]).where(
                 *in_group_and_state(
                     group_ids[0],
                     DidState.AVAILABLE.value,
