@@ -121,3 +121,45 @@ def test_a_search_in_one_group_reads_the_group_index_when_one_group_holds_every_
     assert found == sorted(found, key=lambda available: available.number)
     assert plans and all(GROUP_INDEX in p and "uq_dids_number" not in p for p in plans), plans
     assert not [p for p in plans if "Sort" in p or "TEMP B-TREE" in p], plans  # read in order
+
+
+CITIES = (
+    *("Winnipeg, MB", "Toronto, ON", "Vancouver, BC", "Montreal, QC", "Calgary, AB"),
+    *("Ottawa, ON", "Edmonton, AB", "Regina, SK", "Halifax, NS", "Victoria, BC"),
+)
+
+
+def test_a_search_in_one_group_of_many_reads_its_page_in_index_order(
+    database: Database,
+) -> None:
+    """Ten groups of 300 DIDs: the page comes from the group's index, never sorted
+    (joined through `dids.did_group_id`, PostgreSQL ordered by the group's id instead,
+    and sorted the whole group for every page)."""
+    specs = [group_spec(description=city, count=300) for city in CITIES]
+    with database.unit_of_work() as uow:
+        load_groups(uow, [replace(s, numbers=sorted(s.numbers)) for s in specs], datetime.now(UTC))
+    with database.write_engine.connect() as analyzing:
+        analyzing.execute(text("ANALYZE"))
+        analyzing.commit()
+    sent: list[tuple[str, Any]] = []
+    with database.reader() as uow:
+        connection = uow._connection
+        assert connection is not None
+
+        @event.listens_for(connection, "before_cursor_execute")
+        def record(*args: Any) -> None:
+            _conn, _cursor, statement, parameters = args[:4]
+            if "ORDER BY" in statement and "dids" in statement:
+                sent.append((statement, parameters))
+
+        group_id = uow.catalogue.group_id(*specs[3].key)
+        group = uow.catalogue.group(group_id) if group_id is not None else None
+        assert group is not None
+        wanted = AvailableNumberFilter(
+            DidGroupFilter(group.country_code, area_code=group.area_code)
+        )
+        found, _ = uow.catalogue.available(wanted, 1, PageRequest(limit=50))
+        event.remove(connection, "before_cursor_execute", record)
+        plans = [_explain(connection, sql, values) for sql, values in sent]
+    assert [a.number for a in found] == sorted(specs[3].numbers)[:50]
+    assert plans and not [p for p in plans if "Sort" in p or "TEMP B-TREE" in p], plans
