@@ -2,6 +2,8 @@
 order, reads the group's own index, whatever the planner's statistics say: one group
 holding every DID, its lowest numbers taken."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -10,11 +12,13 @@ from sqlalchemy import Connection, event, select, text, update
 
 from faxnum.domain.catalogue import AvailableNumberFilter, DidGroupFilter
 from faxnum.domain.did_states import DidEvent
+from faxnum.domain.numbers import AvailableNumber, GroupSpec
 from faxnum.domain.pagination import PageRequest
 from faxnum.services.inventory import load_groups
 from faxnum.store.database import Database
 from faxnum.store.inventory import _TAKE_AVAILABLE, DidQueries
 from faxnum.store.tables import dids
+from faxnum.store.uow import SqlUnitOfWork
 from tests.factories import add_group, group_spec
 
 GROUP_INDEX = "ix_dids_group_state_number"
@@ -34,20 +38,41 @@ def _plan(connection: Connection, statement: Any, values: dict[str, Any]) -> str
     return _explain(connection, compiled.string, given)
 
 
-def _one_big_group_half_taken(database: Database) -> int:
-    # Stored in number order, as a carrier's blocks usually are: the number index then
-    # follows the table, which is what makes PostgreSQL like it.
-    spec = group_spec(count=4_000)
-    spec = replace(spec, numbers=sorted(spec.numbers))
+@contextmanager
+def _sent(connection: Connection, wanted: Callable[[str], bool]) -> Iterator[list[str]]:
+    """The plans of the statements matching `wanted` that the block sends through
+    `connection` (explained once the block has ended)."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if wanted(statement):
+            sent.append((statement, parameters))
+
+    plans: list[str] = []
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield plans
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    plans.extend(_explain(connection, sql, values) for sql, values in sent)
+
+
+def _load_in_number_order(database: Database, specs: list[GroupSpec]) -> None:
+    """Stored in number order, as a carrier's blocks usually are (the number index then
+    follows the table, which is what makes PostgreSQL like it), then analysed."""
     with database.unit_of_work() as uow:
-        load_groups(uow, [spec], datetime.now(UTC))
-    with database.reader() as uow:
-        group_id = uow.catalogue.group_id(*spec.key)
-    assert group_id is not None
-    with database.write_engine.connect() as connection:  # statistics: every DID available
+        load_groups(uow, [replace(s, numbers=sorted(s.numbers)) for s in specs], datetime.now(UTC))
+    with database.write_engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()
+
+
+def _one_big_group_half_taken(database: Database) -> int:
+    spec = group_spec(count=4_000)
+    _load_in_number_order(database, [spec])  # statistics: every DID available
     with database.unit_of_work() as uow:
+        group_id = uow.catalogue.group_id(*spec.key)
+        assert group_id is not None
         writing = uow._connection
         assert writing is not None
         lowest = (
@@ -56,6 +81,17 @@ def _one_big_group_half_taken(database: Database) -> int:
         writing.execute(update(dids).where(dids.c.id.in_(lowest)).values(state="assigned"))
         uow.commit()
     return group_id
+
+
+def _search_one_group(uow: SqlUnitOfWork, group_id: int) -> tuple[list[AvailableNumber], int]:
+    group = uow.catalogue.group(group_id)
+    assert group is not None
+    wanted = AvailableNumberFilter(DidGroupFilter(group.country_code, area_code=group.area_code))
+    return uow.catalogue.available(wanted, 1, PageRequest(limit=50))
+
+
+def _a_search(statement: str) -> bool:
+    return "ORDER BY" in statement and "dids" in statement
 
 
 def test_provisioning_takes_from_the_group_index_when_one_group_holds_every_did(
@@ -73,21 +109,14 @@ def test_an_order_by_quantity_takes_from_the_group_index_when_one_group_holds_ev
     database: Database,
 ) -> None:
     group_id = _one_big_group_half_taken(database)
-    sent: list[tuple[str, Any]] = []
     with database.unit_of_work() as uow:
         connection = uow._connection
         assert connection is not None
-
-        @event.listens_for(connection, "before_cursor_execute")
-        def record(*args: Any) -> None:
-            _conn, _cursor, statement, parameters = args[:4]
-            if statement.lstrip().upper().startswith(("UPDATE", "WITH")):
-                sent.append((statement, parameters))
-
-        taken = DidQueries(connection).take_from_group(
-            group_id, 3, DidEvent.ASSIGN, datetime.now(UTC)
-        )
-        plans = [_explain(connection, sql, values) for sql, values in sent]
+        writes = ("UPDATE", "WITH")
+        with _sent(connection, lambda sql: sql.lstrip().upper().startswith(writes)) as plans:
+            taken = DidQueries(connection).take_from_group(
+                group_id, 3, DidEvent.ASSIGN, datetime.now(UTC)
+            )
     assert len(taken) == 3
     assert plans and all(GROUP_INDEX in p and "uq_dids_number" not in p for p in plans), plans
 
@@ -98,25 +127,11 @@ def test_a_search_in_one_group_reads_the_group_index_when_one_group_holds_every_
     """Nor does a search of available numbers step over the group's taken DIDs."""
     group_id = _one_big_group_half_taken(database)
     add_group(database, region="GB", description="London", count=5)  # groups to join
-    sent: list[tuple[str, Any]] = []
     with database.reader() as uow:
         connection = uow._connection
         assert connection is not None
-
-        @event.listens_for(connection, "before_cursor_execute")
-        def record(*args: Any) -> None:
-            _conn, _cursor, statement, parameters = args[:4]
-            if "ORDER BY" in statement and "dids" in statement:
-                sent.append((statement, parameters))
-
-        group = uow.catalogue.group(group_id)
-        assert group is not None
-        wanted = AvailableNumberFilter(
-            DidGroupFilter(group.country_code, area_code=group.area_code)
-        )
-        found, total = uow.catalogue.available(wanted, 1, PageRequest(limit=50))
-        event.remove(connection, "before_cursor_execute", record)
-        plans = [_explain(connection, sql, values) for sql, values in sent]
+        with _sent(connection, _a_search) as plans:
+            found, total = _search_one_group(uow, group_id)
     assert len(found) == 50 and total == 2_000
     assert found == sorted(found, key=lambda available: available.number)
     assert plans and all(GROUP_INDEX in p and "uq_dids_number" not in p for p in plans), plans
@@ -136,30 +151,13 @@ def test_a_search_in_one_group_of_many_reads_its_page_in_index_order(
     (joined through `dids.did_group_id`, PostgreSQL ordered by the group's id instead,
     and sorted the whole group for every page)."""
     specs = [group_spec(description=city, count=300) for city in CITIES]
-    with database.unit_of_work() as uow:
-        load_groups(uow, [replace(s, numbers=sorted(s.numbers)) for s in specs], datetime.now(UTC))
-    with database.write_engine.connect() as analyzing:
-        analyzing.execute(text("ANALYZE"))
-        analyzing.commit()
-    sent: list[tuple[str, Any]] = []
+    _load_in_number_order(database, specs)
     with database.reader() as uow:
+        group_id = uow.catalogue.group_id(*specs[3].key)
+        assert group_id is not None
         connection = uow._connection
         assert connection is not None
-
-        @event.listens_for(connection, "before_cursor_execute")
-        def record(*args: Any) -> None:
-            _conn, _cursor, statement, parameters = args[:4]
-            if "ORDER BY" in statement and "dids" in statement:
-                sent.append((statement, parameters))
-
-        group_id = uow.catalogue.group_id(*specs[3].key)
-        group = uow.catalogue.group(group_id) if group_id is not None else None
-        assert group is not None
-        wanted = AvailableNumberFilter(
-            DidGroupFilter(group.country_code, area_code=group.area_code)
-        )
-        found, _ = uow.catalogue.available(wanted, 1, PageRequest(limit=50))
-        event.remove(connection, "before_cursor_execute", record)
-        plans = [_explain(connection, sql, values) for sql, values in sent]
+        with _sent(connection, _a_search) as plans:
+            found, _ = _search_one_group(uow, group_id)
     assert [a.number for a in found] == sorted(specs[3].numbers)[:50]
     assert plans and not [p for p in plans if "Sort" in p or "TEMP B-TREE" in p], plans
