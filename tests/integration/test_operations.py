@@ -26,7 +26,7 @@ from faxnum.services.provisioning import provision
 from faxnum.store.database import Database
 from faxnum.store.migrate import HEAD_REVISION, MIGRATIONS, alembic_config, upgrade
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
-from faxnum.store.tables import metadata
+from faxnum.store.schema import metadata
 from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import group_stock_matches, snapshot
 from tests.factories import TEST_SECRET, add_account, add_group
@@ -200,6 +200,7 @@ import os
 import sys
 
 import faxnum.api.server  # what a serving process imports first
+import uvicorn  # and then, to serve
 
 
 async def call(app, path, method="GET", key=None):
@@ -246,11 +247,13 @@ asyncio.run(serve_a_little())
 print(" ".join(sorted(name for name, module in sys.modules.items() if module is not None)))
 """
 # Loaded where used: the cipher's library at the first key sealed or shown (the
-# launcher checked the secret), httpx at the first webhook, Jinja2 at the first page.
+# launcher checked the secret), httpx at the first webhook, Jinja2 at the first page,
+# PostgreSQL's dialect on PostgreSQL; never: uvicorn's reload watcher, pydantic's v1.
 NOT_FOR_SERVING = (
     "alembic", "typer", "rich", "pygments", "phonenumbers", "psycopg",
-    "cryptography", "httpx", "jinja2",
+    "cryptography", "httpx", "jinja2", "watchfiles",
 )  # fmt: skip
+SUBMODULES_NOT_FOR_SERVING = ("pydantic.v1", "sqlalchemy.dialects.postgresql")
 
 
 def test_a_serving_process_loads_only_what_serving_needs(
@@ -280,6 +283,7 @@ def test_a_serving_process_loads_only_what_serving_needs(
     loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert "faxnum" in loaded and "sqlalchemy" in loaded
     assert not loaded & set(NOT_FOR_SERVING)
+    assert not {n for n in done.stdout.split() if n.startswith(SUBMODULES_NOT_FOR_SERVING)}
     assert not {n for n in done.stdout.split() if n.startswith(("faxnum.cli", "faxnum.client"))}
 
 

@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-# httpx (webhook delivery) would load its own command-line client, and Rich, Click and
-# Pygments with it, whenever they are installed; a server never runs it.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
+# Modules that libraries load whenever they are installed, for what a server never
+# does (None in sys.modules: "not importable", which each of them expects):
+# httpx's command-line client (Rich, Click and Pygments with it), uvicorn's file
+# watcher for --reload (it falls back to polling), and pydantic's v1 compatibility
+# layer, which FastAPI imports to ask whether a model is a v1 one (none is).
+for _never_served in ("httpx._main", "watchfiles", "pydantic.v1"):
+    sys.modules.setdefault(_never_served, None)  # type: ignore[arg-type]
 
 OPTIONS_VARIABLE = "FAXNUM_SERVER_OPTIONS"
 

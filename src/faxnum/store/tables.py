@@ -1,4 +1,7 @@
-"""Table definitions. Money columns hold 64-bit integer micro-units; ids stay below 2^31."""
+"""Table definitions. Money columns hold 64-bit integer micro-units; ids stay below 2^31.
+
+The partial indexes are declared in `schema`, which migrations and the schema check
+use: queries never name an index (see there why they are apart)."""
 
 from sqlalchemy import (
     BigInteger,
@@ -80,23 +83,6 @@ accounts = Table(
     Column("low_balance_micros", BigInteger, nullable=False, server_default=text("10000000")),
     # Sees the whole inventory, every account and the provisioning chart in the dashboard.
     Column("operator", Boolean, nullable=False, server_default=text("false")),
-    # Two namespaces: a main account's email is unique among main accounts; a
-    # sub-account's only among its parent's. No key holder can take a stranger's email.
-    Index(
-        "uq_accounts_main_email",
-        "email",
-        unique=True,
-        sqlite_where=text("parent_id IS NULL"),
-        postgresql_where=text("parent_id IS NULL"),
-    ),
-    Index(
-        "uq_accounts_sub_email",
-        "parent_id",
-        "email",
-        unique=True,
-        sqlite_where=text("parent_id IS NOT NULL"),
-        postgresql_where=text("parent_id IS NOT NULL"),
-    ),
     Index("ix_accounts_email", "email"),
 )
 
@@ -112,13 +98,6 @@ trunks = Table(
     # Deleted trunks stay for the released numbers that still name them.
     Column("deleted_at", DateTime(timezone=True), nullable=True),
     Index("ix_trunks_account_id", "account_id", "id"),
-    Index(
-        "uq_trunks_default_per_account",
-        "account_id",
-        unique=True,
-        sqlite_where=text("is_default"),
-        postgresql_where=text("is_default"),
-    ),
 )
 
 api_keys = Table(
@@ -241,22 +220,6 @@ numbers = Table(
     Index("ix_numbers_provisioned_at", "provisioned_at"),  # the operator's daily chart
     Index("ix_numbers_expiration_date", "expiration_date"),
     Index("ix_numbers_order_id", "order_id"),
-    # An account's live numbers, newest first: paging and counting from the index alone.
-    Index(
-        "ix_numbers_live_account",
-        "account_id",
-        "id",
-        sqlite_where=text("released_at IS NULL"),
-        postgresql_where=text("released_at IS NULL"),
-    ),
-    # The last line of defence against double assignment: one live number per DID.
-    Index(
-        "uq_numbers_live_did",
-        "did_id",
-        unique=True,
-        sqlite_where=text("released_at IS NULL"),
-        postgresql_where=text("released_at IS NULL"),
-    ),
 )
 
 ledger_entries = Table(
@@ -331,14 +294,6 @@ webhook_deliveries = Table(
     Column("first_attempt_at", DateTime(timezone=True), nullable=True),
     Column("next_attempt_at", DateTime(timezone=True), nullable=True),
     Index("ix_webhook_deliveries_webhook_id", "webhook_id", "id"),
-    # Each endpoint's queue, oldest first: what the delivery worker reads.
-    Index(
-        "ix_webhook_deliveries_pending",
-        "webhook_id",
-        "id",
-        sqlite_where=text("status = 'pending'"),
-        postgresql_where=text("status = 'pending'"),
-    ),
     sqlite_autoincrement=True,
 )
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from faxnum.store.engine import is_sqlite, make_engine
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
-from faxnum.store.tables import metadata
+from faxnum.store.schema import metadata
 
 url = context.config.attributes["database_url"]
 sqlite = is_sqlite(url)
