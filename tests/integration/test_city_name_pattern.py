@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import String, literal, select
 
 from faxnum.domain.catalogue import CityPattern
-from faxnum.store.catalogue import city_matches
+from faxnum.store.catalogue import city_matches, like_pattern
 from faxnum.store.database import Database
 
 
@@ -27,6 +27,8 @@ def test_city_name_patterns_filter_in_the_store(
     database: Database, pattern: str, city: str, matches: bool
 ) -> None:
     """The filter `/didgroups?cityNamePattern=` applies, on each store's own LIKE."""
-    query = select(city_matches(literal(city, String), CityPattern(pattern)))
+    query = select(
+        city_matches(literal(city, String), literal(like_pattern(CityPattern(pattern)), String))
+    )
     with database.read_engine.connect() as connection:
         assert bool(connection.execute(query).scalar_one()) is matches

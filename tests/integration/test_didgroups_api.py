@@ -171,6 +171,16 @@ def test_malformed_filters_are_422_naming_the_parameter(
     assert field in response.json()["errors"]
 
 
+def test_every_malformed_filter_is_named_in_one_refusal(client: TestClient, key: str) -> None:
+    response = client.get(
+        "/api/v2/countries/CAN/didgroups",
+        params={"api_key": key, "stateId": "0", "areaCode": "", "cityNamePattern": "W\x01"},
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == "Invalid parameters: areaCode, cityNamePattern, stateId."
+    assert sorted(response.json()["errors"]) == ["areaCode", "cityNamePattern", "stateId"]
+
+
 def test_listing_needs_a_key(client: TestClient) -> None:
     response = client.get("/api/v2/countries/CAN/didgroups")
     assert response.status_code == 401

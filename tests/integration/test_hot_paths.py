@@ -1,6 +1,7 @@
-"""Provisioning and liveness are answered before FastAPI's routing (`HotRoutes`) and
-provisioning authenticates its key inside its own transaction: every guarantee of the
-layers around them still holds, and a key refused a moment ago is refused at once."""
+"""Provisioning, the DID-group listing and liveness are answered before FastAPI's
+routing (`HotRoutes`), and provisioning and the listing authenticate their key inside
+their own transaction: every guarantee of the layers around them still holds, and a
+key refused a moment ago is refused at once."""
 
 import json
 import logging
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
+from sqlalchemy import event
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
@@ -17,6 +19,7 @@ from tests.dbstate import set_disabled, snapshot
 from tests.factories import add_account, add_group
 
 PROVISION = "/api/v2/countries/didgroups/{}/provision"
+LISTING = "/api/v2/countries/{}/didgroups"
 SAFETY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -42,27 +45,37 @@ def test_hot_answers_carry_the_request_id_safety_and_quota_headers(
     provisioned = client.post(
         PROVISION.format(group_id), headers={"X-API-Key": key, "X-Request-Id": "order-7"}
     )
+    listed = client.get(LISTING.format("CAN"), headers={"X-API-Key": key, "X-Request-Id": "l-1"})
 
-    assert health.status_code == provisioned.status_code == 200
+    assert health.status_code == provisioned.status_code == listed.status_code == 200
     assert health.headers["x-request-id"] == "probe-1"
     assert provisioned.headers["x-request-id"] == "order-7"
-    for response in (health, provisioned):
+    assert listed.headers["x-request-id"] == "l-1"
+    for response in (health, provisioned, listed):
         for name, value in SAFETY_HEADERS.items():
             assert response.headers[name] == value
         assert response.headers["content-security-policy"].startswith("default-src 'none'")
     assert provisioned.headers["ratelimit-remaining"].isdigit()
+    assert int(listed.headers["ratelimit-remaining"]) < int(
+        provisioned.headers["ratelimit-remaining"]
+    )
 
 
+@pytest.mark.parametrize("endpoint", ["provision", "listing"])
 def test_hot_answers_are_logged_with_the_key_redacted_and_counted_by_route(
-    client: TestClient, database: Database, caplog: pytest.LogCaptureFixture
+    client: TestClient, database: Database, caplog: pytest.LogCaptureFixture, endpoint: str
 ) -> None:
     group_id = add_group(database)
     key = add_account(database).api_key
-    labels = {"method": "GET", "route": PROVISION.format("{did_group_id}"), "status": "200"}
+    url, template = {
+        "provision": (PROVISION.format(group_id), PROVISION.format("{did_group_id}")),
+        "listing": (LISTING.format("CAN"), LISTING.format("{country_code}")),
+    }[endpoint]
+    labels = {"method": "GET", "route": template, "status": "200"}
     counted_before = REGISTRY.get_sample_value("faxnum_http_requests_total", labels) or 0
 
     with caplog.at_level(logging.INFO, logger="faxnum.access"):
-        assert client.get(PROVISION.format(group_id), params={"api_key": key}).status_code == 200
+        assert client.get(url, params={"api_key": key}).status_code == 200
 
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "faxnum.access"]
     assert [line["status"] for line in lines] == [200]
@@ -77,15 +90,17 @@ def test_hot_paths_keep_the_body_limit_and_other_methods_go_to_the_app(
     key = add_account(database).api_key
     small = settings.model_copy(update={"max_body_bytes": 64})
     with TestClient(create_app(small)) as small_client:
-        too_large = small_client.post(
-            PROVISION.format(group_id), headers={"X-API-Key": key}, content=b"x" * 65
-        )
+        too_large = [
+            small_client.post(url, headers={"X-API-Key": key}, content=b"x" * 65)
+            for url in (PROVISION.format(group_id), LISTING.format("CAN"))
+        ]
         deleted = small_client.delete(PROVISION.format(group_id), headers={"X-API-Key": key})
+        put = small_client.put(LISTING.format("CAN"), headers={"X-API-Key": key})
         unknown_health = small_client.post("/healthz")
 
-    assert too_large.status_code == 413
-    assert too_large.json()["status"] == "failed"
-    assert deleted.status_code == unknown_health.status_code == 405
+    assert [response.status_code for response in too_large] == [413, 413]
+    assert all(response.json()["status"] == "failed" for response in too_large)
+    assert deleted.status_code == put.status_code == unknown_health.status_code == 405
     assert deleted.json() == {"status": "failed", "message": "Method not allowed."}
 
 
@@ -120,6 +135,47 @@ def test_a_key_revoked_after_it_was_seen_provisions_nothing(
     assert refused.json() == {"status": "failed", "message": "Invalid API key."}
     assert "ratelimit-remaining" not in refused.headers  # shaped like any unknown key's
     assert snapshot(database.write_engine) == before
+
+
+def test_a_key_revoked_after_it_was_seen_lists_nothing(
+    client: TestClient, database: Database
+) -> None:
+    add_group(database)
+    key = add_account(database).api_key
+    assert client.get(LISTING.format("CAN"), headers={"X-API-Key": key}).status_code == 200
+    assert client.post("/api/v2/keys/rotate", headers={"X-API-Key": key}).status_code == 200
+
+    refused = client.get(LISTING.format("CAN"), headers={"X-API-Key": key})
+
+    assert refused.status_code == 401
+    assert refused.json() == {"status": "failed", "message": "Invalid API key."}
+    assert "ratelimit-remaining" not in refused.headers
+
+
+def test_a_listing_is_one_read_transaction(settings: Settings, database: Database) -> None:
+    """Its key is authenticated inside the listing's own read, not in a read before it."""
+    add_group(database)
+    key = add_account(database).api_key
+    url = LISTING.format("CAN")
+    quiet = settings.model_copy(  # no background work beginning transactions meanwhile
+        update={"renew_interval_s": 0, "reservation_sweep_s": 0, "webhook_delivery": False}
+    )
+    begun: list[object] = []
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    with TestClient(create_app(quiet)) as client:
+        assert client.get(url, headers={"X-API-Key": key}).status_code == 200  # key known
+        engine = client.app.state.faxnum.database.read_engine  # type: ignore[attr-defined]
+        event.listen(engine, "begin", count)
+        try:
+            listed = client.get(url, headers={"X-API-Key": key})
+        finally:
+            event.remove(engine, "begin", count)
+
+    assert listed.status_code == 200 and len(listed.json()["data"]) == 1
+    assert len(begun) == 1
 
 
 def test_an_account_disabled_after_its_key_was_seen_provisions_nothing(

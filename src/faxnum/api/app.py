@@ -156,7 +156,11 @@ def create_app(
         state.database.dispose()
 
     app = _FaxnumAPI(
-        hot_routes=[*provisioning.hot_routes(V2_PREFIX), *health.HOT_ROUTES],
+        hot_routes=[
+            *provisioning.hot_routes(V2_PREFIX),
+            *catalogue.hot_routes(V2_PREFIX),
+            *health.HOT_ROUTES,
+        ],
         max_body_bytes=settings.max_body_bytes,
         title="faxnum",
         version=__version__,

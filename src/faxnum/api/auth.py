@@ -5,6 +5,8 @@ dependency per location: four dependencies cost more per request than the whole
 provisioning transaction. `openapi.py` documents the same four locations.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
 from faxnum.domain.api_keys import key_digest
+from faxnum.domain.errors import Unauthorized
 from faxnum.services.accounts import authenticate, plausible_key
 
 _BEARER = "bearer "
@@ -68,10 +71,18 @@ async def budgeted_key(request: Request) -> str:
     return api_key
 
 
-def forget_key(request: Request, api_key: str) -> None:
-    """After the key was refused (revoked, account disabled): the next request with it
-    is authenticated before it spends any budget."""
-    state_of(request).payers.forget(key_digest(api_key))
+@contextmanager
+def refusal_forgets_key(request: Request, api_key: str) -> Iterator[None]:
+    """Around a use case that authenticates a `budgeted_key` itself: if the key is
+    refused there (revoked, account disabled), the next request with it is
+    authenticated before it spends any budget, and this answer carries no quota
+    headers, like any unknown key's."""
+    try:
+        yield
+    except Unauthorized:
+        state_of(request).payers.forget(key_digest(api_key))
+        request.state.quota = None
+        raise
 
 
 async def count_request(request: Request, limiter: RateLimiter, identity: str) -> None:

@@ -69,7 +69,8 @@ async def on_validation_error(_: Request, error: Exception) -> Response:
     for problem in error.errors():
         name = _parameter_name(problem)
         errors.setdefault(name, []).append(str(problem.get("msg", "is invalid")))
-    return failure(422, "Invalid parameters: " + ", ".join(sorted(errors)) + ".", errors)
+    refusal = Invalid.naming(errors)
+    return failure(422, refusal.message, refusal.errors)
 
 
 _SOURCES = {"query", "path", "header", "cookie", "body"}

@@ -3,7 +3,8 @@ as text (the published SDKs send unfilled `{placeholder}` path segments), and pa
 """
 
 import re
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 
@@ -12,6 +13,7 @@ from faxnum.domain.catalogue import normalise_country
 from faxnum.domain.errors import Invalid
 from faxnum.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
+T = TypeVar("T")
 MAX_ID = 2**31 - 1
 _ID = re.compile(r"[0-9]{1,10}")
 _ID_REASON = f"must be a whole number from 1 to {MAX_ID}"
@@ -29,6 +31,7 @@ MAX_IDS = 500
 # What the domain's CityPattern accepts, declared in the document too: no control
 # character (C0 or DEL; PostgreSQL refuses NUL).
 CITY_PATTERN_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+AREA_CODE_PATTERN = r"^[0-9]{1,10}$"
 ID_LIST_PATTERN = rf"^\s*[0-9]{{1,10}}(\s*,\s*[0-9]{{1,10}}){{0,{MAX_IDS - 1}}}\s*$"
 
 
@@ -58,6 +61,30 @@ def country_segment(segment: str) -> str | None:
         return normalise_country(segment)
     except ValueError as exc:
         raise Invalid.field("country_code", str(exc)) from exc
+
+
+class QueryParameters:
+    """Parameters read from the query string by the endpoint itself, each through its
+    own parser, every malformed one named in one refusal (`check`)."""
+
+    def __init__(self, query: Mapping[str, str]) -> None:
+        self._query = query
+        self._errors: dict[str, list[str]] = {}
+
+    def get(self, name: str, parse: Callable[[str], T]) -> T | None:
+        """The parsed value; None if absent, or malformed (then `check` refuses)."""
+        raw = self._query.get(name)
+        if raw is None:
+            return None
+        try:
+            return parse(raw)
+        except Invalid as malformed:
+            self._errors.update(malformed.errors)
+            return None
+
+    def check(self) -> None:
+        if self._errors:
+            raise Invalid.naming(self._errors)
 
 
 # The documented shape of an id parameter. Handlers take ids as text (the published

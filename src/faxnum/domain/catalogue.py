@@ -25,7 +25,12 @@ class CityPattern:
     pattern: str
 
     def __post_init__(self) -> None:
-        """Every edge gets the same rule: no control characters (PostgreSQL refuses NUL)."""
+        """Every edge gets the same rules: bounded, and no control characters (PostgreSQL
+        refuses NUL)."""
+        if len(self.pattern) > MAX_CITY_PATTERN_LENGTH:
+            raise Invalid.field(
+                "cityNamePattern", f"must be at most {MAX_CITY_PATTERN_LENGTH} characters"
+            )
         if any(ord(character) < 0x20 or ord(character) == 0x7F for character in self.pattern):
             raise Invalid.field("cityNamePattern", "must not contain control characters")
 

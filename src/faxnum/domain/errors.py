@@ -24,6 +24,12 @@ class Invalid(DomainError):
     def field(cls, name: str, reason: str) -> "Invalid":
         return cls({name: [reason]}, f"Invalid parameter '{name}': {reason}")
 
+    @classmethod
+    def naming(cls, errors: dict[str, list[str]]) -> "Invalid":
+        """Every bad parameter of a request in one refusal, worded as the refusals of
+        the parameters FastAPI checks."""
+        return cls(errors, "Invalid parameters: " + ", ".join(sorted(errors)) + ".")
+
 
 class Unauthorized(DomainError):
     """Missing, unknown or disabled API key."""

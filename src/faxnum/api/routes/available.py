@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.extension_schemas import AvailableNumberData, AvailableNumbersResponse
 from faxnum.api.openapi import AUTHENTICATED
-from faxnum.api.params import CITY_PATTERN_PATTERN, COUNTRY_SCHEMA, MAX_ID
+from faxnum.api.params import AREA_CODE_PATTERN, CITY_PATTERN_PATTERN, COUNTRY_SCHEMA, MAX_ID
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import (
@@ -66,7 +66,7 @@ async def available_numbers(
     paging: Annotated[PageRequest, Depends(_search_page)],
     state_id: Annotated[int | None, Query(alias="stateId", ge=1, le=MAX_ID)] = None,
     area_code: Annotated[
-        str | None, Query(alias="areaCode", pattern=r"^[0-9]{1,10}$", description="Digits.")
+        str | None, Query(alias="areaCode", pattern=AREA_CODE_PATTERN, description="Digits.")
     ] = None,
     city_name_pattern: Annotated[
         str | None,

@@ -2,20 +2,25 @@
 browses before choosing one. DID groups of all countries for SDKs that leave
 {countryCode} unfilled."""
 
+import re
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
+from starlette.routing import Route
 
-from faxnum.api.auth import CurrentCaller
+from faxnum.api.auth import CurrentCaller, budgeted_key, refusal_forgets_key
 from faxnum.api.body import refuse_body_only
-from faxnum.api.openapi import AUTHENTICATED
+from faxnum.api.hot_routes import hot_route
+from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import (
+    AREA_CODE_PATTERN,
     CITY_PATTERN_PATTERN,
     COUNTRY_SCHEMA,
     ID_LIST_PATTERN,
     ID_SCHEMA,
-    MAX_ID,
+    MAX_IDS,
+    QueryParameters,
     country_segment,
     is_placeholder,
     parse_id,
@@ -35,6 +40,8 @@ from faxnum.api.schemas import (
 )
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import MAX_CITY_PATTERN_LENGTH, CityPattern, DidGroupFilter
+from faxnum.domain.errors import Invalid
+from faxnum.services.accounts import once_authenticated
 from faxnum.services.catalogue import (
     find_did_groups,
     list_area_codes,
@@ -47,50 +54,108 @@ CountryPath = Annotated[str, Path(json_schema_extra=COUNTRY_SCHEMA)]
 StateIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA, description="From List states.")]
 
 
-@get_and_post(
-    router,
-    "/countries/{country_code}/didgroups",
-    response_model=None,
-    responses=documented(DidGroupsResponse, 401, 403, 404, 422),
-    openapi_extra=AUTHENTICATED,
-    summary="List DID groups",
-)
-async def list_did_groups(
-    request: Request,
-    country_code: CountryPath,
-    caller: CurrentCaller,
-    did_group_ids: Annotated[
-        str | None,
-        Query(alias="didGroupIds", pattern=ID_LIST_PATTERN, description="Comma-separated ids."),
-    ] = None,
-    state_id: Annotated[int | None, Query(alias="stateId", ge=1, le=MAX_ID)] = None,
-    city_name_pattern: Annotated[
-        str | None,
-        Query(
-            alias="cityNamePattern",
-            max_length=MAX_CITY_PATTERN_LENGTH,
-            pattern=CITY_PATTERN_PATTERN,
-            description="The city name, from its start, case-insensitive; `%` (the only "
+DID_GROUPS = "/countries/{country_code}/didgroups"
+_AREA_CODE = re.compile(AREA_CODE_PATTERN)
+_FILTERS = ("didGroupIds", "stateId", "cityNamePattern", "areaCode")
+# The filters are read by `did_group_filter`, not declared to FastAPI (see
+# `answer_did_groups`), so they are documented here.
+_FILTER_PARAMETERS: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "didGroupIds",
+            "in": "query",
+            "required": False,
+            "description": f"Comma-separated ids, at most {MAX_IDS}.",
+            "schema": {"type": "string", "pattern": ID_LIST_PATTERN},
+        },
+        {
+            "name": "stateId",
+            "in": "query",
+            "required": False,
+            "description": "From List states.",
+            "schema": ID_SCHEMA,
+        },
+        {
+            "name": "cityNamePattern",
+            "in": "query",
+            "required": False,
+            "description": "The city name, from its start, case-insensitive; `%` (the only "
             "wildcard) matches any run: `New York%` matches NEW YORK MILLS, `New York` "
             "only NEW YORK, `w York%` nothing.",
-        ),
-    ] = None,
-    area_code: Annotated[
-        str | None, Query(alias="areaCode", pattern=r"^[0-9]{1,10}$", description="Digits.")
-    ] = None,
-) -> Response:
-    await refuse_body_only(request, "didGroupIds", "stateId", "cityNamePattern", "areaCode")
+            "schema": {
+                "type": "string",
+                "maxLength": MAX_CITY_PATTERN_LENGTH,
+                "pattern": CITY_PATTERN_PATTERN,
+            },
+        },
+        {
+            "name": "areaCode",
+            "in": "query",
+            "required": False,
+            "description": "Digits.",
+            "schema": {"type": "string", "pattern": AREA_CODE_PATTERN},
+        },
+    ]
+}
+
+
+def _area_code(raw: str) -> str:
+    if not _AREA_CODE.fullmatch(raw):
+        raise Invalid.field("areaCode", "must be 1 to 10 digits")
+    return raw
+
+
+def _city(raw: str) -> CityPattern | None:
+    return CityPattern(raw) if raw else None  # empty: no filter
+
+
+def did_group_filter(request: Request) -> DidGroupFilter:
+    """The listing's filters, from the path and the query string."""
+    query = QueryParameters(request.query_params)
     wanted = DidGroupFilter(
-        country_code=country_segment(country_code),
-        group_ids=parse_ids("didGroupIds", did_group_ids) if did_group_ids else None,
-        state_id=state_id,
-        city=CityPattern(city_name_pattern) if city_name_pattern else None,
-        area_code=area_code,
+        country_code=country_segment(request.path_params["country_code"]),
+        group_ids=query.get("didGroupIds", partial(parse_ids, "didGroupIds")),
+        state_id=query.get("stateId", partial(parse_id, "stateId")),
+        city=query.get("cityNamePattern", _city),
+        area_code=query.get("areaCode", _area_code),
     )
-    # In a worker thread: a whole country's listing counts every DID it holds, which
-    # must not hold the event loop.
-    groups = await state_of(request).database.read_off_loop(partial(find_did_groups, wanted=wanted))
+    query.check()
+    return wanted
+
+
+async def answer_did_groups(request: Request) -> Response:
+    """The listing clients repeat most, answered without FastAPI's per-request work
+    (see `faxnum.api.hot_routes`), its key authenticated in the listing's own read:
+    one transaction, and its filters parsed by the endpoint itself. In a worker
+    thread: a whole country's listing counts every DID it holds, which must not hold
+    the event loop."""
+    api_key = await budgeted_key(request)
+    await refuse_body_only(request, *_FILTERS)
+    wanted = did_group_filter(request)
+    with refusal_forgets_key(request, api_key):
+        groups = await state_of(request).database.read_off_loop(
+            once_authenticated(api_key, partial(find_did_groups, wanted=wanted))
+        )
     return success(DidGroupsResponse(data=[DidGroupData.of(group) for group in groups]))
+
+
+# The route below documents the listing in the OpenAPI; requests to it are answered by
+# `answer_did_groups` from `HotRoutes`, before FastAPI's routing.
+@get_and_post(
+    router,
+    DID_GROUPS,
+    response_model=None,
+    responses=documented(DidGroupsResponse, 401, 403, 404, 422),
+    openapi_extra=merged(AUTHENTICATED, _FILTER_PARAMETERS),
+    summary="List DID groups",
+)
+async def list_did_groups(request: Request, country_code: CountryPath) -> Response:
+    return await answer_did_groups(request)
+
+
+def hot_routes(prefix: str) -> list[Route]:
+    """The DID-group listing answered by its lean form."""
+    return [hot_route(prefix + DID_GROUPS, ["GET", "POST"], answer_did_groups)]
 
 
 @get_and_post(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from starlette.routing import Route
 
-from faxnum.api.auth import budgeted_key, forget_key
+from faxnum.api.auth import budgeted_key, refusal_forgets_key
 from faxnum.api.body import idempotency_key, parameter
 from faxnum.api.hot_routes import hot_route
 from faxnum.api.metrics import PROVISIONS
@@ -17,7 +17,6 @@ from faxnum.api.responses import documented, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
 from faxnum.api.state import state_of
-from faxnum.domain.errors import Unauthorized
 from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.services.accounts import as_holder_of
 from faxnum.services.provisioning import provision, provision_idempotently
@@ -74,7 +73,7 @@ async def _provision(request: Request, raw_group_id: str | None) -> Response:
     state = state_of(request)
     now = state.clock()
     key = idempotency_key(request, await parameter(request, "idempotency_key"))
-    try:
+    with refusal_forgets_key(request, api_key):
         if key is None:
             provisioned = await state.database.write(
                 as_holder_of(api_key, partial(provision, group_id=group_id, now=now))
@@ -93,10 +92,6 @@ async def _provision(request: Request, raw_group_id: str | None) -> Response:
                     ),
                 )
             )
-    except Unauthorized:
-        forget_key(request, api_key)
-        request.state.quota = None  # refused like any unknown key: no quota headers
-        raise
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
