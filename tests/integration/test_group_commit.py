@@ -202,3 +202,51 @@ def test_a_closed_writer_finishes_its_commit_and_refuses_what_comes_after(
     assert first == 1
     assert isinstance(second, Unavailable)
     assert ledger_amounts(database, account) == [1]
+
+
+def test_a_turn_comes_at_once_when_no_write_is_under_way(database: Database) -> None:
+    writer = GroupCommitWriter(database.write_engine)
+
+    async def idle_turn() -> bool:
+        turn = asyncio.create_task(writer.turn())
+        await asyncio.sleep(0)
+        return turn.done()
+
+    assert asyncio.run(idle_turn()) is True
+
+
+def test_a_turn_ends_when_the_batch_under_way_has_committed(database: Database) -> None:
+    account = add_account(database, credit="0").account_id
+    writer = GroupCommitWriter(database.write_engine)
+    release, committing = threading.Event(), threading.Event()
+
+    def hold_the_commit(_connection: object) -> None:
+        committing.set()
+        release.wait(2)
+
+    event.listen(database.write_engine, "commit", hold_the_commit)
+
+    async def a_turn_during_a_commit() -> list[str]:
+        seen = []
+        write = asyncio.create_task(writer.run(pay_in(account, 1)))
+        while not committing.is_set():
+            await asyncio.sleep(0.001)
+        turn = asyncio.create_task(writer.turn())
+        await asyncio.sleep(0.05)
+        seen.append(f"turn before the commit: {turn.done()}")
+        release.set()
+        await turn
+        seen.append(f"write answered at the turn: {write.done()}")
+        await write
+        return seen
+
+    assert asyncio.run(a_turn_during_a_commit()) == [
+        "turn before the commit: False",
+        "write answered at the turn: True",
+    ]
+    writer.close()
+
+    async def after_closing() -> None:
+        await asyncio.wait_for(writer.turn(), 1)
+
+    asyncio.run(after_closing())  # a closed writer keeps no read waiting

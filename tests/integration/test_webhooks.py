@@ -589,6 +589,6 @@ def test_concurrent_registrations_never_pass_the_limit(world: World, settings: S
     finally:
         for database in databases:
             database.dispose()
-    with world.database.reader() as uow:
+    with world.database.unit_of_work() as uow:  # the count locks the account on PostgreSQL
         assert uow.webhooks.count_held(caller.account_id) == MAX_WEBHOOKS
     assert added == 2

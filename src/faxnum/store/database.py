@@ -4,10 +4,12 @@ SQLite is in-process and CPU-bound, so its reads run inline on the event loop (W
 readers never wait for a lock) and its writes are group-committed there too (only each
 batch's commit, which waits on the disk, goes to a thread): hopping between threads per
 request costs more, under the GIL, than the work itself.
-PostgreSQL work waits on the network, so it goes to threads: few of them (4 writers,
-2 readers), since every extra thread fights for the GIL (measured with
-bench/scale_out.py: 8 writers plus Starlette's 40-thread pool did about 260
-provisions/s, 4 and 2 about 355).
+PostgreSQL work waits on the network, so it goes to threads: few of them, since every
+extra thread fights for the GIL (measured with bench/scale_out.py: 8 writers plus
+Starlette's 40-thread pool did about 260 provisions/s, 4 writers and 2 readers about
+355), and reads and writes wait their turn in one queue: with a pool of their own,
+one client repeating a listing took half of the throughput of 32 provisioning beside
+it (bench/inventory_scale.py).
 """
 
 import asyncio
@@ -23,14 +25,13 @@ from sqlalchemy.exc import OperationalError
 from faxnum.domain.errors import Unavailable
 from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.checkpointer import Checkpointer
-from faxnum.store.engine import is_sqlite, make_engine
+from faxnum.store.engine import is_sqlite, make_engine, make_read_engine
 from faxnum.store.group_commit import GroupCommitWriter
 from faxnum.store.uow import SqlUnitOfWork
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
-POSTGRES_WRITERS = 4
-POSTGRES_READERS = 2
+POSTGRES_THREADS = 4
 _log = logging.getLogger(__name__)
 
 
@@ -41,20 +42,17 @@ class Database:
         self.sqlite = is_sqlite(url)
         background = serving and self.sqlite
         self.write_engine = make_engine(url, writer=True, auto_checkpoint=not background)
-        self.read_engine = (
-            make_engine(url, auto_checkpoint=not background) if self.sqlite else self.write_engine
-        )
+        self.read_engine = make_read_engine(self.write_engine, auto_checkpoint=not background)
         self._checkpointer = Checkpointer(make_engine(url)) if background else None
         self._group_writer: GroupCommitWriter | None = None
-        self._writers: ThreadPoolExecutor | None = None
-        self._readers: ThreadPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None  # PostgreSQL's
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.write_engine)
 
     def reader(self) -> SqlUnitOfWork:
-        """A unit of work for reads; never committed."""
-        return SqlUnitOfWork(self.read_engine)
+        """A unit of work for reads, in a read-only transaction."""
+        return SqlUnitOfWork(self.read_engine, read_only=True)
 
     async def write(self, use_case: Callable[[UnitOfWork], T]) -> T:
         with _unavailable_when_unreachable():
@@ -62,40 +60,41 @@ class Database:
                 if self._group_writer is None:
                     self._group_writer = GroupCommitWriter(self.write_engine)
                 return cast(T, await self._group_writer.run(use_case))
-            if self._writers is None:
-                self._writers = ThreadPoolExecutor(
-                    POSTGRES_WRITERS, thread_name_prefix="faxnum-writer"
-                )
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._writers, partial(_run_retrying, use_case, self.unit_of_work)
-            )
+            return await self._in_turn(partial(_run_retrying, use_case, self.unit_of_work))
 
     async def read(self, query: Callable[[UnitOfWork], T]) -> T:
         with _unavailable_when_unreachable():
             if self.sqlite:
                 return _run(query, self.reader())
-            if self._readers is None:
-                self._readers = ThreadPoolExecutor(
-                    POSTGRES_READERS, thread_name_prefix="faxnum-reader"
-                )
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._readers, partial(_run, query, self.reader()))
+            return await self._in_turn(partial(_run, query, self.reader()))
 
     async def read_off_loop(self, query: Callable[[UnitOfWork], T]) -> T:
-        """A read that also does slow work of its own (a password check) or may wait
-        (a readiness probe): always in a worker thread, so the event loop keeps serving."""
+        """A read that may take long (many rows) or wait (a readiness probe): never on
+        the event loop, so that it keeps serving. On SQLite it first waits for the batch
+        of writes under way to commit: in a thread it holds the GIL against the loop,
+        and a client repeating it without pause took a fifth of the throughput of 32
+        clients provisioning beside it; waiting, it gets one read per batch, as each
+        of them gets one write (bench/inventory_scale.py)."""
         with _unavailable_when_unreachable():
+            if not self.sqlite:
+                return await self._in_turn(partial(_run, query, self.reader()))
+            if self._group_writer is not None:
+                await self._group_writer.turn()
             return await asyncio.to_thread(_run, query, self.reader())
+
+    def _in_turn(self, work: Callable[[], T]) -> "asyncio.Future[T]":
+        """PostgreSQL work, first come first served by the process's database threads."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(POSTGRES_THREADS, thread_name_prefix="faxnum-db")
+        return asyncio.get_running_loop().run_in_executor(self._threads, work)
 
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.close()
         if self._group_writer is not None:
             self._group_writer.close()
-        for pool in (self._writers, self._readers):
-            if pool is not None:
-                pool.shutdown(wait=True)
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
         self.write_engine.dispose()
         self.read_engine.dispose()
 

@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+READER_CACHE_KIB = 256
 
 
 def is_sqlite(url: str) -> bool:
@@ -23,6 +25,28 @@ def make_engine(
     `foreign_keys` off: SQLite alters a table by copying it, which enforcement breaks."""
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return _sqlite_engine(url, writer, auto_checkpoint, foreign_keys, read_only=False)
+
+
+def make_read_engine(write_engine: Engine, *, auto_checkpoint: bool = True) -> Engine:
+    """The engine of `write_engine`'s database for reads alone: its transactions are
+    read-only, so a read can be ended with COMMIT (see `SqlUnitOfWork`) knowing it
+    changed nothing. On PostgreSQL it shares the writer's pool of connections."""
+    url = write_engine.url
+    if url.get_backend_name() != "sqlite":
+        return write_engine.execution_options(postgresql_readonly=True)
+    return _sqlite_engine(
+        url.render_as_string(hide_password=False),
+        False,
+        auto_checkpoint,
+        foreign_keys=True,
+        read_only=True,
+    )
+
+
+def _sqlite_engine(
+    url: str, writer: bool, auto_checkpoint: bool, foreign_keys: bool, *, read_only: bool
+) -> Engine:
     database = make_url(url).database
     private_file = None
     if database and database != ":memory:":
@@ -30,7 +54,12 @@ def make_engine(
         private_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = create_engine(url, connect_args={"check_same_thread": False})
     _configure_sqlite(
-        engine, "IMMEDIATE" if writer else "DEFERRED", auto_checkpoint, foreign_keys, private_file
+        engine,
+        "IMMEDIATE" if writer else "DEFERRED",
+        auto_checkpoint,
+        foreign_keys,
+        private_file,
+        read_only,
     )
     return engine
 
@@ -41,6 +70,7 @@ def _configure_sqlite(
     auto_checkpoint: bool,
     foreign_keys: bool,
     private_file: Path | None,
+    read_only: bool,
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -58,6 +88,11 @@ def _configure_sqlite(
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not auto_checkpoint:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+        # A log rewound to its start is cut back to this size (see `Checkpointer`).
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+        if read_only:
+            cursor.execute("PRAGMA query_only=1")
+            cursor.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

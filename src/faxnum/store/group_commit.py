@@ -55,6 +55,7 @@ class GroupCommitWriter:
         self._busy = False  # a batch is under way (taking the lock, running or committing)
         self._closed = False
         self._waiter = ThreadPoolExecutor(1, thread_name_prefix="faxnum-commit")
+        self._turns: list[asyncio.Future[None]] = []  # reads waiting for `turn`
 
     async def run(self, use_case: UseCase) -> Any:
         loop = asyncio.get_running_loop()
@@ -63,6 +64,16 @@ class GroupCommitWriter:
         if len(self._pending) == 1 and not self._busy:
             loop.call_soon(self._flush, loop)
         return await job.future
+
+    async def turn(self) -> None:
+        """Returns once the batch of writes under way, or queued to start, has been
+        settled; at once when there is none. A read that waits for it takes its turn
+        with the writes (see `Database.read_off_loop`)."""
+        if self._closed or (not self._busy and not self._pending):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._turns.append(waiter)
+        await waiter
 
     def close(self) -> None:
         """Wait for a batch under way; what is queued after it is refused (503)."""
@@ -77,6 +88,7 @@ class GroupCommitWriter:
             for job in refused:
                 job.outcome = (False, Unavailable("The server is shutting down; retry."))
                 job.settle()
+            self._end_turn()
             return
         batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
         self._busy = True
@@ -126,8 +138,15 @@ class GroupCommitWriter:
         self._busy = False
         for job in batch:
             job.settle()
+        self._end_turn()
         if self._pending:
             loop.call_soon(self._flush, loop)
+
+    def _end_turn(self) -> None:
+        waiting, self._turns = self._turns, []
+        for waiter in waiting:
+            if not waiter.done():  # not cancelled (its client went away)
+                waiter.set_result(None)
 
 
 def _failure(done: "asyncio.Future[Any]") -> BaseException | None:

@@ -94,8 +94,26 @@ class _ConnectionUnitOfWork(ABC):
 
 
 class SqlUnitOfWork(_ConnectionUnitOfWork):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        """`read_only`: `engine`'s transactions cannot write, and one that went well
+        ends with COMMIT, not ROLLBACK: psycopg forgets every statement it prepared on
+        a connection at each ROLLBACK, so reads were never prepared, and each wiped
+        what the writes had prepared on the connection they shared."""
         self._engine = engine
+        self._read_only = read_only
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._read_only and exc_type is None and self._transaction is not None:
+                if self._transaction.is_active:
+                    self._transaction.commit()
+        finally:
+            super().__exit__(exc_type, exc, tb)
 
     def _begin(self) -> tuple[Connection, RootTransaction]:
         connection = self._engine.connect()
