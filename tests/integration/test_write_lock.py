@@ -150,3 +150,25 @@ def test_writes_queued_behind_a_lock_that_never_comes_are_refused_together(
     assert all(isinstance(answer, Unavailable) for answer in refused), refused
     assert refused[0].__cause__ is refused[1].__cause__  # one failed wait for the lock
     assert ledger_amounts(Database(database_url), account) == []
+
+
+def test_a_read_off_the_loop_does_not_wait_for_a_write_waiting_for_the_lock(
+    database: Database,
+) -> None:
+    """Reads take their turn after the writes under way, except a batch waiting for a
+    lock held elsewhere: a read needs no lock."""
+    add_group(database)
+    account = add_account(database, credit="0").account_id
+
+    async def read_while_a_write_waits() -> tuple[bool, list[str], object]:
+        write = asyncio.ensure_future(database.write(pay_in(account, 7)))
+        await asyncio.sleep(0.1)  # its batch now waits for the lock
+        listed = database.read_off_loop(lambda uow: uow.catalogue.countries_with_groups())
+        countries = await asyncio.wait_for(listed, 0.5)
+        read_first = not write.done()
+        return read_first, [country.code for country in countries], await write
+
+    with write_lock_held(database.url, 1.5):
+        read_first, codes, written = asyncio.run(read_while_a_write_waits())
+
+    assert (read_first, codes, written) == (True, ["CAN"], 7)

@@ -53,6 +53,7 @@ class GroupCommitWriter:
         self._max_batch = max_batch
         self._pending: list[_Job] = []
         self._busy = False  # a batch is under way (taking the lock, running or committing)
+        self._locked_out = False  # its BEGIN waits for a write lock held elsewhere
         self._closed = False
         self._waiter = ThreadPoolExecutor(1, thread_name_prefix="faxnum-commit")
         self._turns: list[asyncio.Future[None]] = []  # reads waiting for `turn`
@@ -67,9 +68,10 @@ class GroupCommitWriter:
 
     async def turn(self) -> None:
         """Returns once the batch of writes under way, or queued to start, has been
-        settled; at once when there is none. A read that waits for it takes its turn
-        with the writes (see `Database.read_off_loop`)."""
-        if self._closed or (not self._busy and not self._pending):
+        settled; at once when there is none, or when the batch waits for a write lock
+        held elsewhere (a read needs no lock: it goes on meanwhile). A read that waits
+        for it takes its turn with the writes (see `Database.read_off_loop`)."""
+        if self._closed or self._locked_out or (not self._busy and not self._pending):
             return
         waiter = asyncio.get_running_loop().create_future()
         self._turns.append(waiter)
@@ -96,6 +98,8 @@ class GroupCommitWriter:
         try:
             began.set_result(_begin(self._engine, wait=False))  # the lock is free: at once
         except OperationalError:  # held elsewhere: wait for it off the loop
+            self._locked_out = True
+            self._end_turn()
             began = loop.run_in_executor(self._waiter, _begin, self._engine)
             began.add_done_callback(lambda done: self._run(batch, done, loop))
             return
@@ -107,6 +111,7 @@ class GroupCommitWriter:
         began: "asyncio.Future[tuple[Connection, RootTransaction]]",
         loop: asyncio.AbstractEventLoop,
     ) -> None:
+        self._locked_out = False
         failed = _failure(began)
         if failed is not None:
             # No lock (or no connection): nothing of the batch ran. Those queued behind
