@@ -93,6 +93,17 @@ def _document_idempotency(schema: dict[str, Any], retention_hours: int) -> None:
                 operation.setdefault("parameters", []).append(parameter)
 
 
+def query_parameters(*parameters: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+    """An openapi_extra fragment documenting optional query parameters that the
+    endpoint reads itself, each given as (name, description, schema)."""
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+            for name, text, schema in parameters
+        ]
+    }
+
+
 def merged(*parts: dict[str, Any]) -> dict[str, Any]:
     """Several openapi_extra fragments as one; lists (parameters, security) add up."""
     result: dict[str, Any] = {}

@@ -45,6 +45,7 @@ class _ConnectionUnitOfWork(ABC):
     operator: OperatorQueries
     _connection: Connection | None = None
     _transaction: "RootTransaction | _Savepoint | None" = None
+    _read_only = False  # a read-only transaction that went well ends with COMMIT
 
     @abstractmethod
     def _begin(self) -> "tuple[Connection, RootTransaction | _Savepoint]": ...
@@ -79,7 +80,10 @@ class _ConnectionUnitOfWork(ABC):
     ) -> None:
         try:
             if self._transaction is not None and self._transaction.is_active:
-                self._transaction.rollback()
+                if self._read_only and exc_type is None:
+                    self._transaction.commit()  # of nothing: see `SqlUnitOfWork`
+                else:
+                    self._transaction.rollback()
         finally:
             self._transaction = None
             self._end()
@@ -101,19 +105,6 @@ class SqlUnitOfWork(_ConnectionUnitOfWork):
         what the writes had prepared on the connection they shared."""
         self._engine = engine
         self._read_only = read_only
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._read_only and exc_type is None and self._transaction is not None:
-                if self._transaction.is_active:
-                    self._transaction.commit()
-        finally:
-            super().__exit__(exc_type, exc, tb)
 
     def _begin(self) -> tuple[Connection, RootTransaction]:
         connection = self._engine.connect()
