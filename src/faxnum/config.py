@@ -1,13 +1,18 @@
-"""Settings from the environment (FAXNUM_*), one typed object."""
+"""Settings from the environment (FAXNUM_*), one typed object.
 
+`Settings` is the object and its rules; `settings_from_environment` reads it from
+FAXNUM_* through pydantic-settings. A serving worker is handed the settings its
+launcher read (`faxnum.api.server`), so it never loads that library.
+"""
+
+import json
 from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
 from limits import parse_many
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS
 from faxnum.domain.lifecycle import LifecyclePolicy
@@ -21,8 +26,9 @@ from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, s
 DATABASE_FILE = "faxnum.db"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FAXNUM_")
+class Settings(BaseModel):
+    # As pydantic-settings validates: no unknown name, every default checked too.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     data_dir: Path = Path("data")
     database_url: str | None = None
@@ -149,3 +155,21 @@ class Settings(BaseSettings):
 
     def key_cipher(self) -> KeyCipher:
         return KeyCipher(*self.effective_secrets)
+
+
+def settings_from_environment() -> Settings:
+    """The FAXNUM_* variables, each checked; ValidationError names the bad ones."""
+    from faxnum.settings_environment import EnvironmentSettings
+
+    return EnvironmentSettings()
+
+
+def settings_with_secrets_json(settings: Settings) -> str:
+    """Every setting as JSON, secrets included (a SecretStr's JSON hides its value):
+    what a launcher hands the server it starts, in that server's environment, where
+    FAXNUM_SECRET_KEY already was."""
+    values = settings.model_dump(mode="json")
+    for name, value in settings:
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+    return json.dumps(values)

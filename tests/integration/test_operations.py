@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+import faxnum.api.server
 from faxnum.api.app import create_app
-from faxnum.config import Settings
+from faxnum.api.server import SETTINGS_VARIABLE
+from faxnum.config import Settings, settings_with_secrets_json
 from faxnum.domain.errors import Unavailable
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
@@ -248,10 +251,11 @@ print(" ".join(sorted(name for name, module in sys.modules.items() if module is 
 """
 # Loaded where used: the cipher's library at the first key sealed or shown (the
 # launcher checked the secret), httpx at the first webhook, Jinja2 at the first page,
-# PostgreSQL's dialect on PostgreSQL; never: uvicorn's reload watcher, pydantic's v1.
+# PostgreSQL's dialect on PostgreSQL; never: uvicorn's reload watcher, pydantic's v1,
+# pydantic-settings (the launcher hands its settings over).
 NOT_FOR_SERVING = (
     "alembic", "typer", "rich", "pygments", "phonenumbers", "psycopg",
-    "cryptography", "httpx", "jinja2", "watchfiles",
+    "cryptography", "httpx", "jinja2", "watchfiles", "pydantic_settings", "dotenv",
 )  # fmt: skip
 SUBMODULES_NOT_FOR_SERVING = ("pydantic.v1", "sqlalchemy.dialects.postgresql")
 
@@ -268,11 +272,14 @@ def test_a_serving_process_loads_only_what_serving_needs(
     group = add_group(database)
     key = add_account(database, "serving@example.com").api_key
     database.dispose()
+    settings = Settings(
+        database_url=f"sqlite:///{database_file}",
+        data_dir=tmp_path,
+        secret_key=SecretStr(TEST_SECRET.decode()),
+        renew_interval_s=0,
+    )
     env = os.environ | {
-        "FAXNUM_DATABASE_URL": f"sqlite:///{database_file}",
-        "FAXNUM_DATA_DIR": str(tmp_path),
-        "FAXNUM_SECRET_KEY": TEST_SECRET.decode(),
-        "FAXNUM_RENEW_INTERVAL_S": "0",
+        SETTINGS_VARIABLE: settings_with_secrets_json(settings),  # as `faxnum serve` does
         "SERVING_KEY": key,
         "SERVING_GROUP": str(group),
     }
@@ -285,6 +292,29 @@ def test_a_serving_process_loads_only_what_serving_needs(
     assert not loaded & set(NOT_FOR_SERVING)
     assert not {n for n in done.stdout.split() if n.startswith(SUBMODULES_NOT_FOR_SERVING)}
     assert not {n for n in done.stdout.split() if n.startswith(("faxnum.cli", "faxnum.client"))}
+
+
+def test_a_server_serves_with_the_settings_its_launcher_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What `faxnum serve` read and checked is what its workers use, secrets included,
+    whatever the environment says besides."""
+    launched = Settings(
+        data_dir=tmp_path,
+        secret_key=SecretStr(TEST_SECRET.decode()),
+        metrics_token=SecretStr(secrets.token_urlsafe(32)),
+        rate_limit="7/second;70/minute",
+        welcome_credit=Decimal("2.50"),
+        renew_interval_s=0,
+    )
+    monkeypatch.setenv(SETTINGS_VARIABLE, settings_with_secrets_json(launched))
+    monkeypatch.setenv("FAXNUM_RATE_LIMIT", "1/hour")
+    state = faxnum.api.server.served_app().state.faxnum
+    state.database.dispose()
+    served = state.settings
+    assert served.model_dump() == launched.model_dump()
+    for secret in ("secret_key", "metrics_token"):
+        assert getattr(served, secret) == getattr(launched, secret)
 
 
 def test_an_app_started_under_another_secret_refuses_to_serve(sqlite_settings: Settings) -> None:

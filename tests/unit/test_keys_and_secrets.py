@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from faxnum.api.redaction import RedactKeys, redact
-from faxnum.config import Settings
+from faxnum.config import Settings, settings_from_environment
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
 from faxnum.security.key_cipher import KeyCipher, WrongSecret
 from faxnum.security.passwords import (
@@ -152,7 +152,7 @@ def test_settings_that_cannot_work_are_refused_at_start(
 ) -> None:
     monkeypatch.setenv(f"FAXNUM_{name.upper()}", value)
     with pytest.raises(ValidationError) as refused:
-        Settings()
+        settings_from_environment()
     assert refused.value.errors()[0]["loc"] == (name,)
 
 

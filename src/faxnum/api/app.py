@@ -34,7 +34,7 @@ from faxnum.api.routes import (
 )
 from faxnum.api.routes.docs import install_docs
 from faxnum.api.state import AppState
-from faxnum.config import Settings
+from faxnum.config import Settings, settings_from_environment
 from faxnum.outbound.sender import Sender
 from faxnum.services.accounts import prepare_login_decoy
 from faxnum.services.key_secrets import check_secret
@@ -106,7 +106,7 @@ def create_app(
     """The app; at start it checks that the stored key copies open under the secret
     (serve no key that cannot be shown again), unless its launcher did
     (`secret_checked`: `faxnum serve` checks before it becomes the server)."""
-    settings = settings or Settings()
+    settings = settings or settings_from_environment()
     state = AppState(
         settings=settings,
         database=Database(settings.effective_database_url, serving=True),

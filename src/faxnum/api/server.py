@@ -3,8 +3,9 @@
 `faxnum serve` migrates, checks the secret and prepares the demo, then replaces itself
 with this module (exec, same process id), so that a worker holds only what serving
 needs: not Typer, Rich, Alembic, phonenumbers' metadata or the client, which the
-command line had loaded (about 40 MB). With several workers, uvicorn spawns each from
-this module too.
+command line had loaded (about 40 MB), nor pydantic-settings: the launcher hands over
+the settings it read and checked. With several workers, uvicorn spawns each from this
+module too, with the same environment.
 """
 
 import json
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from faxnum.config import Settings
+
 # Modules that libraries load whenever they are installed, for what a server never
 # does (None in sys.modules: "not importable", which each of them expects):
 # httpx's command-line client (Rich, Click and Pygments with it), uvicorn's file
@@ -25,13 +28,17 @@ for _never_served in ("httpx._main", "watchfiles", "pydantic.v1"):
     sys.modules.setdefault(_never_served, None)  # type: ignore[arg-type]
 
 OPTIONS_VARIABLE = "FAXNUM_SERVER_OPTIONS"
+SETTINGS_VARIABLE = "FAXNUM_SERVED_SETTINGS"  # kept: every worker reads it
 
 
-def exec_server(options: dict[str, Any], metrics_dir: str | None) -> None:
+def exec_server(options: dict[str, Any], metrics_dir: str | None, settings: "Settings") -> None:
     """Replace this process with the server (never returns)."""
+    from faxnum.config import settings_with_secrets_json
+
     sys.stdout.flush()
     sys.stderr.flush()
     os.environ[OPTIONS_VARIABLE] = json.dumps(options | {"metrics_dir": metrics_dir})
+    os.environ[SETTINGS_VARIABLE] = settings_with_secrets_json(settings)
     os.execv(sys.executable, [sys.executable, "-m", "faxnum.api.server"])
 
 
@@ -40,8 +47,11 @@ def served_app() -> "FastAPI":
     process became the server, so the cipher's library stays unloaded until a key is
     sealed or shown."""
     from faxnum.api.app import create_app
+    from faxnum.config import Settings
 
-    return create_app(secret_checked=True)
+    handed_over = os.environ.get(SETTINGS_VARIABLE)
+    settings = Settings.model_validate_json(handed_over) if handed_over else None
+    return create_app(settings, secret_checked=True)
 
 
 def main() -> None:

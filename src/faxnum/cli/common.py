@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from faxnum.config import DATABASE_FILE, Settings
+from faxnum.config import DATABASE_FILE, Settings, settings_from_environment
 from faxnum.domain.errors import DomainError
 from faxnum.domain.money import parse_amount
 from faxnum.security.key_cipher import KeyCipher
@@ -30,7 +30,7 @@ def fail(message: str, status: int = 2) -> typer.Exit:
 def load_settings() -> Settings:
     """Settings from the environment, or one line per bad one and exit status 2."""
     try:
-        return Settings()
+        return settings_from_environment()
     except ValidationError as invalid:
         for problem in invalid.errors():
             name = "FAXNUM_" + "_".join(str(part) for part in problem["loc"]).upper()

@@ -148,7 +148,7 @@ def serve(
         "trusted_proxies": trusted,
         "graceful_shutdown_s": GRACEFUL_SHUTDOWN_S,
     }
-    exec_server(options, metrics_dir)  # this process becomes the server
+    exec_server(options, metrics_dir, settings)  # this process becomes the server
 
 
 @app.command()
