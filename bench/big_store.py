@@ -10,6 +10,7 @@ times country-wide at most.
 """
 
 import hashlib
+import queue
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -186,7 +187,10 @@ def _load_sqlite(path: str, starts: list[tuple[int, str, int]], size: int, now: 
     the triggers put back. The file is new and rebuilt if the load fails,
     so the load writes it once, without the WAL and without waiting for the disk.
     (Setting the secondary indexes aside too and building them after was measured
-    slower at 10^7 rows: 86 s against 73 s.)"""
+    slower at 10^7 rows: 86 s against 73 s.) Measured at 10^7 on a slower machine:
+    the rows 35 s with the lines made by a recursive query (sorted again for each
+    group), 31.5 s read from a table in order; the search index 37 s flushed every
+    megabyte (FTS5's default) and merged, 28 s held in memory and written once."""
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         cursor = connection.cursor()
@@ -201,16 +205,22 @@ def _load_sqlite(path: str, starts: list[tuple[int, str, int]], size: int, now: 
             cursor.execute(f"DROP {kind.upper()} {name}")
         cursor.execute("CREATE TEMP TABLE bench_groups (id INTEGER, prefix TEXT, first INTEGER)")
         cursor.executemany("INSERT INTO bench_groups VALUES (?, ?, ?)", starts)
+        # Lines in a table keyed by line, so that both scans come in order, unsorted.
+        cursor.execute("CREATE TEMP TABLE bench_lines (n INTEGER PRIMARY KEY)")
+        cursor.executemany("INSERT INTO bench_lines VALUES (?)", ((n,) for n in range(10_000)))
         # Each group's lines 0000-9999 in order, kept when the line is one of the first
         # `size` of the group's sequence (first + i * LINE_STEP): i < size.
         cursor.execute(
-            "WITH RECURSIVE line(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM line WHERE n < 9999) "
             "INSERT INTO dids (did_group_id, number, state, state_changed_at) "
             "SELECT g.id, g.prefix || printf('%04d', line.n), 'available', ? "
-            "FROM bench_groups AS g CROSS JOIN line "
+            "FROM bench_groups AS g CROSS JOIN bench_lines AS line "
             "WHERE ((line.n - g.first + 10000) * ?) % 10000 < ? ORDER BY g.rowid, line.n",
             (now.strftime("%Y-%m-%d %H:%M:%S.%f"), _LINE_INVERSE, size),
         )
+        # The whole index built in memory and written once, rather than flushed every
+        # megabyte and merged again and again; the setting is not kept.
+        hashsize = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('hashsize', ?)"
+        cursor.execute(hashsize, (2**30,))
         cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
         # The stock the triggers would have kept: every DID loaded is available.
         cursor.execute(
@@ -221,7 +231,9 @@ def _load_sqlite(path: str, starts: list[tuple[int, str, int]], size: int, now: 
         for _, _, sql in set_aside:
             cursor.execute(sql)
         cursor.execute("DROP TABLE bench_groups")
-        cursor.execute("COMMIT")
+        cursor.execute("DROP TABLE bench_lines")
+        cursor.execute("COMMIT")  # the search index is written here
+        cursor.execute(f"DELETE FROM {FTS_TABLE}_config WHERE k = 'hashsize'")
         cursor.execute("PRAGMA journal_mode = WAL")  # as the project's engines open it
     finally:
         connection.close()
@@ -230,12 +242,15 @@ def _load_sqlite(path: str, starts: list[tuple[int, str, int]], size: int, now: 
 def _load_postgres(
     engine: Engine, starts: list[tuple[int, str, int]], size: int, now: datetime
 ) -> None:
-    """Bulk load, the rows made by PostgreSQL itself, a group at a time, in two
-    connections at once (one per core), ids given in number order; the stock triggers
-    disabled and the secondary indexes and constraints of `dids` set aside, put back
-    after as the schema defines them, again two builds at a time, with the memory to
-    sort in one pass. Measured at 10^7: 251 s with the row-by-row foreign-key check,
-    index upkeep and one sorted insert; 63 s in one connection without them."""
+    """Bulk load, the rows made by PostgreSQL itself, a tenth of the groups at a time,
+    in two connections at once (one per core), ids given in number order; the stock
+    triggers disabled and the secondary indexes and constraints of `dids` set aside,
+    put back after as the schema defines them, again two builds at a time, with the
+    memory to sort in one pass. Measured at 10^7: 251 s with the row-by-row
+    foreign-key check, index upkeep and one sorted insert; 63 s in one connection
+    without them. On a slower machine: 90 s with the index builds in two fixed lists
+    (the trigram index, then all the others: 58 s for those), 75 s with each build
+    taken by whichever connection is free, longest first."""
     with engine.connect() as connection:
         drops, trigram, others = _set_aside(connection)
         for drop in [*drops, "ALTER TABLE dids DISABLE TRIGGER USER"]:
@@ -246,14 +261,16 @@ def _load_postgres(
         | {"now": now, "inverse": _LINE_INVERSE, "size": size}
         for place, (g, p, f) in enumerate(starts)
     ]
-    half = len(rows) // 2
-    _at_once(engine, [[_sql(_INSERT_GROUP, rows[:half])], [_sql(_INSERT_GROUP, rows[half:])]])
-    # Index builds, then the stock the triggers would have kept, counted while the
-    # trigram index still builds; constraints and ANALYZE wait for every index build.
+    tenth = len(rows) // 10 or 1
+    parts = [rows[i : i + tenth] for i in range(0, len(rows), tenth)]
+    _shared_out(engine, [_sql(_INSERT_GROUP, part) for part in parts])
+    # Index builds and the stock the triggers would have kept, longest first, each
+    # taken by whichever connection is free; then the constraints and ANALYZE, which
+    # wait for every index build.
     constraints = [step for step in others if step.startswith("ALTER TABLE")]
-    rest = [_sql(step) for step in others if step not in constraints]
-    rest += [recount, *map(_sql, constraints), _committed, _sql("ANALYZE")]
-    _at_once(engine, [list(map(_sql, trigram)), rest])
+    builds = [_sql(step) for step in [*trigram, *others] if step not in constraints]
+    _shared_out(engine, [*builds, recount])
+    _in_turn(engine, [*map(_sql, constraints), _committed, _sql("ANALYZE")])
     with engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE dids ENABLE TRIGGER USER")
         connection.exec_driver_sql(
@@ -281,18 +298,39 @@ def _committed(connection: Connection) -> None:
     connection.commit()
 
 
-def _at_once(engine: Engine, work: list[list[Step]]) -> None:
-    """Each list of steps in its own connection and transaction, the lists at the same
-    time (one core each)."""
-    with ThreadPoolExecutor(len(work)) as pool:
-        for done in [pool.submit(_in_turn, engine, steps) for steps in work]:
+def _shared_out(engine: Engine, steps: list[Step], connections: int = 2) -> None:
+    """The steps in turn, each committed, in as many connections at once: a connection
+    that is done takes the next."""
+    waiting = queue.SimpleQueue[Step]()
+    for step in steps:
+        waiting.put(step)
+
+    def take_turns() -> None:
+        with engine.connect() as connection:
+            _set_up(connection)
+            while True:
+                try:
+                    step = waiting.get_nowait()
+                except queue.Empty:
+                    return
+                step(connection)
+                connection.commit()
+
+    with ThreadPoolExecutor(connections) as pool:
+        for done in [pool.submit(take_turns) for _ in range(connections)]:
             done.result()
+
+
+def _set_up(connection: Connection) -> None:
+    """Memory to sort an index in one pass; no parallel workers (each connection has
+    its core)."""
+    connection.exec_driver_sql("SET maintenance_work_mem = '1GB'")
+    connection.exec_driver_sql("SET max_parallel_maintenance_workers = 0")
 
 
 def _in_turn(engine: Engine, steps: list[Step]) -> None:
     with engine.connect() as connection:
-        connection.exec_driver_sql("SET maintenance_work_mem = '1GB'")
-        connection.exec_driver_sql("SET max_parallel_maintenance_workers = 0")
+        _set_up(connection)
         for step in steps:
             step(connection)
         connection.commit()
@@ -300,10 +338,10 @@ def _in_turn(engine: Engine, steps: list[Step]) -> None:
 
 def _set_aside(connection: Connection) -> tuple[list[str], list[str], list[str]]:
     """What sets the secondary indexes and the constraints of `dids` aside, and what
-    puts them back as the schema has them: the trigram index (about as long to build
-    as all the others together), then the rest, index builds first (a unique
-    constraint's index built as a plain one, so that its lock lets both run at once),
-    then the constraints (`ALTER TABLE`, which wait for every index build)."""
+    puts them back as the schema has them: the trigram index (the longest build), then
+    the rest, index builds first, longest first (a unique constraint's index built as
+    a plain one, so that its lock lets others build at once; then the indexes on more
+    columns first), then the constraints (`ALTER TABLE`, after every index build)."""
     constraints = connection.exec_driver_sql(
         "SELECT quote_ident(conname), contype, pg_get_constraintdef(oid), "
         "pg_get_indexdef(conindid) FROM pg_constraint "
@@ -317,7 +355,8 @@ def _set_aside(connection: Connection) -> tuple[list[str], list[str], list[str]]
     drops += [f"DROP INDEX {name}" for name, _ in indexes]
     trigram = [made for _, made in indexes if "gin_trgm_ops" in made]
     others = [index for _, kind, _, index in constraints if kind == "u"]
-    others += [made for _, made in indexes if "gin_trgm_ops" not in made]
+    plain = [made for _, made in indexes if "gin_trgm_ops" not in made]
+    others += sorted(plain, key=lambda made: -_key_columns(made))
     others += [
         f"ALTER TABLE dids ADD CONSTRAINT {name} UNIQUE USING INDEX {name}"
         for name, kind, *_ in constraints
@@ -329,6 +368,11 @@ def _set_aside(connection: Connection) -> tuple[list[str], list[str], list[str]]
         if kind == "f"
     ]
     return drops, trigram, others
+
+
+def _key_columns(index_definition: str) -> int:
+    """How many columns an index's key has ("... USING btree (a, b) WHERE ..." has 2)."""
+    return index_definition.split(" (", 1)[1].split(")", 1)[0].count(",") + 1
 
 
 def store_url(size: int, postgres_server: str | None) -> str:
