@@ -349,8 +349,8 @@ def report(store: str, results: dict[int, dict[str, Timing]], load: UnderLoad | 
     print("  (target <= 50 ms)")
     print(
         "RSS of the serving worker after the first provisioning run: "
-        f"{load.rss_after_provisioning_mb:.0f} MB (target <= 80); after every run: "
-        f"{load.rss_mb:.0f} MB"
+        f"{load.rss_after_provisioning_mb:.1f} MB (target <= 80); after every run: "
+        f"{load.rss_mb:.1f} MB"
     )
     if failed:
         print(f"WARNING: {failed} provisioning requests failed; the figures are not valid")
