@@ -146,6 +146,11 @@ def working_copy(url: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as directory:
             copy = Path(directory) / "store.db"
             shutil.copyfile(str(parsed.database), copy)
+            # On the disk before the server starts: else the server's first checkpoint
+            # (an fsync of the file) waits for the whole copy to be written (up to
+            # 240 ms measured at 10^7: the p99 of one client's provisions).
+            with copy.open("rb+") as written:
+                os.fsync(written.fileno())
             yield f"sqlite:///{copy}"
         return
     name = f"{parsed.database}_run"
