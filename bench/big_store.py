@@ -328,7 +328,7 @@ def _load_postgres(
     constraints = [step for step in others if step.startswith("ALTER TABLE")]
     builds = [_sql(step) for step in [*trigram, *others] if step not in constraints]
     _shared_out(engine, [*builds, recount])
-    _in_turn(engine, [*map(_sql, constraints), _committed, _sql("ANALYZE")])
+    _shared_out(engine, [*map(_sql, constraints), _sql("ANALYZE")], connections=1)
     with engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE dids ENABLE TRIGGER USER")
         connection.exec_driver_sql(
@@ -350,10 +350,6 @@ Step = Callable[[Connection], Any]
 
 def _sql(statement: str, parameters: list[dict[str, Any]] | None = None) -> Step:
     return lambda connection: connection.exec_driver_sql(statement, parameters)
-
-
-def _committed(connection: Connection) -> None:
-    connection.commit()
 
 
 def _shared_out(engine: Engine, steps: list[Step], connections: int = 2) -> None:
@@ -384,14 +380,6 @@ def _set_up(connection: Connection) -> None:
     its core)."""
     connection.exec_driver_sql("SET maintenance_work_mem = '1GB'")
     connection.exec_driver_sql("SET max_parallel_maintenance_workers = 0")
-
-
-def _in_turn(engine: Engine, steps: list[Step]) -> None:
-    with engine.connect() as connection:
-        _set_up(connection)
-        for step in steps:
-            step(connection)
-        connection.commit()
 
 
 def _set_aside(connection: Connection) -> tuple[list[str], list[str], list[str]]:

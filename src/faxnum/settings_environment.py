@@ -7,4 +7,4 @@ from faxnum.config import Settings
 
 
 class EnvironmentSettings(Settings, BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FAXNUM_", extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(env_prefix="FAXNUM_")  # the rest as Settings has it
