@@ -118,7 +118,10 @@ def sqlite_only() -> str:
     return "sqlite"
 
 
-def _database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path, label: str) -> str:
+def database_url_for(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, label: str
+) -> str:
+    """A migrated, empty database on `backend`, for this test alone."""
     if backend == "sqlite":
         database_file = tmp_path / f"{label}.db"
         shutil.copyfile(request.getfixturevalue("migrated_template"), database_file)
@@ -129,13 +132,13 @@ def _database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path, 
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
-    return _database_url(request, backend, tmp_path, "main")
+    return database_url_for(request, backend, tmp_path, "main")
 
 
 @pytest.fixture
 def empty_database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> str:
     """A second, empty migrated database on the same backend."""
-    return _database_url(request, backend, tmp_path, "other")
+    return database_url_for(request, backend, tmp_path, "other")
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
-from faxnum.domain.accounts import AccountSummary, BalanceChange, Caller, Credentials, KeyHolder
+from faxnum.domain.accounts import (
+    AccountSummary,
+    BalanceChange,
+    Caller,
+    Credentials,
+    KeyHolder,
+    sees,
+)
 from faxnum.domain.catalogue import (
     AreaCode,
     AvailableNumberFilter,
@@ -27,7 +34,9 @@ from faxnum.domain.catalogue import (
 )
 from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.errors import Conflict
+from faxnum.domain.idempotency import Outcome
 from faxnum.domain.ledger import LedgerEntry
+from faxnum.domain.money import balance_after
 from faxnum.domain.numbers import (
     AgedCursor,
     AvailableNumber,
@@ -44,6 +53,7 @@ from faxnum.domain.numbers import (
     NumberStatus,
     NumberType,
     ProvisionedNumber,
+    next_from_group,
 )
 from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
@@ -250,9 +260,10 @@ class FakeAccounts(_Repository):
 
     def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
         account = self.t.accounts.get(account_id)
-        if account is None or account["balance"] + delta < 0:
+        after = None if account is None else balance_after(account["balance"], delta)
+        if account is None or after is None:
             return None
-        account["balance"] += delta
+        account["balance"] = after
         low = account.get("low_balance", DEFAULT_LOW_BALANCE)
         return BalanceChange(account["balance"] - delta, account["balance"], low)
 
@@ -496,12 +507,13 @@ class FakeDids(_Repository):
         self, group_id: int, quantity: int, event: DidEvent, now: datetime
     ) -> list[Did]:
         sources = transition(event).sources
-        chosen = [
-            i
-            for i, d in sorted(self.t.dids.items())
+        candidates = [
+            (i, d["number"])
+            for i, d in self.t.dids.items()
             if d["group_id"] == group_id and d["state"] in sources
-        ][:quantity]
-        return [Did(i, self.t.dids[i]["number"]) for i in self.move(chosen, event, now)]
+        ]
+        moved = self.move(next_from_group(candidates, quantity), event, now)
+        return sorted((Did(i, self.t.dids[i]["number"]) for i in moved), key=lambda d: d.number)
 
     def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]:
         found = sorted(
@@ -628,7 +640,7 @@ class FakeNumbers(_Repository):
     def _visible_to(self, n: Row, viewer_id: int) -> bool:
         """A live number of the viewer or of one of its sub-accounts."""
         holder = self.t.accounts[n["account_id"]]
-        return n["released_at"] is None and viewer_id in (n["account_id"], holder["parent_id"])
+        return n["released_at"] is None and sees(viewer_id, n["account_id"], holder["parent_id"])
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[NumberListing], int]:
         visible = [
@@ -735,25 +747,19 @@ class FakeIdempotency(_Repository):
             return False
         self.t.idempotency[(account_id, key)] = {
             "fingerprint": fingerprint,
-            "number_id": None,
-            "order_id": None,
+            "results": {},
             "created_at": now,
         }
         return True
 
-    def recorded(self, account_id: int, key: str) -> tuple[str, int | None] | None:
+    def recorded(
+        self, account_id: int, key: str, outcome: Outcome
+    ) -> tuple[str, int | None] | None:
         found = self.t.idempotency.get((account_id, key))
-        return None if found is None else (found["fingerprint"], found["number_id"])
+        return None if found is None else (found["fingerprint"], found["results"].get(outcome))
 
-    def complete(self, account_id: int, key: str, number_id: int) -> None:
-        self.t.idempotency[(account_id, key)]["number_id"] = number_id
-
-    def recorded_order(self, account_id: int, key: str) -> tuple[str, int | None] | None:
-        found = self.t.idempotency.get((account_id, key))
-        return None if found is None else (found["fingerprint"], found["order_id"])
-
-    def complete_order(self, account_id: int, key: str, order_id: int) -> None:
-        self.t.idempotency[(account_id, key)]["order_id"] = order_id
+    def complete(self, account_id: int, key: str, outcome: Outcome, result_id: int) -> None:
+        self.t.idempotency[(account_id, key)]["results"][outcome] = result_id
 
     def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
         old = [k for k, v in self.t.idempotency.items() if v["created_at"] < before]
@@ -763,17 +769,27 @@ class FakeIdempotency(_Repository):
 
 
 class FakeReservations(_Repository):
-    def hold_count(self, account_id: int, quantity: int, limit: int) -> bool:
-        account = self.t.accounts.get(account_id)
+    def hold_count(self, payer_id: int, quantity: int, limit: int) -> bool:
+        account = self.t.accounts.get(payer_id)
         if account is None or account["reserved_numbers"] + quantity > limit:
             return False
         account["reserved_numbers"] += quantity
         return True
 
-    def release_count(self, account_id: int, quantity: int) -> None:
-        account = self.t.accounts.get(account_id)
+    def release_count(self, payer_id: int, quantity: int) -> None:
+        account = self.t.accounts.get(payer_id)
         if account is not None:
             account["reserved_numbers"] -= quantity
+
+    def held_value(self, payer_id: int, now: datetime) -> Decimal:
+        total = Decimal(0)
+        for r in self.t.reservations.values():
+            holder = self.t.accounts[r["account_id"]]
+            live = r["status"] == ReservationStatus.ACTIVE and r["expires_at"] > now
+            if live and sees(payer_id, r["account_id"], holder["parent_id"]):
+                for did_id in r["did_ids"]:
+                    total += self.t.groups[self.t.dids[did_id]["group_id"]].first_charge
+        return total
 
     def add(
         self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime
@@ -878,7 +894,7 @@ class FakeOrders(_Repository):
 
     def _placed_by(self, o: Row, viewer_id: int) -> bool:
         placer = self.t.accounts[o["account_id"]]
-        return viewer_id in (o["account_id"], placer["parent_id"])
+        return sees(viewer_id, o["account_id"], placer["parent_id"])
 
     def _order(self, order_id: int) -> Order:
         o = self.t.orders[order_id]

@@ -166,7 +166,7 @@ def test_a_reservation_expiring_while_it_is_ordered_is_ordered_whole_or_charges_
     for _ in range(ROUNDS):
         created = datetime.now(UTC)
         with database.unit_of_work() as uow:
-            held = reserve(uow, account, QuantityWanted(group, 2), 60, 100, created)
+            held, _ = reserve(uow, account, QuantityWanted(group, 2), 60, 100, created)
         deadline = held.expires_at
         before = balance_of(database, account.account_id)
         outcomes = race(

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from faxnum.testing.servers import RunningServer, faxnum_command, free_port, wait_until_healthy
-from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.e2e.conftest import faxnum
+from tests.wire_fields import PROVISIONED_NUMBER_FIELDS
 
 SEED_KEYS = list(PROVISIONED_NUMBER_FIELDS)
 

@@ -14,13 +14,15 @@ from sqlalchemy import select
 from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.domain.did_states import DidEvent
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.accounts import create_account
 from faxnum.services.did_admin import change_dids
 from faxnum.store import catalogue as catalogue_store
 from faxnum.store.database import Database
 from faxnum.store.tables import dids, ledger_entries
 from tests.conftest import make_settings
 from tests.dbstate import assignment_is_consistent, balances_match_ledger
-from tests.factories import add_account, add_group, balance_of
+from tests.factories import TEST_SECRET, add_account, add_group, balance_of
 
 API = "/api/v2"
 KEYPAD = {"2": "A", "3": "D", "4": "G", "5": "J", "6": "M", "7": "P", "8": "T", "9": "W"}
@@ -366,6 +368,85 @@ def test_reservation_bounds_are_enforced(world: World) -> None:
     )
     assert "at most 6" in too_many["message"]
     assert world.did_states()[n[4]] == "available"
+
+
+def test_a_retried_reservation_with_its_idempotency_key_holds_once(world: World) -> None:
+    n = world.available(didGroupId=world.group)
+    headers = {**world.h(), "Idempotency-Key": "hold-5e1b"}
+    first = world.client.post(f"{API}/reservations", json={"numbers": n[:2]}, headers=headers)
+    again = world.client.post(f"{API}/reservations", json={"numbers": n[:2]}, headers=headers)
+    assert ok(first) == ok(again)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    listed = ok(world.client.get(f"{API}/reservations", headers=world.h()))["data"]
+    assert len(listed) == 1
+    in_body = {"numbers": n[:2], "idempotency_key": "hold-5e1b"}
+    assert ok(world.client.post(f"{API}/reservations", json=in_body, headers=world.h())) == ok(
+        first
+    )
+    other = refused(
+        world.client.post(f"{API}/reservations", json={"numbers": n[2:3]}, headers=headers), 422
+    )
+    assert "Idempotency-Key" in other["errors"]
+    refused(world.client.post(f"{API}/orders", json={"numbers": n[2:3]}, headers=headers), 422)
+    assert world.did_states()[n[2]] == "available"
+
+
+def test_a_hold_is_a_promise_to_buy_that_the_balance_must_cover(world: World) -> None:
+    n = world.available(didGroupId=world.group)  # 1.00 setup + 2.00 a month each
+    broke = add_account(world.database, "broke@example.com", "0.00").api_key
+    refused(
+        world.client.post(f"{API}/reservations", json={"numbers": n[:1]}, headers=world.h(broke)),
+        402,
+    )
+    refused(
+        world.client.post(
+            f"{API}/reservations",
+            json={"did_group_id": world.group, "quantity": 1},
+            headers=world.h(broke),
+        ),
+        402,
+    )
+    thrifty = add_account(world.database, "thrifty@example.com", "5.00").api_key
+    held = ok(
+        world.client.post(f"{API}/reservations", json={"numbers": n[:1]}, headers=world.h(thrifty))
+    )["data"]
+    second = refused(
+        world.client.post(
+            f"{API}/reservations", json={"numbers": n[1:2]}, headers=world.h(thrifty)
+        ),
+        402,
+    )
+    assert "3.00" in second["message"]
+    assert world.did_states()[n[1]] == "available"
+    ok(world.client.delete(f"{API}/reservations/{held['id']}", headers=world.h(thrifty)))
+    ok(world.client.post(f"{API}/reservations", json={"numbers": n[1:2]}, headers=world.h(thrifty)))
+
+
+def test_the_reserved_limit_counts_the_whole_account_tree(world: World) -> None:
+    n = world.available(didGroupId=world.group)
+    with world.database.unit_of_work() as uow:
+        sub = create_account(
+            uow,
+            KeyCipher(TEST_SECRET),
+            "sub@example.com",
+            world.clock(),
+            parent_id=world.account_id,
+        )
+    ok(world.client.post(f"{API}/reservations", json={"numbers": n[:4]}, headers=world.h()))
+    too_many = refused(
+        world.client.post(
+            f"{API}/reservations", json={"numbers": n[4:7]}, headers=world.h(sub.api_key)
+        ),
+        409,
+    )
+    assert "at most 6" in too_many["message"]
+    ok(
+        world.client.post(
+            f"{API}/reservations", json={"numbers": n[4:6]}, headers=world.h(sub.api_key)
+        )
+    )
+    assert [world.did_states()[number] for number in n[:7]] == ["reserved"] * 6 + ["available"]
 
 
 # Orders

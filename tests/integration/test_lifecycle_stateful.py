@@ -99,7 +99,7 @@ def lifecycle_machine(fresh_url: Any) -> type[RuleBasedStateMachine]:
         def reserve_numbers(self, who: int, picks: list[int]) -> None:
             wanted = NumbersWanted(self.picked(picks))
             held = self.attempt(
-                lambda uow: reserve(uow, self.callers[who], wanted, 60, 4, self.now)
+                lambda uow: reserve(uow, self.callers[who], wanted, 60, 4, self.now)[0]
             )
             if held is not None:
                 self.reservation_ids.append(held.id)
@@ -108,7 +108,7 @@ def lifecycle_machine(fresh_url: Any) -> type[RuleBasedStateMachine]:
         def reserve_from_group(self, who: int, group: int, quantity: int) -> None:
             wanted = QuantityWanted(self.groups[group], quantity)
             held = self.attempt(
-                lambda uow: reserve(uow, self.callers[who], wanted, 60, 4, self.now)
+                lambda uow: reserve(uow, self.callers[who], wanted, 60, 4, self.now)[0]
             )
             if held is not None:
                 self.reservation_ids.append(held.id)

@@ -30,9 +30,9 @@ from faxnum.store.database import Database
 from faxnum.store.migrate import HEAD_REVISION, MIGRATIONS, alembic_config, upgrade
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
 from faxnum.store.schema import metadata
-from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import group_stock_matches, snapshot
 from tests.factories import TEST_SECRET, add_account, add_group
+from tests.wire_fields import PROVISIONED_NUMBER_FIELDS
 
 
 def test_healthz_needs_no_key(client: TestClient) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from faxnum.store.database import Database
 from faxnum.store.tables import ledger_entries
-from tests.contract import PROVISIONED_NUMBER_FIELDS
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, set_disabled, snapshot
 from tests.factories import add_account, add_group, balance_of
+from tests.wire_fields import PROVISIONED_NUMBER_FIELDS
 
 PROVISION = "/api/v2/countries/didgroups/{}/provision"
 DATA_TYPES = PROVISIONED_NUMBER_FIELDS

@@ -110,6 +110,11 @@ class ReservationRequest(BaseModel):
     did_group_id: Id | None = None
     quantity: HoldQuantity | None = None
     ttl_seconds: TtlSeconds = DEFAULT_TTL_SECONDS
+    idempotency_key: str | None = Field(
+        default=None,
+        pattern=f"^{KEY_PATTERN}$",
+        description="Same as the Idempotency-Key header, for clients that cannot set one.",
+    )
 
     @model_validator(mode="after")
     def _one_shape(self) -> "ReservationRequest":
@@ -125,6 +130,13 @@ class ReservationRequest(BaseModel):
             return NumbersWanted(tuple(self.numbers))
         assert self.did_group_id is not None and self.quantity is not None
         return QuantityWanted(self.did_group_id, self.quantity)
+
+    def fingerprint(self) -> str:
+        """What was asked, canonically: the same key with another request is refused."""
+        wanted = self.wanted()
+        if isinstance(wanted, NumbersWanted):
+            return f"reserve:numbers:{','.join(wanted.numbers)}:{self.ttl_seconds}"
+        return f"reserve:group:{wanted.group_id}:{wanted.quantity}:{self.ttl_seconds}"
 
 
 class OrderRequest(BaseModel):

@@ -55,6 +55,12 @@ class Caller:
         return self.parent_id if self.parent_id is not None else self.account_id
 
 
+def sees(viewer_id: int, holder_id: int, holder_parent_id: int | None) -> bool:
+    """An account sees what it holds and what its sub-accounts hold; never its parent's
+    or a sibling's."""
+    return viewer_id in (holder_id, holder_parent_id)
+
+
 @dataclass(frozen=True)
 class KeyHolder:
     """What a key digest resolves to, before authentication decides to accept it."""

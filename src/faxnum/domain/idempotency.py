@@ -3,6 +3,7 @@
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from faxnum.domain.errors import Invalid
 
@@ -25,3 +26,11 @@ class IdempotentRequest:
         if not _KEY.fullmatch(key):
             raise Invalid.field("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
         return cls(key, hashlib.sha256(what.encode()).hexdigest())
+
+
+class Outcome(StrEnum):
+    """What an idempotent request made, recorded under its key for the replay."""
+
+    NUMBER = "number"
+    ORDER = "order"
+    RESERVATION = "reservation"

@@ -40,3 +40,10 @@ def check_amount(amount: Decimal) -> None:
         raise ValueError(f"amount must be at most {MAX_AMOUNT}: {amount}")
     if amount != amount.quantize(CENT):
         raise ValueError(f"amount must be in whole cents: {amount}")
+
+
+def balance_after(balance: Decimal, delta: Decimal) -> Decimal | None:
+    """A balance never goes below zero: the balance a change leaves, or None when the
+    change is refused (a charge the balance cannot cover)."""
+    after = balance + delta
+    return None if after < 0 else after

@@ -1,5 +1,6 @@
 """Entities a provisioning client sees: DID groups and provisioned numbers."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -158,3 +159,10 @@ class DueNumber:
     expiration_date: date
     status: str
     monthly_price: Decimal
+
+
+def next_from_group(candidates: Iterable[tuple[int, str]], quantity: int) -> list[int]:
+    """Which DIDs a group gives next: its lowest numbers first, by their E.164 text
+    (the order the store's `(group, state, number)` index keeps), whatever order they
+    were loaded in. `candidates`: (id, number) of the DIDs that may be taken."""
+    return [did_id for did_id, _ in sorted(candidates, key=lambda did: did[1])[:quantity]]

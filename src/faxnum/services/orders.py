@@ -2,12 +2,13 @@
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, InsufficientBalance, Invalid, NotFound
-from faxnum.domain.idempotency import IdempotentRequest
+from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound
+from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
 from faxnum.domain.orders import (
     NumbersWanted,
@@ -22,6 +23,7 @@ from faxnum.domain.webhooks import EventType
 from faxnum.services.billing import charge
 from faxnum.services.events import emit, order_data, provisioned_data
 from faxnum.services.holding import move_chosen, move_from_group
+from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -37,40 +39,22 @@ def place_order(
     each), or nothing changes. With an idempotency key, a repeat answers the first
     order (True as second value) and changes nothing."""
     if request is not None:
-        replayed = _replay(uow, caller, request, now, retention)
+        replayed = claim_or_replay(
+            uow,
+            caller,
+            request,
+            Outcome.ORDER,
+            partial(uow.orders.get, viewer_id=caller.account_id),
+            now,
+            retention,
+        )
         if replayed is not None:
             return replayed, True
     order = _place(uow, caller, wanted, now)
     if request is not None:
-        uow.idempotency.complete_order(caller.account_id, request.key, order.id)
+        record(uow, caller, request, Outcome.ORDER, order.id)
     uow.commit()
     return order, False
-
-
-def _replay(
-    uow: UnitOfWork,
-    caller: Caller,
-    request: IdempotentRequest,
-    now: datetime,
-    retention: timedelta,
-) -> Order | None:
-    """None when this transaction now owns the key (the order goes ahead)."""
-    if uow.idempotency.claim(
-        caller.account_id, request.key, request.fingerprint, now, now - retention
-    ):
-        return None
-    fingerprint, order_id = uow.idempotency.recorded_order(caller.account_id, request.key) or (
-        "",
-        None,
-    )
-    if fingerprint != request.fingerprint:
-        raise Invalid.field("Idempotency-Key", "was already used with different parameters")
-    if order_id is None:  # claimed by a transaction not yet settled
-        raise Conflict("A request with this Idempotency-Key is still in progress; retry.")
-    order = uow.orders.get(order_id, caller.account_id)
-    if order is None:
-        raise NotFound("The order of this Idempotency-Key no longer exists.")
-    return order
 
 
 def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Order:
@@ -135,7 +119,7 @@ def _from_reservation(
     moved = uow.dids.move(did_ids, DidEvent.ASSIGN_RESERVED, now)
     if len(moved) != len(did_ids):  # cannot happen while the invariant holds; never sell
         raise Conflict(f"Reservation {held.id} no longer holds all its numbers.")
-    uow.reservations.release_count(caller.account_id, len(did_ids))
+    uow.reservations.release_count(caller.payer_id, len(did_ids))
     locked = {did.id: did for did in uow.dids.lock_numbers(held.numbers)}
     return [
         (Did(did.id, did.number), did.group_id)

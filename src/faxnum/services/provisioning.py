@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
-from faxnum.domain.errors import Conflict, Exhausted, Invalid, NotFound
-from faxnum.domain.idempotency import IdempotentRequest
+from faxnum.domain.errors import Exhausted, NotFound
+from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.numbers import ProvisionedNumber
 from faxnum.domain.webhooks import EventType
 from faxnum.services.billing import charge
 from faxnum.services.events import emit, provisioned_data
+from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
 
@@ -59,24 +60,13 @@ def provision_idempotently(
     retention: timedelta,
 ) -> tuple[ProvisionedNumber, bool]:
     """Provision once per idempotency key; a repeat answers the first result (True
-    as second value) and changes nothing. The key is claimed in the provisioning's own
-    transaction, so a failed attempt leaves the key free for a retry."""
-    if not uow.idempotency.claim(
-        caller.account_id, request.key, request.fingerprint, now, now - retention
-    ):
-        fingerprint, number_id = uow.idempotency.recorded(caller.account_id, request.key) or (
-            "",
-            None,
-        )
-        if fingerprint != request.fingerprint:  # another group, or an order
-            raise Invalid.field("Idempotency-Key", "was already used with different parameters")
-        if number_id is None:  # claimed by a transaction not yet settled
-            raise Conflict("A request with this Idempotency-Key is still in progress; retry.")
-        replayed = uow.numbers.provisioned(number_id)
-        if replayed is None:
-            raise NotFound("The number of this Idempotency-Key no longer exists.")
+    as second value) and changes nothing."""
+    replayed = claim_or_replay(
+        uow, caller, request, Outcome.NUMBER, uow.numbers.provisioned, now, retention
+    )
+    if replayed is not None:
         return replayed, True
     provisioned = _provision(uow, caller, group_id, now)
-    uow.idempotency.complete(caller.account_id, request.key, provisioned.id)
+    record(uow, caller, request, Outcome.NUMBER, provisioned.id)
     uow.commit()
     return provisioned, False

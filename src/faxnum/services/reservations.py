@@ -2,16 +2,20 @@
 hold expires. A DID is `reserved` exactly while one active reservation holds it."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, NotFound
+from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound
+from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.orders import NumbersWanted, QuantityWanted
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
 from faxnum.domain.webhooks import EventType
 from faxnum.services.events import emit, reservation_data
 from faxnum.services.holding import move_chosen, move_from_group
+from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
 SWEEP_BATCH = 100
@@ -24,26 +28,66 @@ def reserve(
     ttl_seconds: int,
     max_reserved: int,
     now: datetime,
-) -> Reservation:
-    """All or nothing: every number is held for the caller, or nothing is."""
+    request: IdempotentRequest | None = None,
+    retention: timedelta = timedelta(hours=24),
+) -> tuple[Reservation, bool]:
+    """All or nothing: every number is held for the caller, or nothing is. A hold is a
+    promise to buy: the account tree holds at most `max_reserved` numbers, and its
+    balance covers the setup and first month of all it holds. With an idempotency key,
+    a repeat answers the first hold (True as second value) and changes nothing."""
+    if request is not None:
+        replayed = claim_or_replay(
+            uow,
+            caller,
+            request,
+            Outcome.RESERVATION,
+            partial(uow.reservations.get, account_id=caller.account_id),
+            now,
+            retention,
+        )
+        if replayed is not None:
+            return replayed, True
     quantity = len(wanted.numbers) if isinstance(wanted, NumbersWanted) else wanted.quantity
-    if not uow.reservations.hold_count(caller.account_id, quantity, max_reserved):
+    if not uow.reservations.hold_count(caller.payer_id, quantity, max_reserved):
         raise Conflict(
-            f"An account holds at most {max_reserved} reserved numbers at once; "
-            "order or cancel a reservation first."
+            f"An account and its sub-accounts hold at most {max_reserved} reserved numbers "
+            "at once; order or cancel a reservation first."
         )
     if isinstance(wanted, NumbersWanted):
-        did_ids = [
-            did.id for did in move_chosen(uow, wanted.numbers, DidEvent.RESERVE, now, "reserved")
-        ]
+        chosen = move_chosen(uow, wanted.numbers, DidEvent.RESERVE, now, "reserved")
+        held = [(did.id, did.group_id) for did in chosen]
     else:
-        did_ids = [did.id for did in move_from_group(uow, wanted, DidEvent.RESERVE, now)]
+        held = [
+            (did.id, wanted.group_id) for did in move_from_group(uow, wanted, DidEvent.RESERVE, now)
+        ]
+    _check_covered(uow, caller, [group_id for _, group_id in held], now)
     expires_at = now + timedelta(seconds=ttl_seconds)
-    reservation_id = uow.reservations.add(caller.account_id, did_ids, now, expires_at)
+    reservation_id = uow.reservations.add(caller.account_id, [i for i, _ in held], now, expires_at)
     created = uow.reservations.get(reservation_id, caller.account_id)
     assert created is not None
+    if request is not None:
+        record(uow, caller, request, Outcome.RESERVATION, reservation_id)
     uow.commit()
-    return created
+    return created, False
+
+
+def _check_covered(uow: UnitOfWork, caller: Caller, group_ids: list[int], now: datetime) -> None:
+    """The payer's balance covers what this hold and the tree's other live holds would
+    cost to order. The count above locked the payer's row, so two holds of one tree
+    are checked one after the other, each seeing the other's."""
+    prices: dict[int, Decimal] = {}
+    for group_id in group_ids:
+        if group_id not in prices:
+            group = uow.catalogue.group(group_id)
+            assert group is not None, "a DID always belongs to a group"
+            prices[group_id] = group.first_charge
+    cost = sum((prices[group_id] for group_id in group_ids), Decimal(0))
+    promised = uow.reservations.held_value(caller.payer_id, now)
+    if uow.accounts.balance(caller.payer_id) < promised + cost:
+        raise InsufficientBalance(
+            f"Insufficient balance: holding these numbers promises {cost:.2f} (setup and "
+            f"first month), on top of {promised:.2f} the account's live holds promise."
+        )
 
 
 def reservation(uow: UnitOfWork, caller: Caller, reservation_id: int) -> Reservation:
@@ -64,7 +108,7 @@ def cancel(uow: UnitOfWork, caller: Caller, reservation_id: int, now: datetime) 
     # An expired hold is the sweep's to end, even in the seconds before it runs.
     if not uow.reservations.close(reservation_id, ReservationStatus.CANCELLED, live_at=now):
         raise Conflict(f"Reservation {reservation_id} is already {held.status_at(now).value}.")
-    _free(uow, held, now)
+    _free(uow, held, caller.payer_id, now)
     cancelled = uow.reservations.get(reservation_id, caller.account_id)
     assert cancelled is not None
     uow.commit()
@@ -76,7 +120,7 @@ def expire_due(uow: UnitOfWork, now: datetime) -> int:
     ended = 0
     for due in uow.reservations.due(now, SWEEP_BATCH):
         if uow.reservations.close(due.id, ReservationStatus.EXPIRED, expired_at=now):
-            _free(uow, due, now)
+            _free(uow, due, _payer_of(uow, due.account_id), now)
             data = reservation_data(due, ReservationStatus.EXPIRED.value)
             emit(uow, due.account_id, EventType.RESERVATION_EXPIRED, data, now)
             ended += 1
@@ -88,7 +132,14 @@ def any_due(uow: UnitOfWork, now: datetime) -> bool:
     return bool(uow.reservations.due(now, 1))
 
 
-def _free(uow: UnitOfWork, held: Reservation, now: datetime) -> None:
-    """After the hold has left `active`, in the same transaction: its DIDs back to stock."""
+def _free(uow: UnitOfWork, held: Reservation, payer_id: int, now: datetime) -> None:
+    """After the hold has left `active`, in the same transaction: its DIDs back to stock,
+    and off the count of the account tree (kept on its payer)."""
     uow.dids.move(uow.reservations.did_ids(held.id), DidEvent.FREE, now)
-    uow.reservations.release_count(held.account_id, len(held.numbers))
+    uow.reservations.release_count(payer_id, len(held.numbers))
+
+
+def _payer_of(uow: UnitOfWork, account_id: int) -> int:
+    holder = uow.accounts.summary(account_id)
+    assert holder is not None, "a reservation always has its account"
+    return holder.parent_id if holder.parent_id is not None else holder.id

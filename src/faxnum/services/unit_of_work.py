@@ -25,6 +25,7 @@ from faxnum.domain.catalogue import (
     Subdivision,
 )
 from faxnum.domain.did_states import DidEvent
+from faxnum.domain.idempotency import Outcome
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import (
     AgedCursor,
@@ -292,13 +293,14 @@ class IdempotencyRepository(Protocol):
         """True when this transaction owns the key; a concurrent claim waits for it."""
         ...
 
-    def recorded(self, account_id: int, key: str) -> tuple[str, int | None] | None: ...
+    def recorded(
+        self, account_id: int, key: str, outcome: Outcome
+    ) -> tuple[str, int | None] | None:
+        """The key's fingerprint and the id of the `outcome` it made (None until its
+        transaction settles); None when the key is not held."""
+        ...
 
-    def complete(self, account_id: int, key: str, number_id: int) -> None: ...
-
-    def recorded_order(self, account_id: int, key: str) -> tuple[str, int | None] | None: ...
-
-    def complete_order(self, account_id: int, key: str, order_id: int) -> None: ...
+    def complete(self, account_id: int, key: str, outcome: Outcome, result_id: int) -> None: ...
 
     def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
         """One batch of keys older than `before`, by id after `after_id`; how many went,
@@ -307,11 +309,17 @@ class IdempotencyRepository(Protocol):
 
 
 class ReservationRepository(Protocol):
-    def hold_count(self, account_id: int, quantity: int, limit: int) -> bool:
-        """Count more reserved numbers for the account unless that passes `limit`."""
+    def hold_count(self, payer_id: int, quantity: int, limit: int) -> bool:
+        """Count more reserved numbers for the account tree (kept on its payer) unless
+        that passes `limit`; the payer's row stays locked to the end of the transaction."""
         ...
 
-    def release_count(self, account_id: int, quantity: int) -> None: ...
+    def release_count(self, payer_id: int, quantity: int) -> None: ...
+
+    def held_value(self, payer_id: int, now: datetime) -> Decimal:
+        """What ordering every live hold of the account tree would cost: each held
+        number's setup and first month."""
+        ...
 
     def add(
         self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime

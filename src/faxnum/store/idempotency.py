@@ -5,9 +5,16 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select, update
 
+from faxnum.domain.idempotency import Outcome
 from faxnum.store.dialect import insert_or_ignore
 from faxnum.store.housekeeping import next_cursor, old_ids
 from faxnum.store.tables import idempotency_keys
+
+_RESULT_COLUMNS = {
+    Outcome.NUMBER: idempotency_keys.c.number_id,
+    Outcome.ORDER: idempotency_keys.c.order_id,
+    Outcome.RESERVATION: idempotency_keys.c.reservation_id,
+}
 
 
 class IdempotencyQueries:
@@ -37,34 +44,22 @@ class IdempotencyQueries:
         ).first()
         return claimed is not None
 
-    def recorded(self, account_id: int, key: str) -> tuple[str, int | None] | None:
+    def recorded(
+        self, account_id: int, key: str, outcome: Outcome
+    ) -> tuple[str, int | None] | None:
+        result = _RESULT_COLUMNS[outcome]
         row = self._db.execute(
-            select(idempotency_keys.c.fingerprint, idempotency_keys.c.number_id).where(
+            select(idempotency_keys.c.fingerprint, result).where(
                 idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key
             )
         ).first()
-        return None if row is None else (row.fingerprint, row.number_id)
+        return None if row is None else (row[0], row[1])
 
-    def complete(self, account_id: int, key: str, number_id: int) -> None:
+    def complete(self, account_id: int, key: str, outcome: Outcome, result_id: int) -> None:
         self._db.execute(
             update(idempotency_keys)
             .where(idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key)
-            .values(number_id=number_id)
-        )
-
-    def recorded_order(self, account_id: int, key: str) -> tuple[str, int | None] | None:
-        row = self._db.execute(
-            select(idempotency_keys.c.fingerprint, idempotency_keys.c.order_id).where(
-                idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key
-            )
-        ).first()
-        return None if row is None else (row.fingerprint, row.order_id)
-
-    def complete_order(self, account_id: int, key: str, order_id: int) -> None:
-        self._db.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.account_id == account_id, idempotency_keys.c.key == key)
-            .values(order_id=order_id)
+            .values({_RESULT_COLUMNS[outcome]: result_id})
         )
 
     def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:

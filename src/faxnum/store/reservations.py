@@ -2,14 +2,16 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, or_, select, update
 
 from faxnum.domain.dates import as_utc
+from faxnum.domain.money import from_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
-from faxnum.store.tables import accounts, dids, reservation_dids, reservations
+from faxnum.store.tables import accounts, did_groups, dids, reservation_dids, reservations
 
 _ACTIVE = ReservationStatus.ACTIVE.value
 
@@ -18,25 +20,47 @@ class ReservationQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def hold_count(self, account_id: int, quantity: int, limit: int) -> bool:
+    def hold_count(self, payer_id: int, quantity: int, limit: int) -> bool:
         """Count `quantity` more reserved numbers for the account unless that passes
         `limit` (guarded, so concurrent reservations cannot pass it together)."""
         changed = self._db.execute(
             update(accounts)
             .where(
-                accounts.c.id == account_id,
+                accounts.c.id == payer_id,
                 accounts.c.reserved_numbers + quantity <= limit,
             )
             .values(reserved_numbers=accounts.c.reserved_numbers + quantity)
         )
         return changed.rowcount == 1
 
-    def release_count(self, account_id: int, quantity: int) -> None:
+    def release_count(self, payer_id: int, quantity: int) -> None:
         self._db.execute(
             update(accounts)
-            .where(accounts.c.id == account_id)
+            .where(accounts.c.id == payer_id)
             .values(reserved_numbers=accounts.c.reserved_numbers - quantity)
         )
+
+    def held_value(self, payer_id: int, now: datetime) -> Decimal:
+        holder = accounts.alias("holder")
+        micros = self._db.execute(
+            select(
+                func.coalesce(
+                    func.sum(did_groups.c.setup_price_micros + did_groups.c.monthly_price_micros),
+                    0,
+                )
+            )
+            .select_from(reservations)
+            .join(holder, holder.c.id == reservations.c.account_id)
+            .join(reservation_dids, reservation_dids.c.reservation_id == reservations.c.id)
+            .join(dids, dids.c.id == reservation_dids.c.did_id)
+            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
+            .where(
+                or_(holder.c.id == payer_id, holder.c.parent_id == payer_id),
+                reservations.c.status == _ACTIVE,
+                reservations.c.expires_at > now,
+            )
+        ).scalar_one()
+        return from_micros(int(micros))
 
     def add(
         self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime

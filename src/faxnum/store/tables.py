@@ -247,6 +247,7 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),  # what was asked, to refuse reuse
     Column("number_id", Integer, ForeignKey("numbers.id"), nullable=True),  # the result
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),  # or this one
+    Column("reservation_id", Integer, ForeignKey("reservations.id"), nullable=True),  # or this
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("account_id", "key"),
     Index("ix_idempotency_keys_created_at", "created_at"),

@@ -40,7 +40,7 @@ def place(
 
 def hold(store: FakeStore, caller: Caller, numbers: tuple[str, ...], ttl: int = 600) -> Reservation:
     with store.unit_of_work() as uow:
-        return reserve(uow, caller, NumbersWanted(numbers), ttl, 100, NOW)
+        return reserve(uow, caller, NumbersWanted(numbers), ttl, 100, NOW)[0]
 
 
 def balance(store: FakeStore, account_id: int) -> Decimal:
@@ -159,8 +159,11 @@ def test_an_expired_reservation_cannot_be_ordered_and_charges_nothing(
 def test_an_order_that_fails_leaves_its_reservation_to_order_again(
     store: FakeStore, cipher: KeyCipher, group_id: int
 ) -> None:
-    poor = open_account(store, cipher, "poor@example.com", credit="2.00")
-    held = hold(store, poor, (WINNIPEG[0],))
+    poor = open_account(store, cipher, "poor@example.com", credit="3.00")
+    held = hold(store, poor, (WINNIPEG[0],))  # covered when held
+    with store.unit_of_work() as uow:  # then the balance is spent elsewhere
+        uow.accounts.change_balance(poor.account_id, Decimal("-1.00"))
+        uow.commit()
     with pytest.raises(InsufficientBalance):
         place(store, poor, ReservationWanted(held.id))
     with store.unit_of_work() as uow:

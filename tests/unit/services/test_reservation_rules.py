@@ -30,7 +30,7 @@ def hold(
     max_reserved: int = CAP,
 ) -> Reservation:
     with store.unit_of_work() as uow:
-        return reserve(uow, caller, wanted, TTL, max_reserved, NOW)
+        return reserve(uow, caller, wanted, TTL, max_reserved, NOW)[0]
 
 
 def did_states(store: FakeStore) -> dict[str, DidState]:

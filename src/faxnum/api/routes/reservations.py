@@ -1,22 +1,24 @@
 """Reservations: hold numbers while a customer decides."""
 
+from datetime import timedelta
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
-from faxnum.api.body import body_schema, model_body
+from faxnum.api.body import body_schema, idempotency_key, model_body
 from faxnum.api.extension_schemas import (
     ReservationData,
     ReservationRequest,
     ReservationResponse,
     ReservationsResponse,
 )
-from faxnum.api.openapi import AUTHENTICATED, merged
+from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
+from faxnum.domain.idempotency import IdempotentRequest
 from faxnum.services.reservations import cancel, reservation, reservations_page, reserve
 
 router = APIRouter(tags=["choosing numbers"])
@@ -29,23 +31,30 @@ ReservationIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
     responses=documented(
         ReservationResponse,
         401,
+        402,
         403,
         404,
         409,
         422,
         reasons={
+            402: "The balance cannot cover the setup and first month of these numbers "
+            "with those the account and its sub-accounts already hold; nothing was held",
             409: "A number cannot be held (named in `errors.numbers`), the group has too "
-            "few available, or the account would hold more than its limit"
+            "few available, the account and its sub-accounts would hold more than their "
+            "limit, or the first request with this Idempotency-Key is still in progress",
         },
     ),
-    openapi_extra=merged(AUTHENTICATED, body_schema(ReservationRequest)),
+    openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, body_schema(ReservationRequest)),
     summary="Hold numbers for a while, all or nothing",
 )
 async def create_reservation(request: Request, caller: CurrentCaller) -> Response:
     body = await model_body(request, ReservationRequest)
     state = state_of(request)
     now = state.clock()
-    held = await state.database.write(
+    key = idempotency_key(
+        request, request.query_params.get("idempotency_key") or body.idempotency_key
+    )
+    held, replayed = await state.database.write(
         partial(
             reserve,
             caller=caller,
@@ -53,9 +62,14 @@ async def create_reservation(request: Request, caller: CurrentCaller) -> Respons
             ttl_seconds=body.ttl_seconds,
             max_reserved=state.settings.max_reserved,
             now=now,
+            request=None if key is None else IdempotentRequest.of(key, body.fingerprint()),
+            retention=timedelta(hours=state.settings.idempotency_hours),
         )
     )
-    return success(ReservationResponse(data=ReservationData.of(held, now)))
+    response = success(ReservationResponse(data=ReservationData.of(held, now)))
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.get(

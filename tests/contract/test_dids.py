@@ -1,0 +1,64 @@
+"""Which DID a group gives, and how DIDs move between states."""
+
+from faxnum.domain.did_states import DidEvent
+from faxnum.domain.numbers import DidState
+from tests.contract.conftest import NOW, Store, load_group
+
+# Loaded out of number order on purpose: a group gives its lowest number first.
+UNSORTED = ["+12042841002", "+12042841000", "+12042841001"]
+
+
+def test_a_group_gives_its_lowest_available_number_first_whatever_the_load_order(
+    store: Store,
+) -> None:
+    group_id = load_group(store, UNSORTED)
+    taken = []
+    for _ in UNSORTED:
+        with store.unit_of_work() as uow:
+            did = uow.dids.take_available(group_id, NOW)
+            uow.commit()
+        assert did is not None
+        taken.append(did.number)
+    assert taken == sorted(UNSORTED)
+    with store.unit_of_work() as uow:
+        assert uow.dids.take_available(group_id, NOW) is None
+
+
+def test_a_quantity_from_a_group_is_its_lowest_numbers_in_number_order(store: Store) -> None:
+    group_id = load_group(store, UNSORTED)
+    with store.unit_of_work() as uow:
+        taken = uow.dids.take_from_group(group_id, 2, DidEvent.RESERVE, NOW)
+        uow.commit()
+    assert [did.number for did in taken] == ["+12042841000", "+12042841001"]
+    with store.unit_of_work() as uow:
+        more = uow.dids.take_from_group(group_id, 5, DidEvent.RESERVE, NOW)
+    assert [did.number for did in more] == ["+12042841002"]  # fewer when fewer are left
+
+
+def test_a_move_changes_only_the_dids_in_a_source_state_of_the_event(store: Store) -> None:
+    group_id = load_group(store, UNSORTED)
+    with store.unit_of_work() as uow:
+        taken = uow.dids.take_available(group_id, NOW)
+        uow.commit()
+    assert taken is not None
+    with store.unit_of_work() as uow:
+        all_ids = [held.id for held in uow.dids.lock_numbers(UNSORTED)]
+        moved = uow.dids.move(all_ids, DidEvent.RESERVE, NOW)  # only the available ones
+        uow.commit()
+    assert sorted(moved) == sorted(i for i in all_ids if i != taken.id)
+    with store.unit_of_work() as uow:
+        states = {held.number: held.state for held in uow.dids.lock_numbers(UNSORTED)}
+    assert states == {
+        "+12042841000": DidState.ASSIGNED,
+        "+12042841001": DidState.RESERVED,
+        "+12042841002": DidState.RESERVED,
+    }
+
+
+def test_nothing_a_unit_of_work_did_is_kept_without_commit(store: Store) -> None:
+    group_id = load_group(store, UNSORTED)
+    with store.unit_of_work() as uow:
+        assert uow.dids.take_available(group_id, NOW) is not None
+    with store.unit_of_work() as uow:
+        states = {held.state for held in uow.dids.lock_numbers(UNSORTED)}
+    assert states == {DidState.AVAILABLE}
