@@ -925,13 +925,30 @@ class FakeTrunks(_Repository):
             return None
         return self._trunk(trunk_id)
 
-    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
-        mine = [
+    def visible(self, trunk_id: int, viewer_id: int) -> Trunk | None:
+        t = self._live(trunk_id)
+        if t is None or not self._seen(t, viewer_id):
+            return None
+        return self._trunk(trunk_id)
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
+        seen = [
             i
             for i, t in sorted(self.t.trunks.items())
-            if t["account_id"] == account_id and t["deleted_at"] is None
+            if t["deleted_at"] is None and self._seen(t, viewer_id)
         ]
-        return [self._trunk(i) for i in _page(mine, wanted)], len(mine)
+        return [self._trunk(i) for i in _page(seen, wanted)], len(seen)
+
+    def count_held(self, account_id: int) -> int:
+        """No lock to take: a fake unit of work never runs alongside another."""
+        return sum(
+            1
+            for t in self.t.trunks.values()
+            if t["account_id"] == account_id and t["deleted_at"] is None
+        )
+
+    def _seen(self, t: Row, viewer_id: int) -> bool:
+        return sees(viewer_id, t["account_id"], self.t.accounts[t["account_id"]]["parent_id"])
 
     def change(self, trunk_id: int, changes: TrunkChanges) -> bool:
         values = {name: value for name, value in vars(changes).items() if value is not None}

@@ -329,6 +329,9 @@ class TrunkData(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    account_id: int = Field(
+        description="The account it belongs to (a sub-account's, seen by its parent)."
+    )
     name: str
     uri: str | None = Field(description="None until routed (an account's first trunk).")
     t38: bool

@@ -14,11 +14,20 @@ MAX_TRUNKS = 100
 
 
 def trunks_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Trunk]:
+    """A parent sees its sub-accounts' trunks too: it routes their numbers."""
     found, total = uow.trunks.page_for(caller.account_id, wanted)
     return Page(found, total, wanted)
 
 
+def visible_trunk(uow: UnitOfWork, caller: Caller, trunk_id: int) -> Trunk:
+    found = uow.trunks.visible(trunk_id, caller.account_id)
+    if found is None:
+        raise NotFound(f"Trunk {trunk_id} not found.")
+    return found
+
+
 def trunk(uow: UnitOfWork, caller: Caller, trunk_id: int) -> Trunk:
+    """One of the caller's own trunks: only its holder changes or deletes it."""
     found = uow.trunks.get(trunk_id, caller.account_id)
     if found is None:
         raise NotFound(f"Trunk {trunk_id} not found.")
@@ -28,8 +37,7 @@ def trunk(uow: UnitOfWork, caller: Caller, trunk_id: int) -> Trunk:
 def add_trunk(
     uow: UnitOfWork, caller: Caller, name: str, uri: str, t38: bool, is_default: bool
 ) -> Trunk:
-    _, count = uow.trunks.page_for(caller.account_id, PageRequest(1, 1))
-    if count >= MAX_TRUNKS:
+    if uow.trunks.count_held(caller.account_id) >= MAX_TRUNKS:
         raise Conflict(f"An account has at most {MAX_TRUNKS} trunks; delete one first.")
     name, uri = check_trunk_name(name), check_sip_uri(uri)
     if is_default:
@@ -41,6 +49,7 @@ def add_trunk(
 
 
 def change_trunk(uow: UnitOfWork, caller: Caller, trunk_id: int, changes: TrunkChanges) -> Trunk:
+    uow.trunks.count_held(caller.account_id)  # one change of the account's trunks at a time
     current = trunk(uow, caller, trunk_id)
     changes = replace(
         changes,

@@ -362,10 +362,23 @@ class TrunkRepository(Protocol):
     ) -> int: ...
 
     def get(self, trunk_id: int, account_id: int, lock: bool = False) -> Trunk | None:
-        """`lock`: the trunk cannot be deleted until this transaction ends."""
+        """One of the account's own live trunks; `lock`: the trunk cannot be deleted
+        until this transaction ends."""
         ...
 
-    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]: ...
+    def visible(self, trunk_id: int, viewer_id: int) -> Trunk | None:
+        """A live trunk of the viewer or of one of its sub-accounts."""
+        ...
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
+        """Oldest first: the viewer's live trunks and its sub-accounts'; and their total."""
+        ...
+
+    def count_held(self, account_id: int) -> int:
+        """How many live trunks the account has. Until this transaction ends, no other
+        transaction changes the account's trunks: concurrent changes of its default
+        or additions past a limit are taken one after another."""
+        ...
 
     def change(self, trunk_id: int, changes: TrunkChanges) -> bool: ...
 

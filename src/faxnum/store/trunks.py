@@ -1,12 +1,13 @@
 """Trunks of an account; deleted ones stay for the released numbers that name them."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges
-from faxnum.store.tables import trunks
+from faxnum.store.tables import accounts, trunks
 
 _COLUMNS = (
     trunks.c.id,
@@ -16,6 +17,17 @@ _COLUMNS = (
     trunks.c.t38,
     trunks.c.is_default,
 )
+
+
+_VISIBLE = select(*_COLUMNS).join(accounts, accounts.c.id == trunks.c.account_id)
+
+
+def _seen_by(viewer_id: int) -> tuple[Any, ...]:
+    """A live trunk of the viewer or of one of its sub-accounts."""
+    return (
+        or_(trunks.c.account_id == viewer_id, accounts.c.parent_id == viewer_id),
+        trunks.c.deleted_at.is_(None),
+    )
 
 
 class TrunkQueries:
@@ -44,17 +56,40 @@ class TrunkQueries:
         row = self._db.execute(query).first()
         return None if row is None else Trunk(*row)
 
-    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
-        mine = (trunks.c.account_id == account_id) & trunks.c.deleted_at.is_(None)
-        total = self._db.execute(select(func.count()).select_from(trunks).where(mine))
+    def visible(self, trunk_id: int, viewer_id: int) -> Trunk | None:
+        row = self._db.execute(
+            _VISIBLE.where(trunks.c.id == trunk_id, *_seen_by(viewer_id))
+        ).first()
+        return None if row is None else Trunk(*row)
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
+        seen = _seen_by(viewer_id)
+        total = self._db.execute(
+            select(func.count())
+            .select_from(trunks.join(accounts, accounts.c.id == trunks.c.account_id))
+            .where(*seen)
+        )
         rows = self._db.execute(
-            select(*_COLUMNS)
-            .where(mine)
-            .order_by(trunks.c.id)
-            .limit(wanted.limit)
-            .offset(wanted.offset)
+            _VISIBLE.where(*seen).order_by(trunks.c.id).limit(wanted.limit).offset(wanted.offset)
         )
         return [Trunk(*row) for row in rows], int(total.scalar_one())
+
+    def count_held(self, account_id: int) -> int:
+        """PostgreSQL: the account row stays locked to the end of the transaction (an
+        SQLite writer holds the whole database already)."""
+        if self._db.dialect.name == "postgresql":
+            self._db.execute(
+                select(accounts.c.id)
+                .where(accounts.c.id == account_id)
+                .with_for_update(key_share=True)
+            )
+        return int(
+            self._db.execute(
+                select(func.count())
+                .select_from(trunks)
+                .where(trunks.c.account_id == account_id, trunks.c.deleted_at.is_(None))
+            ).scalar_one()
+        )
 
     def change(self, trunk_id: int, changes: TrunkChanges) -> bool:
         values = {

@@ -19,7 +19,13 @@ from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import state_of
 from faxnum.domain.trunks import TrunkChanges
-from faxnum.services.trunks import add_trunk, change_trunk, delete_trunk, trunk, trunks_page
+from faxnum.services.trunks import (
+    add_trunk,
+    change_trunk,
+    delete_trunk,
+    trunks_page,
+    visible_trunk,
+)
 
 router = APIRouter(tags=["trunks"])
 TrunkIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
@@ -72,11 +78,11 @@ async def create_trunk(request: Request, caller: CurrentCaller) -> Response:
     response_model=None,
     responses=documented(TrunkResponse, 401, 403, 404, 422),
     openapi_extra=AUTHENTICATED,
-    summary="One trunk",
+    summary="One trunk of the caller or of one of its sub-accounts",
 )
 async def get_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCaller) -> Response:
     found = await state_of(request).database.read(
-        partial(trunk, caller=caller, trunk_id=parse_id("trunk_id", trunk_id))
+        partial(visible_trunk, caller=caller, trunk_id=parse_id("trunk_id", trunk_id))
     )
     return success(TrunkResponse(data=TrunkData.of(found)))
 
