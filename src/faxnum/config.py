@@ -60,6 +60,9 @@ class Settings(BaseModel):
     dashboard_secure_cookies: bool = False
     webhook_allow_http: bool = False
     webhook_allow_private: bool = False
+    # Trunk URIs aimed at loopback, private or link-local addresses, or at names such as
+    # localhost and *.internal: refused unless allowed (a lab, tests).
+    trunk_allow_private: bool = False
     webhook_timeout_s: float = Field(default=10.0, ge=0.1, le=60, allow_inf_nan=False)
     webhook_retry_base_s: float = Field(default=5.0, ge=0.01, le=3600, allow_inf_nan=False)
     webhook_poll_s: float = Field(default=0.5, ge=0.01, le=60, allow_inf_nan=False)

@@ -374,6 +374,7 @@ def test_login_saves_a_private_config_and_the_commands_use_it(
     assert released.returncode == 0 and provisioned["number"] in released.stdout
     numbers = json.loads(run(home, "numbers", "--json").stdout)
     assert provisioned["id"] not in [n["id"] for n in numbers] and len(numbers) >= 1
+    assert all(isinstance(n["trunk_id"], int) for n in numbers)  # each number's trunk
     assert Decimal(balance_before) > Decimal("0")
 
 

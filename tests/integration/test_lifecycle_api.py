@@ -701,7 +701,7 @@ def test_a_number_is_fetched_routed_and_released_by_its_holder_only(world: World
     rival_trunk = ok(
         world.client.post(
             f"{API}/trunks",
-            json={"name": "Theirs", "uri": "sip:10.0.0.1"},
+            json={"name": "Theirs", "uri": "sip:93.184.216.34"},
             headers=world.h(world.rival),
         )
     )["data"]
@@ -744,14 +744,19 @@ def test_trunks_are_created_changed_and_deleted_with_one_default(world: World) -
     pbx = ok(
         world.client.post(
             f"{API}/trunks",
-            json={"name": " PBX ", "uri": "sip:fax@[2001:db8::1]:5061;transport=tls", "t38": False},
+            json={
+                "name": " PBX ",
+                "uri": "sip:fax@[2606:4700::1111]:5061;transport=tls",
+                "t38": False,
+            },
             headers=world.h(),
         )
     )["data"]
     assert pbx == {
         "id": pbx["id"],
+        "account_id": world.account_id,
         "name": "PBX",
-        "uri": "sip:fax@[2001:db8::1]:5061;transport=tls",
+        "uri": "sip:fax@[2606:4700::1111]:5061;transport=tls",
         "t38": False,
         "is_default": False,
     }

@@ -3,6 +3,7 @@ import logging
 import secrets
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,26 @@ def test_weak_secrets_are_refused_naming_the_setting(secret: str) -> None:
     with pytest.raises(ValidationError) as refused:
         Settings(secret_key=SecretStr(secret))
     assert refused.value.errors()[0]["loc"] == ("secret_key",)
+
+
+@pytest.mark.parametrize(
+    "secret", ["abcdefghijkl" * 3, "0123456789ab" * 3, "abcdefghijklmnop" * 2, "Zq7xK2pL9w" * 4]
+)
+def test_a_secret_repeating_a_pattern_is_refused_however_many_characters_it_uses(
+    secret: str,
+) -> None:
+    with pytest.raises(ValidationError):
+        Settings(secret_key=SecretStr(secret))
+    with pytest.raises(ValidationError):
+        Settings(metrics_token=SecretStr(secret))
+
+
+@pytest.mark.parametrize(
+    "generated", [lambda: secrets.token_urlsafe(32), lambda: secrets.token_hex(16)] * 20
+)
+def test_generated_secrets_are_accepted(generated: Callable[[], str]) -> None:
+    secret = generated()
+    assert Settings(secret_key=SecretStr(secret), metrics_token=SecretStr(secret))
 
 
 def test_a_hand_written_weak_secret_file_is_refused(tmp_path: Path) -> None:

@@ -325,6 +325,14 @@ class NumberResponse(BaseModel):
     data: NumberDetailData
 
 
+class NumbersWithTrunksResponse(BaseModel):
+    """`/numbers?include=trunk_id`: v2's list, each item with its trunk."""
+
+    status: Literal["success"] = "success"
+    numbers: list[NumberDetailData]
+    meta: Meta
+
+
 class TrunkData(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

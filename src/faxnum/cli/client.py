@@ -253,6 +253,7 @@ def register(app: typer.Typer) -> None:
                 "city": lambda n: n.city_name,
                 "status": lambda n: n.status,
                 "expires": lambda n: n.expiration_date,
+                "trunk": lambda n: n.trunk_id,
             },
         )
 

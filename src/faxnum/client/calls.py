@@ -167,7 +167,9 @@ def provision(group_id: int, idempotency_key: str) -> Call[ProvisionedNumber]:
 
 
 def numbers(page: int = 1, limit: int | None = None) -> Call[Page[Number]]:
-    return Call("GET", "/numbers", _page(Number, "numbers"), _paging(page, limit))
+    """With each number's trunk (`include=trunk_id`: v2's list does not name it)."""
+    params = {"include": "trunk_id"} | _paging(page, limit)
+    return Call("GET", "/numbers", _page(Number, "numbers"), params)
 
 
 def number(number_id: int) -> Call[Number]:

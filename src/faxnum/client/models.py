@@ -70,7 +70,7 @@ class Number(WireModel):
     did_number: str
     expiration_date: str
     status: str
-    trunk_id: int | None = None  # in a single number's answer
+    trunk_id: int | None = None  # None only from a server that does not name it
 
 
 class LedgerEntry(WireModel):
@@ -118,6 +118,7 @@ class Order(WireModel):
 
 class Trunk(WireModel):
     id: int
+    account_id: int | None = None  # None only from a server that does not name it
     name: str
     uri: str | None
     t38: bool

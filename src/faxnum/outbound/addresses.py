@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import httpx
 
+from faxnum.domain.addresses import IPAddress, is_public
 from faxnum.domain.errors import Invalid
+from faxnum.domain.text import is_plain_text
 from faxnum.domain.webhooks import MAX_URL_LENGTH
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeUrl(Exception):
@@ -40,6 +40,8 @@ def check_url(url: str, policy: OutboundPolicy) -> "httpx.URL":
         raise UnsafeUrl(f"is longer than {MAX_URL_LENGTH} characters")
     if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in url):
         raise UnsafeUrl("must not contain spaces or control characters (percent-encode them)")
+    if not is_plain_text(url):
+        raise UnsafeUrl("must not contain format or invisible characters (percent-encode them)")
     try:
         parsed = httpx.URL(url)
         host, port = parsed.host, parsed.port  # decoding an IDNA host may fail here
@@ -59,24 +61,8 @@ def check_url(url: str, policy: OutboundPolicy) -> "httpx.URL":
     return parsed
 
 
-GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
-
-
 def is_allowed(address: IPAddress, policy: OutboundPolicy) -> bool:
-    """IPv4: public. IPv6: global unicast (2000::/3) and public, whatever IPv4 address it
-    carries (6to4, Teredo) public too; other IPv6 forms that carry an IPv4 address
-    (compatible, SIIT, NAT64) are refused, a mapped one is judged as its IPv4 address."""
-    if policy.allow_private:
-        return True
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return is_allowed(address.ipv4_mapped, policy)
-        if address not in GLOBAL_UNICAST:
-            return False
-        carried = [address.sixtofour, *(address.teredo or ())]
-        if not all(v4 is None or is_allowed(v4, policy) for v4 in carried):
-            return False
-    return address.is_global and not address.is_multicast
+    return policy.allow_private or is_public(address)
 
 
 async def resolve_allowed(url: "httpx.URL", policy: OutboundPolicy) -> list[IPAddress]:
@@ -92,7 +78,9 @@ async def resolve_allowed(url: "httpx.URL", policy: OutboundPolicy) -> list[IPAd
         addresses = await _lookup(host, url.port or (443 if url.scheme == "https" else 80))
     for address in addresses:
         if not is_allowed(address, policy):
-            shown = host if literal is not None else f"{host} resolves to {address}, which"
+            # Never which address a name resolved to: that would map the
+            # operator's internal network for whoever registers URLs.
+            shown = host if literal is not None else f"{host} resolves to an address that"
             raise UnsafeUrl(
                 f"{shown} is a loopback, private, link-local or otherwise non-public "
                 "address; webhooks are only sent to the public internet"

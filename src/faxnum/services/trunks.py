@@ -35,11 +35,17 @@ def trunk(uow: UnitOfWork, caller: Caller, trunk_id: int) -> Trunk:
 
 
 def add_trunk(
-    uow: UnitOfWork, caller: Caller, name: str, uri: str, t38: bool, is_default: bool
+    uow: UnitOfWork,
+    caller: Caller,
+    name: str,
+    uri: str,
+    t38: bool,
+    is_default: bool,
+    allow_private: bool = False,
 ) -> Trunk:
     if uow.trunks.count_held(caller.account_id) >= MAX_TRUNKS:
         raise Conflict(f"An account has at most {MAX_TRUNKS} trunks; delete one first.")
-    name, uri = check_trunk_name(name), check_sip_uri(uri)
+    name, uri = check_trunk_name(name), check_sip_uri(uri, allow_private)
     if is_default:
         uow.trunks.clear_default(caller.account_id)
     trunk_id = uow.trunks.add(caller.account_id, name, uri, t38, is_default)
@@ -48,13 +54,19 @@ def add_trunk(
     return created
 
 
-def change_trunk(uow: UnitOfWork, caller: Caller, trunk_id: int, changes: TrunkChanges) -> Trunk:
+def change_trunk(
+    uow: UnitOfWork,
+    caller: Caller,
+    trunk_id: int,
+    changes: TrunkChanges,
+    allow_private: bool = False,
+) -> Trunk:
     uow.trunks.count_held(caller.account_id)  # one change of the account's trunks at a time
     current = trunk(uow, caller, trunk_id)
     changes = replace(
         changes,
         name=None if changes.name is None else check_trunk_name(changes.name),
-        uri=None if changes.uri is None else check_sip_uri(changes.uri),
+        uri=None if changes.uri is None else check_sip_uri(changes.uri, allow_private),
     )
     if changes.is_default is False and current.is_default:
         raise Conflict("The default trunk stays the default until another trunk is made it.")

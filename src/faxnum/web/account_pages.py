@@ -124,6 +124,7 @@ async def create_trunk(request: Request, viewer: Viewer) -> Response:
             add_trunk, caller=viewer.caller, name=str(fields.get("name") or ""),
             uri=str(fields.get("uri") or ""), t38=fields.get("t38") == "yes",
             is_default=fields.get("default") == "yes",
+            allow_private=state_of(request).settings.trunk_allow_private,
         ),
         "/dashboard/trunks",
     )  # fmt: skip

@@ -329,9 +329,10 @@ def test_a_pattern_becomes_one_like_text_on_the_e164_number() -> None:
     [
         "sip:pbx.example.com",
         "sips:fax@pbx.example.com:5061",
-        "sip:fax@192.0.2.10:5060",
-        "sip:[2001:db8::1]:5060",
-        "sip:fax@[2001:db8::1];transport=tcp",
+        "sip:fax@93.184.216.34:5060",
+        "sip:[2606:4700::1111]:5060",
+        "sip:fax@[2606:4700::1111];transport=tcp",
+        "sip:fax@pbx.example.com;maddr=93.184.216.34",
         "sip:fax%2Bin@pbx.example.com:65535;transport=tls;lr",
     ],
 )
@@ -358,3 +359,32 @@ def test_a_sip_uri_is_refused_without_a_host_with_a_bad_port_or_stray_characters
     with pytest.raises(Invalid) as refused:
         check_sip_uri(uri)
     assert list(refused.value.errors) == ["uri"]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sip:fax@169.254.169.254",  # cloud metadata
+        "sip:fax@10.0.0.1:5060",
+        "sip:fax@127.0.0.1",
+        "sips:a@[::1]:5061",
+        "sip:a@[::ffff:10.0.0.1]",
+        "sip:a@[fe80::1]",
+        "sip:a@[64:ff9b::a00:1]",  # NAT64 of 10.0.0.1
+        "sip:a@192.0.2.10",  # documentation range: not public either
+        "sip:a@b.com;maddr=10.0.0.1",
+        "sip:a@b.com;MADDR=[::1];transport=udp",
+        "sip:a@b.com;maddr=localhost",
+        "sip:fax@localhost",
+        "sip:fax@LOCALHOST.:5060",
+        "sip:fax@pbx.localhost",
+        "sip:fax@printer.local",
+        "sip:fax@metadata.google.internal",
+    ],
+)
+def test_a_sip_uri_aimed_at_the_operators_own_network_is_refused(uri: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        check_sip_uri(uri)
+    assert list(refused.value.errors) == ["uri"]
+    assert "10.0.0.1" not in uri or "non-public" in refused.value.errors["uri"][0]
+    assert check_sip_uri(uri, allow_private=True) == uri  # a lab may allow them

@@ -7,16 +7,23 @@ from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import body_schema, model_body
-from faxnum.api.extension_schemas import NumberDetailData, NumberPatch, NumberResponse
-from faxnum.api.openapi import AUTHENTICATED, merged
+from faxnum.api.extension_schemas import (
+    NumberDetailData,
+    NumberPatch,
+    NumberResponse,
+    NumbersWithTrunksResponse,
+)
+from faxnum.api.openapi import AUTHENTICATED, merged, query_parameters
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import NumberData, NumbersResponse
 from faxnum.api.state import state_of
+from faxnum.domain.errors import Invalid
 from faxnum.services.numbers import list_numbers, number, release, route
 
 router = APIRouter(tags=["numbers"])
+INCLUDE_TRUNK = "trunk_id"
 NumberIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA, description="From /numbers.")]
 _RELEASE_RESPONSES = documented(
     NumberResponse,
@@ -33,7 +40,17 @@ _RELEASE_RESPONSES = documented(
     "/numbers",
     response_model=None,
     responses=documented(NumbersResponse, 401, 403, 422),
-    openapi_extra=AUTHENTICATED,
+    openapi_extra=merged(
+        AUTHENTICATED,
+        query_parameters(
+            (
+                "include",
+                "`trunk_id`: each item also names its trunk (an extension; without it the "
+                "items are exactly v2's).",
+                {"type": "string", "enum": [INCLUDE_TRUNK]},
+            )
+        ),
+    ),
     summary="List the caller's numbers, newest first",
 )
 async def numbers(
@@ -41,13 +58,20 @@ async def numbers(
     caller: CurrentCaller,
     paging: Paging,
 ) -> Response:
+    include = request.query_params.get("include")
+    if include not in (None, INCLUDE_TRUNK):
+        raise Invalid.field("include", f"must be {INCLUDE_TRUNK} or left out")
     state = state_of(request)
     found = await state.database.read(partial(list_numbers, caller=caller, wanted=paging))
-    return success(
-        NumbersResponse(
-            numbers=[NumberData.of(number) for number in found.items],
-            meta=page_meta(request, found, state.settings.public_url),
+    meta = page_meta(request, found, state.settings.public_url)
+    if include == INCLUDE_TRUNK:
+        return success(
+            NumbersWithTrunksResponse(
+                numbers=[NumberDetailData.of(number) for number in found.items], meta=meta
+            )
         )
+    return success(
+        NumbersResponse(numbers=[NumberData.of(number) for number in found.items], meta=meta)
     )
 
 

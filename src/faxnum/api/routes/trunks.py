@@ -68,6 +68,7 @@ async def create_trunk(request: Request, caller: CurrentCaller) -> Response:
             uri=body.uri,
             t38=body.t38,
             is_default=body.is_default,
+            allow_private=state_of(request).settings.trunk_allow_private,
         )
     )
     return success(TrunkResponse(data=TrunkData.of(created)))
@@ -99,7 +100,11 @@ async def patch_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCa
     changes = TrunkChanges(name=body.name, uri=body.uri, t38=body.t38, is_default=body.is_default)
     changed = await state_of(request).database.write(
         partial(
-            change_trunk, caller=caller, trunk_id=parse_id("trunk_id", trunk_id), changes=changes
+            change_trunk,
+            caller=caller,
+            trunk_id=parse_id("trunk_id", trunk_id),
+            changes=changes,
+            allow_private=state_of(request).settings.trunk_allow_private,
         )
     )
     return success(TrunkResponse(data=TrunkData.of(changed)))
