@@ -1,6 +1,6 @@
 """Queries on accounts, their API keys and trunks; every one scoped by account id."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import NotificationSettings
 from faxnum.store.prepared import Prepared
-from faxnum.store.tables import accounts, api_keys, trunks
+from faxnum.store.tables import accounts, api_keys, trunks, web_sessions
 
 _parent = accounts.alias("parent")
 # An account is shut out when it, or the parent whose balance it spends, is disabled.
@@ -122,9 +122,20 @@ class AccountQueries:
         return [_summary(row) for row in rows], int(total.scalar_one())
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool:
+        """Disabling also ends the dashboard sessions of the account and of its
+        sub-accounts: enabling it again later does not bring an old cookie back."""
         changed = self._db.execute(
             update(accounts).where(accounts.c.id == account_id).values(disabled=disabled)
         )
+        if disabled:
+            tree = select(accounts.c.id).where(
+                or_(accounts.c.id == account_id, accounts.c.parent_id == account_id)
+            )
+            self._db.execute(
+                update(web_sessions)
+                .where(web_sessions.c.account_id.in_(tree), web_sessions.c.ended_at.is_(None))
+                .values(ended_at=datetime.now(UTC))
+            )
         return changed.rowcount == 1
 
     def revoke_key(self, key_id: int, now: datetime) -> bool:

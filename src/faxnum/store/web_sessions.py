@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from faxnum.store.tables import accounts, web_sessions
 
@@ -19,15 +19,19 @@ class WebSessionQueries:
         )
 
     def account_of(self, digest: bytes, now: datetime) -> int | None:
-        """The account of a live session: not ended, not expired, account not disabled."""
+        """The account of a live session: not ended, not expired, neither the account
+        nor the parent it spends for disabled."""
+        parent = accounts.alias("parent")
         found = self._db.execute(
             select(web_sessions.c.account_id)
             .join(accounts, accounts.c.id == web_sessions.c.account_id)
+            .outerjoin(parent, parent.c.id == accounts.c.parent_id)
             .where(
                 web_sessions.c.digest == digest,
                 web_sessions.c.ended_at.is_(None),
                 web_sessions.c.expires_at > now,
                 accounts.c.disabled.is_(False),
+                or_(parent.c.id.is_(None), parent.c.disabled.is_(False)),
             )
         ).scalar()
         return None if found is None else int(found)
