@@ -47,7 +47,15 @@ def test_the_rejects_file_can_never_be_the_file_being_imported(
 ) -> None:
     source = tmp_path / "dids.csv"
     source.write_text("number\nnonsense\n")
-    for given in (str(source), str(tmp_path / "." / "dids.csv")):
+    linked = tmp_path / "hard-link.csv"
+    linked.hardlink_to(source)
+    (tmp_path / "symlink.csv").symlink_to(source)
+    for given in (
+        str(source),
+        str(tmp_path / "." / "dids.csv"),
+        str(linked),
+        str(tmp_path / "symlink.csv"),
+    ):
         done = subprocess.run(
             faxnum_command("import", "dids", str(source), "--rejects", given),
             env=server_env,
@@ -80,3 +88,21 @@ def test_an_import_with_nothing_valid_fails_and_an_unreadable_file_imports_nothi
         assert "error:" in done.stderr
     assert statuses == [1, 2]
     assert faxnum(server_env, "export", "dids").splitlines()[1:] == []
+
+
+def test_an_export_never_overwrites_the_database(server_env: dict[str, str]) -> None:
+    faxnum(server_env, "export", "dids")  # the store exists, migrated
+    store = Path(server_env["FAXNUM_DATA_DIR"]) / "faxnum.db"
+    before = store.read_bytes()[:100]
+    for target in (store, store.with_name("faxnum.db-wal"), store.with_name("faxnum.db-shm")):
+        done = subprocess.run(
+            faxnum_command("export", "dids", "--output", str(target)),
+            env=server_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "is the database itself" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert store.read_bytes()[:100] == before
+    assert faxnum(server_env, "export", "dids").startswith("number,")

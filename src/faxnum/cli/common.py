@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
@@ -83,3 +84,25 @@ def amount_option(text: str, name: str) -> Decimal:
         return parse_amount(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=name) from exc
+
+
+def same_file(first: Path, second: Path) -> bool:
+    """One file under two names: the same path, a symlink or a hard link to it."""
+    try:
+        a, b = first.stat(), second.stat()
+    except OSError:  # one of them does not exist yet: only the names can agree
+        return first.resolve() == second.resolve()
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def is_store_file(settings: Settings, path: Path) -> bool:
+    """`path` is the embedded database, or its -wal or -shm file, under any name."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.effective_database_url)
+    if not url.drivername.startswith("sqlite") or not url.database:
+        return False
+    store = Path(url.database)
+    return any(
+        same_file(path, store.with_name(store.name + suffix)) for suffix in ("", "-wal", "-shm")
+    )

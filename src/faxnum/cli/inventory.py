@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from faxnum.cli.common import amount_option, console, fail, load_settings, operator_database
+from faxnum.cli.common import (
+    amount_option,
+    console,
+    fail,
+    is_store_file,
+    load_settings,
+    operator_database,
+    same_file,
+)
 
 import_app = typer.Typer(help="Load inventory from files.", no_args_is_help=True)
 export_app = typer.Typer(help="Write inventory to files.", no_args_is_help=True)
@@ -41,7 +49,7 @@ def import_dids(
     from faxnum.services.inventory_import import import_inventory
 
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
-    if rejects_path.resolve() == file.resolve():
+    if same_file(rejects_path, file):
         raise typer.BadParameter("must not be the file being imported", param_hint="--rejects")
     try:
         lines = check_readable(file)
@@ -78,7 +86,10 @@ def export_dids(
     from faxnum.cli.inventory_files import write_inventory  # see import_dids
     from faxnum.services.inventory import inventory_lines  # loads numbering data: slow
 
-    with operator_database(load_settings()) as database, database.reader() as uow:
+    settings = load_settings()
+    if output is not None and str(output) != "-" and is_store_file(settings, output):
+        raise fail(f"{output} is the database itself; choose another file for the export")
+    with operator_database(settings) as database, database.reader() as uow:
         if output is None or str(output) == "-":
             write_inventory(inventory_lines(uow), sys.stdout)
             return
