@@ -104,6 +104,8 @@ def test_page_beyond_the_end_is_empty_with_correct_totals(
         pagination["current_page"],
     ) == (5, 0, 3, 9)
     assert "next" not in pagination["links"]
+    previous = parse_qs(urlsplit(pagination["links"]["previous"]).query)
+    assert previous["page"] == ["3"]  # the last page, not page 8
 
 
 def test_links_never_carry_the_key(client: TestClient, owned: tuple[str, list[int]]) -> None:

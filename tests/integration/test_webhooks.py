@@ -290,6 +290,21 @@ def test_orders_releases_and_expired_reservations_each_tell(world: World) -> Non
     assert expired["id"] == held["id"] and expired["status"] == "expired"
 
 
+@pytest.mark.parametrize("threshold", [0.001, "0.001", 10.005, -0.001])
+def test_a_threshold_in_fractions_of_a_cent_is_refused_not_rounded(
+    world: World, threshold: object
+) -> None:
+    before = ok(world.client.get(f"{API}/notification-settings", headers=world.h()))["data"]
+    refused = world.client.patch(
+        f"{API}/notification-settings",
+        json={"low_balance_threshold": threshold},
+        headers=world.h(),
+    )
+    assert refused.status_code == 422 and "low_balance_threshold" in refused.json()["errors"]
+    after = ok(world.client.get(f"{API}/notification-settings", headers=world.h()))["data"]
+    assert after == before
+
+
 def test_balance_low_is_told_once_per_crossing(world: World) -> None:
     world.register(events=["balance.low"])
     ok(

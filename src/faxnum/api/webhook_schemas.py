@@ -57,7 +57,10 @@ def _json_number(value: object, info: ValidationInfo) -> object:
 
 
 def _to_cents(amount: Decimal) -> Decimal:
+    """Whole cents, as every other amount: a fraction is refused, never rounded away."""
     cents = amount.quantize(CENT, ROUND_HALF_UP)
+    if cents != amount:
+        raise ValueError("must be in whole cents (at most two decimals)")
     return cents if cents else abs(cents)  # no -0.00
 
 
@@ -95,7 +98,7 @@ class NotificationSettingsPatch(BaseModel):
     )
     low_balance_threshold: Threshold | None = Field(
         default=None,
-        description="balance.low is sent when a charge crosses under it (rounded to cents).",
+        description="balance.low is sent when a charge crosses under it (whole cents).",
     )
 
 

@@ -42,6 +42,9 @@ class Page(Generic[T]):
 
     @property
     def previous_page(self) -> int | None:
+        """Past the end, the last page: the page before is not there either."""
+        if self.request.page > self.total_pages:
+            return self.total_pages
         return self.request.page - 1 if self.request.page > 1 else None
 
     @property
