@@ -11,7 +11,6 @@ from typing import Protocol
 import pytest
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.numbers import GroupSpec, NumberType
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import authenticate, create_account
 from faxnum.services.inventory import load_groups
@@ -20,6 +19,7 @@ from faxnum.store.database import Database
 from tests.conftest import database_url_for
 from tests.factories import TEST_SECRET
 from tests.fakes import FakeStore
+from tests.unit.services.conftest import winnipeg_spec
 
 NOW = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -40,16 +40,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def load_group(store: Store, numbers: list[str], setup: str = "1.00") -> int:
     """One Winnipeg DID group holding `numbers`, loaded in the order given."""
-    spec = GroupSpec(
-        "CAN",
-        "MB",
-        "204",
-        "WINNIPEG",
-        NumberType.GEOGRAPHIC,
-        Decimal(setup),
-        Decimal("2.00"),
-        list(numbers),
-    )
+    spec = winnipeg_spec(numbers, setup)
     with store.unit_of_work() as uow:
         load_groups(uow, [spec], NOW)
     with store.unit_of_work() as uow:

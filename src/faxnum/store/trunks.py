@@ -7,6 +7,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges
+from faxnum.store.account_lock import hold_account
 from faxnum.store.tables import accounts, trunks
 
 _COLUMNS = (
@@ -77,12 +78,7 @@ class TrunkQueries:
     def count_held(self, account_id: int) -> int:
         """PostgreSQL: the account row stays locked to the end of the transaction (an
         SQLite writer holds the whole database already)."""
-        if self._db.dialect.name == "postgresql":
-            self._db.execute(
-                select(accounts.c.id)
-                .where(accounts.c.id == account_id)
-                .with_for_update(key_share=True)
-            )
+        hold_account(self._db, account_id)
         return int(
             self._db.execute(
                 select(func.count())

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select,
 from faxnum.domain.dates import as_utc
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import EventType, Listener, SealedSecrets, Webhook, WebhookChanges
+from faxnum.store.account_lock import hold_account
 from faxnum.store.prepared import Prepared
 from faxnum.store.tables import accounts, webhook_attempts, webhook_deliveries, webhooks
 
@@ -67,12 +68,7 @@ class WebhookQueries:
         """How many endpoints the account has; on PostgreSQL the account row stays
         locked to the end of the transaction, so concurrent registrations count one
         after another and never pass the limit together."""
-        if self._db.dialect.name == "postgresql":
-            self._db.execute(
-                select(accounts.c.id)
-                .where(accounts.c.id == account_id)
-                .with_for_update(key_share=True)
-            )
+        hold_account(self._db, account_id)
         return int(
             self._db.execute(
                 select(func.count())
