@@ -69,7 +69,7 @@ Threshold = Annotated[
     BeforeValidator(_json_number),
     Field(ge=0, le=10**9),
     AfterValidator(_to_cents),
-    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**9}),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**9, "multipleOf": 0.01}),
 ]
 
 

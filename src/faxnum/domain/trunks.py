@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from faxnum.domain.addresses import is_private_name, is_public
 from faxnum.domain.errors import Invalid
-from faxnum.domain.text import is_plain_text
+from faxnum.domain.text import REFUSED_CHARACTERS, is_plain_text
 
 MAX_TRUNK_NAME_LENGTH = 100
 MAX_URI_LENGTH = 255
@@ -19,7 +19,7 @@ _PARAM = r";[A-Za-z0-9\-_.!~'()%]+(?:=[A-Za-z0-9\-_.!~'()%\[\]:]+)?"
 _PORT = r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}"
 URI_REGEX = rf"^[Ss][Ii][Pp][Ss]?:(?:{_USER}@)?{_HOST}(?::(?:{_PORT}))?(?:{_PARAM})*$"
 # Printable, and something besides spaces (names are stored stripped).
-NAME_REGEX = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+NAME_REGEX = rf"^[^{REFUSED_CHARACTERS}]*[^\s{REFUSED_CHARACTERS}][^{REFUSED_CHARACTERS}]*$"
 _URI = re.compile(URI_REGEX)
 _TARGET = re.compile(
     rf"^[Ss][Ii][Pp][Ss]?:(?:{_USER}@)?(?P<host>{_HOST})(?::(?:{_PORT}))?(?P<params>(?:{_PARAM})*)$"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 SECRET_FILE = "secret.key"
 MIN_SECRET_LENGTH = 32
-MIN_DISTINCT_CHARACTERS = 12
 MIN_SECRET_BITS = 80
 GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
@@ -24,11 +23,7 @@ class WeakSecret(ValueError):
 
 def check_strength(secret: str) -> None:
     """Refuse what an attacker could guess: short, repetitive, or a placeholder."""
-    if (
-        len(secret) < MIN_SECRET_LENGTH
-        or len(set(secret)) < MIN_DISTINCT_CHARACTERS
-        or estimated_bits(secret) < MIN_SECRET_BITS
-    ):
+    if len(secret) < MIN_SECRET_LENGTH or estimated_bits(secret) < MIN_SECRET_BITS:
         raise WeakSecret(
             f"a secret must be at least {MIN_SECRET_LENGTH} random characters, not a "
             f"repeated or guessable pattern (e.g. from `{GENERATE_HINT}`)"
