@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from faxnum.domain.addresses import is_private_name, is_public
 from faxnum.domain.errors import Invalid
-from faxnum.domain.text import REFUSED_CHARACTERS, is_plain_text
+from faxnum.domain.text import REFUSED_CHARACTERS
 
 MAX_TRUNK_NAME_LENGTH = 100
 MAX_URI_LENGTH = 255
@@ -52,11 +52,11 @@ class TrunkChanges:
 
 
 def check_trunk_name(name: str) -> str:
-    if not _NAME.fullmatch(name) or not is_plain_text(name):
+    if not _NAME.fullmatch(name):
         raise Invalid.field(
             "name",
-            "must have a printable character and no control, format (such as bidi "
-            "overrides) or unassigned characters",
+            "must have a printable character and no control or invisible characters "
+            "(such as bidi overrides or zero-width spaces)",
         )
     if len(name) > MAX_TRUNK_NAME_LENGTH:
         raise Invalid.field("name", f"must be at most {MAX_TRUNK_NAME_LENGTH} characters")

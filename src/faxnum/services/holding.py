@@ -1,11 +1,12 @@
 """Moving chosen DIDs together: all of them, or none and the refused ones named."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from faxnum.domain.did_states import DidEvent, allowed
 from faxnum.domain.errors import Exhausted, NotFound, NumbersUnavailable
-from faxnum.domain.numbers import Did, HeldDid
+from faxnum.domain.numbers import Did, DidGroup, HeldDid
 from faxnum.domain.orders import QuantityWanted
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -41,3 +42,19 @@ def move_from_group(
             f"{wanted.quantity} were asked."
         )
     return taken
+
+
+def groups_of(uow: UnitOfWork, group_ids: Iterable[int]) -> dict[int, DidGroup]:
+    """The groups of DIDs just moved, each read once (their prices say what they cost)."""
+    groups: dict[int, DidGroup] = {}
+    for group_id in group_ids:
+        if group_id not in groups:
+            group = uow.catalogue.group(group_id)
+            assert group is not None, "a DID always belongs to a group"
+            groups[group_id] = group
+    return groups
+
+
+def first_charges(groups: dict[int, DidGroup], group_ids: Iterable[int]) -> Decimal:
+    """What taking one DID of each of `group_ids` costs: setup and first month each."""
+    return sum((groups[group_id].first_charge for group_id in group_ids), Decimal(0))

@@ -17,15 +17,15 @@ T = TypeVar("T")
 def claim_or_replay(
     uow: UnitOfWork,
     caller: Caller,
-    request: IdempotentRequest,
+    request: IdempotentRequest | None,
     outcome: Outcome,
     fetch: Callable[[int], T | None],
     now: datetime,
     retention: timedelta,
 ) -> T | None:
-    """None when this transaction now owns the key (the request goes ahead, then
+    """None when the request goes ahead (no key, or this transaction now owns it and
     `record` names its result); else the first result, as `fetch` finds it by id."""
-    if uow.idempotency.claim(
+    if request is None or uow.idempotency.claim(
         caller.account_id, request.key, request.fingerprint, now, now - retention
     ):
         return None
@@ -44,7 +44,13 @@ def claim_or_replay(
 
 
 def record(
-    uow: UnitOfWork, caller: Caller, request: IdempotentRequest, outcome: Outcome, result_id: int
+    uow: UnitOfWork,
+    caller: Caller,
+    request: IdempotentRequest | None,
+    outcome: Outcome,
+    result_id: int,
 ) -> None:
-    """The key now answers with this result, from the same transaction's commit on."""
-    uow.idempotency.complete(caller.account_id, request.key, outcome, result_id)
+    """The key (if any) now answers with this result, from the same transaction's
+    commit on."""
+    if request is not None:
+        uow.idempotency.complete(caller.account_id, request.key, outcome, result_id)

@@ -1,7 +1,6 @@
 """Orders: several numbers provisioned and charged as one all-or-nothing unit."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import partial
 
 from faxnum.domain.accounts import Caller
@@ -9,7 +8,7 @@ from faxnum.domain.dates import add_months
 from faxnum.domain.did_states import DidEvent
 from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound
 from faxnum.domain.idempotency import IdempotentRequest, Outcome
-from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
+from faxnum.domain.numbers import Did, ProvisionedNumber
 from faxnum.domain.orders import (
     NumbersWanted,
     Order,
@@ -22,7 +21,7 @@ from faxnum.domain.reservations import ReservationStatus
 from faxnum.domain.webhooks import EventType
 from faxnum.services.billing import charge
 from faxnum.services.events import emit, order_data, provisioned_data
-from faxnum.services.holding import move_chosen, move_from_group
+from faxnum.services.holding import first_charges, groups_of, move_chosen, move_from_group
 from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -38,21 +37,12 @@ def place_order(
     """Every number provisioned and charged (setup and first month, one ledger entry
     each), or nothing changes. With an idempotency key, a repeat answers the first
     order (True as second value) and changes nothing."""
-    if request is not None:
-        replayed = claim_or_replay(
-            uow,
-            caller,
-            request,
-            Outcome.ORDER,
-            partial(uow.orders.get, viewer_id=caller.account_id),
-            now,
-            retention,
-        )
-        if replayed is not None:
-            return replayed, True
+    first = partial(uow.orders.get, viewer_id=caller.account_id)
+    replayed = claim_or_replay(uow, caller, request, Outcome.ORDER, first, now, retention)
+    if replayed is not None:
+        return replayed, True
     order = _place(uow, caller, wanted, now)
-    if request is not None:
-        record(uow, caller, request, Outcome.ORDER, order.id)
+    record(uow, caller, request, Outcome.ORDER, order.id)
     uow.commit()
     return order, False
 
@@ -68,13 +58,9 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
     else:
         reservation_id = wanted.reservation_id
         taken = _from_reservation(uow, caller, wanted, now)
-    groups: dict[int, DidGroup] = {}
-    for _, group_id in taken:
-        if group_id not in groups:
-            group = uow.catalogue.group(group_id)
-            assert group is not None, "a DID always belongs to a group"
-            groups[group_id] = group
-    total = sum((groups[group_id].first_charge for _, group_id in taken), Decimal(0))
+    group_ids = [group_id for _, group_id in taken]
+    groups = groups_of(uow, group_ids)
+    total = first_charges(groups, group_ids)
     if uow.accounts.balance(caller.payer_id) < total:  # the charges below are the guard
         raise InsufficientBalance(f"Insufficient balance: this order costs {total:.2f}.")
     order_id = uow.orders.add(caller.account_id, reservation_id, total, now)

@@ -2,7 +2,6 @@
 hold expires. A DID is `reserved` exactly while one active reservation holds it."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from functools import partial
 
 from faxnum.domain.accounts import Caller
@@ -14,7 +13,7 @@ from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
 from faxnum.domain.webhooks import EventType
 from faxnum.services.events import emit, reservation_data
-from faxnum.services.holding import move_chosen, move_from_group
+from faxnum.services.holding import first_charges, groups_of, move_chosen, move_from_group
 from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -35,18 +34,10 @@ def reserve(
     promise to buy: the account tree holds at most `max_reserved` numbers, and its
     balance covers the setup and first month of all it holds. With an idempotency key,
     a repeat answers the first hold (True as second value) and changes nothing."""
-    if request is not None:
-        replayed = claim_or_replay(
-            uow,
-            caller,
-            request,
-            Outcome.RESERVATION,
-            partial(uow.reservations.get, account_id=caller.account_id),
-            now,
-            retention,
-        )
-        if replayed is not None:
-            return replayed, True
+    first = partial(uow.reservations.get, account_id=caller.account_id)
+    replayed = claim_or_replay(uow, caller, request, Outcome.RESERVATION, first, now, retention)
+    if replayed is not None:
+        return replayed, True
     quantity = len(wanted.numbers) if isinstance(wanted, NumbersWanted) else wanted.quantity
     if not uow.reservations.hold_count(caller.payer_id, quantity, max_reserved):
         raise Conflict(
@@ -65,8 +56,7 @@ def reserve(
     reservation_id = uow.reservations.add(caller.account_id, [i for i, _ in held], now, expires_at)
     created = uow.reservations.get(reservation_id, caller.account_id)
     assert created is not None
-    if request is not None:
-        record(uow, caller, request, Outcome.RESERVATION, reservation_id)
+    record(uow, caller, request, Outcome.RESERVATION, reservation_id)
     uow.commit()
     return created, False
 
@@ -75,13 +65,7 @@ def _check_covered(uow: UnitOfWork, caller: Caller, group_ids: list[int], now: d
     """The payer's balance covers what this hold and the tree's other live holds would
     cost to order. The count above locked the payer's row, so two holds of one tree
     are checked one after the other, each seeing the other's."""
-    prices: dict[int, Decimal] = {}
-    for group_id in group_ids:
-        if group_id not in prices:
-            group = uow.catalogue.group(group_id)
-            assert group is not None, "a DID always belongs to a group"
-            prices[group_id] = group.first_charge
-    cost = sum((prices[group_id] for group_id in group_ids), Decimal(0))
+    cost = first_charges(groups_of(uow, group_ids), group_ids)
     promised = uow.reservations.held_value(caller.payer_id, now)
     if uow.accounts.balance(caller.payer_id) < promised + cost:
         raise InsufficientBalance(
