@@ -1,5 +1,6 @@
 """What an outside review found, each reproduced through the HTTP app on both stores."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,3 +159,60 @@ def test_a_disabled_account_s_dashboard_session_stays_ended_when_it_is_enabled_a
         page = browser.get("/dashboard")
         assert page.status_code == 303 and "/dashboard/login" in page.headers["location"]
         assert csrf_of(browser.get("/dashboard/login").text)
+
+
+@pytest.mark.parametrize("path", ["/user", "/user/login"])
+def test_a_json_object_sent_as_a_form_is_read_as_json(
+    tmp_path: Path, database_url: str, path: str
+) -> None:
+    account = {"email": "curl@example.com", "password": "long enough password"}
+    with _app(tmp_path, database_url) as client:
+        if path == "/user/login":
+            client.post(f"{API}/user", json=account)
+        sent = client.post(  # what `curl -d '{...}'` sends
+            f"{API}{path}",
+            content=json.dumps(account),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["api_key"].startswith("fxn_")
+
+
+def test_account_fields_sent_in_the_query_are_told_to_go_in_the_body(family: Family) -> None:
+    for path, headers in [
+        ("/user", {}),
+        ("/user/login", {}),
+        ("/subuser", family.h(family.parent)),
+    ]:
+        sent = family.client.post(
+            f"{API}{path}",
+            params={"email": "q@example.com", "password": "long enough password"},
+            headers=headers,
+        )
+        assert sent.status_code == 422, sent.text
+        errors = sent.json()["errors"]
+        assert "send it there" in errors["email"][0], errors
+
+
+def test_every_time_is_written_in_one_format(family: Family) -> None:
+    family.client.post(
+        f"{API}/countries/didgroups/{family.group}/provision", headers=family.h(family.parent)
+    )
+    times = [
+        family.client.get(f"{API}/subusers", headers=family.h(family.parent)).json()["data"][0][
+            "created_at"
+        ],
+        family.client.get(f"{API}/ledger", headers=family.h(family.parent)).json()["entries"][0][
+            "created_at"
+        ],
+    ]
+    numbers = family.client.get(
+        f"{API}/available-numbers?country=CAN", headers=family.h(family.parent)
+    )
+    held = family.client.post(
+        f"{API}/reservations",
+        json={"numbers": [numbers.json()["data"][0]["number"]]},
+        headers=family.h(family.parent),
+    ).json()["data"]
+    times += [held["created_at"], held["expires_at"]]
+    assert all(t.endswith("Z") and "+00:00" not in t for t in times), times

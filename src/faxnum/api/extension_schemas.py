@@ -17,7 +17,8 @@ from pydantic import (
 
 from faxnum.api.money_json import Money
 from faxnum.api.params import MAX_ID
-from faxnum.api.schemas import Meta, NumberData, ProvisionedNumberData, utc_text
+from faxnum.api.schemas import Meta, NumberData, ProvisionedNumberData
+from faxnum.domain.dates import rfc3339
 from faxnum.domain.idempotency import KEY_PATTERN
 from faxnum.domain.numbers import AvailableNumber, NumberListing, NumberType
 from faxnum.domain.orders import (
@@ -63,10 +64,6 @@ Id = Annotated[int, *_between(1, MAX_ID)]
 HoldQuantity = Annotated[int, *_between(1, MAX_NUMBERS_PER_REQUEST)]
 OrderQuantity = Annotated[int, *_between(1, MAX_ORDER_QUANTITY)]
 TtlSeconds = Annotated[int, *_between(MIN_TTL_SECONDS, MAX_TTL_SECONDS)]
-
-
-def _rfc3339(moment: datetime) -> str:
-    return utc_text(moment).replace("+00:00", "Z")
 
 
 # Requests. Unknown fields (an `api_key` sent in the body) are ignored.
@@ -266,8 +263,8 @@ class ReservationData(BaseModel):
         return cls(
             id=reservation.id,
             numbers=list(reservation.numbers),
-            created_at=_rfc3339(reservation.created_at),
-            expires_at=_rfc3339(reservation.expires_at),
+            created_at=rfc3339(reservation.created_at),
+            expires_at=rfc3339(reservation.expires_at),
             status=reservation.status_at(now).value,
         )
 
@@ -295,7 +292,7 @@ class OrderData(BaseModel):
     def of(cls, order: Order) -> "OrderData":
         return cls(
             id=order.id,
-            created_at=_rfc3339(order.created_at),
+            created_at=rfc3339(order.created_at),
             numbers=[ProvisionedNumberData.of(number) for number in order.numbers],
             total_charged=order.total_charged,
         )

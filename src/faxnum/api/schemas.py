@@ -1,6 +1,6 @@
 """Wire shapes of the v2 API, kept apart from tables and domain entities."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -8,14 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from faxnum.api.money_json import Money
 from faxnum.domain.accounts import AccountSummary
 from faxnum.domain.catalogue import AreaCode, Country, State
+from faxnum.domain.dates import rfc3339
 from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.numbers import DidGroup, NumberListing, NumberType, ProvisionedNumber
 from faxnum.domain.pagination import Page
-
-
-def utc_text(moment: datetime) -> str:
-    """ISO 8601 in UTC; SQLite hands back times without their (UTC) zone."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 class Failure(BaseModel):
@@ -215,7 +211,7 @@ class LedgerEntryData(BaseModel):
     def of(cls, entry: LedgerEntry) -> "LedgerEntryData":
         return cls(
             id=entry.id,
-            created_at=utc_text(entry.created_at),
+            created_at=rfc3339(entry.created_at),
             kind=entry.kind,
             description=entry.description,
             amount=entry.amount,
@@ -241,7 +237,7 @@ class SubuserData(BaseModel):
             id=account.id,
             email=account.email,
             disabled=account.disabled,
-            created_at=utc_text(account.created_at),
+            created_at=rfc3339(account.created_at),
         )
 
 

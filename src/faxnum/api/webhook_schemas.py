@@ -14,9 +14,10 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from faxnum.api.extension_schemas import _between, _rfc3339
+from faxnum.api.extension_schemas import _between
 from faxnum.api.money_json import Money
 from faxnum.api.schemas import Meta
+from faxnum.domain.dates import rfc3339
 from faxnum.domain.money import CENT
 from faxnum.domain.webhooks import (
     MAX_EXPIRING_DAYS,
@@ -40,7 +41,7 @@ EVENTS_DESCRIPTION = "Event types to hear; left out, null or empty: every event.
 
 
 def _maybe_rfc3339(moment: datetime | None) -> str | None:
-    return None if moment is None else _rfc3339(moment)
+    return None if moment is None else rfc3339(moment)
 
 
 # Requests.
@@ -124,7 +125,7 @@ class WebhookData(BaseModel):
             all_events=webhook.events is None,
             enabled=webhook.enabled,
             disabled_reason=webhook.disabled_reason,
-            created_at=_rfc3339(webhook.created_at),
+            created_at=rfc3339(webhook.created_at),
         )
 
 
@@ -162,7 +163,7 @@ class AttemptData(BaseModel):
     def of(cls, attempt: Attempt) -> "AttemptData":
         return cls(
             attempt=attempt.attempt,
-            started_at=_rfc3339(attempt.started_at),
+            started_at=rfc3339(attempt.started_at),
             status_code=attempt.status_code,
             duration_ms=attempt.duration_ms,
             error=attempt.error,
@@ -190,7 +191,7 @@ class DeliveryData(BaseModel):
             type=delivery.type,
             status=delivery.status.value,
             attempts=delivery.attempts,
-            created_at=_rfc3339(delivery.created_at),
+            created_at=rfc3339(delivery.created_at),
             next_attempt_at=_maybe_rfc3339(delivery.next_attempt_at),
             last_attempt=None if delivery.last is None else AttemptData.of(delivery.last),
         )

@@ -15,3 +15,8 @@ def add_months(start: date, months: int = 1) -> date:
 def as_utc(moment: datetime) -> datetime:
     """A stored time as an aware UTC datetime (SQLite hands them back without a zone)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def rfc3339(moment: datetime, timespec: str = "auto") -> str:
+    """The one way faxnum writes a time: RFC 3339 in UTC, with `Z`."""
+    return as_utc(moment).isoformat(timespec=timespec).replace("+00:00", "Z")

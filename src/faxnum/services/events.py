@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from faxnum.domain.dates import as_utc
+from faxnum.domain.dates import rfc3339
 from faxnum.domain.money import CENT
 from faxnum.domain.numbers import DueNumber, NumberListing, ProvisionedNumber
 from faxnum.domain.orders import Order
@@ -69,14 +69,10 @@ def _json_value(value: object) -> object:
     if isinstance(value, Decimal):
         return f"{_MONEY_MARK}{value.quantize(CENT, ROUND_HALF_UP):.2f}"
     if isinstance(value, datetime):
-        return rfc3339(value)
+        return rfc3339(value, "seconds")
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def rfc3339(moment: datetime) -> str:
-    return as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # Payloads: the same field names as the API's answers for the same things.

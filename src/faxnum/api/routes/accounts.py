@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.auth import CurrentCaller, count_account_change, count_anonymous_request
-from faxnum.api.body import body_fields
+from faxnum.api.body import body_parameters
 from faxnum.api.openapi import AUTHENTICATED, PASSWORD_BODY, SUBUSER_BODY
 from faxnum.api.params import MAX_ID, Paging
 from faxnum.api.responses import documented, page_meta, success
@@ -51,7 +51,7 @@ def _key_response(api_key: str) -> Response:
 )
 async def register_user(request: Request) -> Response:
     await count_anonymous_request(request)
-    fields = await body_fields(request)
+    fields = await body_parameters(request, "email", "password")
     registration = await with_password_work(
         partial(prepare_registration, fields.get("email"), fields.get("password"), True)
     )
@@ -79,7 +79,7 @@ async def register_user(request: Request) -> Response:
 )
 async def login(request: Request) -> Response:
     await count_anonymous_request(request)
-    fields = await body_fields(request)
+    fields = await body_parameters(request, "email", "password")
     state = state_of(request)
     api_key = await with_password_work(
         partial(
@@ -109,7 +109,7 @@ async def login(request: Request) -> Response:
 async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     await count_account_change(request, caller)
     await count_anonymous_request(request)
-    fields = await body_fields(request)
+    fields = await body_parameters(request, "email", "password")
     registration = await with_password_work(
         partial(prepare_registration, fields.get("email"), fields.get("password"), False)
     )
