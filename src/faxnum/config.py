@@ -21,7 +21,14 @@ from faxnum.domain.reservations import DEFAULT_MAX_RESERVED
 from faxnum.domain.webhooks import DeliveryPolicy
 from faxnum.outbound.addresses import OutboundPolicy
 from faxnum.security.key_cipher import KeyCipher
-from faxnum.security.secrets import WeakSecret, check_strength, local_secrets, split_secrets
+from faxnum.security.secrets import (
+    WeakSecret,
+    check_strength,
+    keep_local_secret,
+    local_secrets,
+    new_secret,
+    split_secrets,
+)
 
 DATABASE_FILE = "faxnum.db"
 
@@ -144,8 +151,10 @@ class Settings(BaseModel):
 
     @cached_property
     def effective_secrets(self) -> list[bytes]:
-        """The key-encryption secrets, current first; generated once into the data dir
-        when FAXNUM_SECRET_KEY is unset."""
+        """The key-encryption secrets, current first. With FAXNUM_SECRET_KEY unset, the
+        data directory's; with no secret file there, one generated in memory, which
+        `keep_generated_secret` writes once the store is known to accept it (a start
+        refused because the file went missing must leave nothing behind)."""
         if self.secret_key is not None:
             return split_secrets(self.secret_key.get_secret_value())
         found = local_secrets(self.data_dir)
@@ -154,7 +163,19 @@ class Settings(BaseModel):
                 check_strength(secret.decode())
             except WeakSecret as weak:
                 raise WeakSecret(f"{self.data_dir / 'secret.key'}: {weak}") from None
-        return found
+        return found or [new_secret().encode()]
+
+    def keep_generated_secret(self) -> list[bytes]:
+        """After the store accepted the secrets: a generated one is written to the data
+        directory; the secrets to use from now on (another process's, if it wrote its
+        own first)."""
+        if self.secret_key is not None:
+            return self.effective_secrets
+        kept = local_secrets(self.data_dir) or keep_local_secret(
+            self.data_dir, self.effective_secrets[0]
+        )
+        self.__dict__["effective_secrets"] = kept
+        return kept
 
     def key_cipher(self) -> KeyCipher:
         return KeyCipher(*self.effective_secrets)

@@ -110,6 +110,15 @@ def test_a_lost_secret_stops_the_server_and_rotation_keeps_every_key(
     assert "Traceback" not in refused.stdout + refused.stderr
     assert key not in refused.stdout + refused.stderr
 
+    secret_file.unlink()  # lost outright: the refused start writes no new one
+    for command in (("serve", "--port", "1"), ("accounts", "create", "bob@example.com")):
+        gone = subprocess.run(
+            faxnum_command(*command), env=env, capture_output=True, text=True, timeout=60
+        )
+        assert gone.returncode != 0
+        assert "encrypted under another secret" in gone.stdout + gone.stderr
+        assert not secret_file.exists()
+
 
 def test_a_weak_secret_is_refused_in_one_line(server_env: dict[str, str]) -> None:
     for weak in ("", "x", "..."):

@@ -68,8 +68,17 @@ def test_passwords_are_argon2_hashed() -> None:
 def test_generated_secret_is_private_and_reused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key=None)
     first = settings.effective_secrets
+    assert not (tmp_path / "secret.key").exists()  # not before the store accepted it
+    assert settings.keep_generated_secret() == first
     assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
     assert Settings(data_dir=tmp_path, secret_key=None).effective_secrets == first
+
+
+def test_a_secret_generated_second_gives_way_to_the_one_written_first(tmp_path: Path) -> None:
+    first, second = (Settings(data_dir=tmp_path, secret_key=None) for _ in range(2))
+    assert first.effective_secrets != second.effective_secrets
+    kept = first.keep_generated_secret()
+    assert second.keep_generated_secret() == kept == second.effective_secrets
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,13 +119,18 @@ def create_app(
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Everything loaded so far lives as long as the process: keep the cyclic GC
-        # from rescanning it, which otherwise shows up as latency spikes.
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
+        nonlocal state
         if not secret_checked:
             with state.database.reader() as uow:
                 check_secret(uow, state.cipher)
+            generated = settings.effective_secrets
+            if settings.keep_generated_secret() != generated:  # another process's won
+                state = replace(state, cipher=settings.key_cipher())
+                served.state.faxnum = state
         prepare_login_decoy()
+        # Everything loaded so far lives as long as the process: keep the cyclic GC
+        # from rescanning it, which otherwise shows up as latency spikes.
         gc.collect()
         gc.freeze()
         renewal = None

@@ -47,6 +47,11 @@ def checked_cipher(settings: Settings, database: Database) -> KeyCipher:
         raise fail(str(weak)) from None
     with database.reader() as uow:
         check_secret(uow, cipher)
+        # Written only now: a start refused above leaves no new secret file behind.
+        generated = settings.effective_secrets
+        if settings.keep_generated_secret() != generated:  # another process's won
+            cipher = settings.key_cipher()
+            check_secret(uow, cipher)
     return cipher
 
 

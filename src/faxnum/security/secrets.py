@@ -74,18 +74,25 @@ def new_secret() -> str:
 
 
 def local_secrets(data_dir: Path) -> list[bytes]:
+    """The data directory's secrets; none when it has no secret file."""
     path = data_dir / SECRET_FILE
-    if path.exists():
-        return split_secrets(path.read_text())
+    return split_secrets(path.read_text()) if path.exists() else []
+
+
+def keep_local_secret(data_dir: Path, secret: bytes) -> list[bytes]:
+    """Write a generated secret as the data directory's (mode 0600), unless another
+    process wrote one first: the secrets the file holds now, which everyone uses."""
+    path = data_dir / SECRET_FILE
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    secret = new_secret()
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process created it first: use theirs
         return split_secrets(path.read_text())
     with os.fdopen(descriptor, "w") as handle:
-        handle.write(secret + "\n")
-    return [secret.encode()]
+        handle.write(secret.decode() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return [secret]
 
 
 def write_local_secrets(data_dir: Path, all_secrets: list[str]) -> None:
