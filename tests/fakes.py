@@ -191,6 +191,12 @@ class FakeAccounts(_Repository):
         self.t.accounts[account_id]["disabled"] = disabled
         return True
 
+    def set_password_hash(self, account_id: int, password_hash: str) -> bool:
+        if account_id not in self.t.accounts:
+            return False
+        self.t.accounts[account_id]["password_hash"] = password_hash
+        return True
+
     def revoke_key(self, key_id: int, now: datetime) -> bool:
         key = self.t.keys.get(key_id)
         if key is None or key["revoked_at"] is not None:

@@ -96,3 +96,17 @@ def test_a_released_number_is_no_longer_listed_or_visible(store: Store) -> None:
     with store.unit_of_work() as uow:
         assert uow.numbers.visible(number_id, caller.account_id) is None
         assert uow.numbers.page_for(caller.account_id, PageRequest()) == ([], 0)
+
+
+def test_a_new_password_hash_is_what_a_login_checks_next(store: Store) -> None:
+    caller = open_account(store, "owner@example.com")
+    with store.unit_of_work() as uow:
+        assert uow.accounts.set_password_hash(caller.account_id, "$argon2id$stand-in")
+        assert not uow.accounts.set_password_hash(999_999, "$argon2id$stand-in")
+        uow.commit()
+    with store.unit_of_work() as uow:
+        [credentials] = uow.accounts.login_candidates("owner@example.com")
+    assert (credentials.account_id, credentials.password_hash) == (
+        caller.account_id,
+        "$argon2id$stand-in",
+    )

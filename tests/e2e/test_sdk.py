@@ -362,6 +362,8 @@ def test_login_saves_a_private_config_and_the_commands_use_it(
     assert key not in done.stdout + done.stderr
     table = run(home, "groups", "CAN", "--area-code", "204")
     assert "WINNIPEG" in table.stdout.upper() and table.returncode == 0
+    nothing = run(home, "groups", "CAN", "--area-code", "999")
+    assert nothing.returncode == 0 and nothing.stdout.strip() == "DID groups in CAN: none."
     found = json.loads(run(home, "search", "CAN", "--group", str(served.group), "--json").stdout)
     assert found and found[0]["did_group_id"] == served.group
     provisioned = json.loads(run(home, "provision", str(served.group), "--json").stdout)

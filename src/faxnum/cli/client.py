@@ -82,6 +82,9 @@ def _json(value: Any) -> None:
 
 
 def _table(title: str, rows: list["BaseModel"], columns: dict[str, Callable[[Any], Any]]) -> None:
+    if not rows:  # said in words: an empty table reads like a display fault
+        out.print(f"{title}: none.", highlight=False)
+        return
     table = Table(title=title, title_justify="left")
     for name in columns:
         table.add_column(name)
@@ -125,7 +128,7 @@ def register(app: typer.Typer) -> None:
     @app.command("groups", rich_help_panel="Client")
     def groups(
         country: Annotated[str, typer.Argument(help="ISO alpha-3, e.g. USA.")],
-        area_code: Annotated[str | None, typer.Option(help="e.g. 212")] = None,
+        area_code: Annotated[str | None, typer.Option(help="e.g. 204")] = None,
         state_id: Annotated[int | None, typer.Option(help="From the states listing.")] = None,
         city: Annotated[str | None, typer.Option(help="City name pattern, % as wildcard.")] = None,
         url: UrlOption = None,

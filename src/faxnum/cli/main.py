@@ -26,6 +26,7 @@ from faxnum.cli.failures import run_reporting_failures
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.secret import secret_app
 from faxnum.cli.webhooks import webhooks_app
+from faxnum.security.secrets import derived_secret
 from faxnum.store.migrate import upgrade
 
 GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
@@ -115,19 +116,21 @@ def serve(
             raise fail("Redis (FAXNUM_REDIS_URL) does not answer: every request would get 503")
     with operator_database(settings) as database:
         cipher = checked_cipher(settings, database)  # refuse to serve keys no one can open
+        ready, demo_password = None, ""
         if demo:  # numbering data, loaded only for it: a worker's memory stays small
             from faxnum.services.demo import prepare_demo
-        ready = (
-            prepare_demo(
+
+            # The demo account's dashboard password: the same on every run of this data
+            # directory, and known to no one without its secret.
+            demo_password = derived_secret(settings.effective_secrets[0], "demo dashboard password")
+            ready = prepare_demo(
                 database.unit_of_work,
                 cipher,
                 settings.demo_email,
                 settings.demo_credit,
                 datetime.now(UTC),
+                demo_password,
             )
-            if demo
-            else None
-        )
     # Standard error: standard output carries the JSON access log, one line a request.
     if ready is not None:
         if ready.inventory is not None:
@@ -137,6 +140,11 @@ def serve(
             )
         errors.print(f"Demo account: {settings.demo_email}")
         errors.print(f"API key: {ready.account.api_key}", highlight=False)
+        errors.print(
+            f"Dashboard: http://{host}:{port}/dashboard (sign in as {settings.demo_email} "
+            f"with password {demo_password})",
+            highlight=False,
+        )
     errors.print(
         f"Serving the v2 API at http://{host}:{port}/api/v2 (docs: http://{host}:{port}/docs)"
     )

@@ -5,6 +5,9 @@ Several secrets may be given, newest first (comma-separated in FAXNUM_SECRET_KEY
 per line in the file): the first seals, all of them open (see `key_cipher`).
 """
 
+import base64
+import hashlib
+import hmac
 import math
 import os
 import secrets
@@ -71,6 +74,13 @@ def split_secrets(text: str) -> list[bytes]:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def derived_secret(secret: bytes, purpose: str) -> str:
+    """A value only the holder of `secret` can compute, the same every time: one
+    secret gives each purpose its own, and none of them gives the secret away."""
+    digest = hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
 def local_secrets(data_dir: Path) -> list[bytes]:

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from faxnum.numbering.demo import demo_inventory
 from faxnum.security.key_cipher import KeyCipher
-from faxnum.services.accounts import NewAccount, create_account, current_key
+from faxnum.security.passwords import hash_password, verify_password
+from faxnum.services.accounts import NewAccount, create_account, current_key, normalise_email
 from faxnum.services.inventory import LoadSummary, inventory_is_empty, load_groups
 from faxnum.services.unit_of_work import UnitOfWorkFactory
 
@@ -28,18 +29,35 @@ def seed_demo_inventory(
 
 
 def demo_account(
-    unit_of_work: UnitOfWorkFactory, cipher: KeyCipher, email: str, credit: Decimal, now: datetime
+    unit_of_work: UnitOfWorkFactory,
+    cipher: KeyCipher,
+    email: str,
+    credit: Decimal,
+    now: datetime,
+    password: str,
 ) -> NewAccount:
-    """The demo account's key, creating the account (with its credit) on first use."""
+    """The demo account's key, creating the account (with its credit) on first use;
+    its dashboard password is `password` from now on."""
     with unit_of_work() as uow:
         existing = current_key(uow, cipher, email)
-        if existing is not None:
-            return existing
-        return create_account(uow, cipher, email, now, opening_credit=credit)
+        if existing is None:
+            return create_account(
+                uow, cipher, email, now, hash_password(password), opening_credit=credit
+            )
+        stored = uow.accounts.login_candidates(normalise_email(email))[0].password_hash
+        if stored is None or not verify_password(stored, password):
+            uow.accounts.set_password_hash(existing.account_id, hash_password(password))
+            uow.commit()
+        return existing
 
 
 def prepare_demo(
-    unit_of_work: UnitOfWorkFactory, cipher: KeyCipher, email: str, credit: Decimal, now: datetime
+    unit_of_work: UnitOfWorkFactory,
+    cipher: KeyCipher,
+    email: str,
+    credit: Decimal,
+    now: datetime,
+    password: str,
 ) -> DemoReady:
     inventory = seed_demo_inventory(unit_of_work, now)
-    return DemoReady(inventory, demo_account(unit_of_work, cipher, email, credit, now))
+    return DemoReady(inventory, demo_account(unit_of_work, cipher, email, credit, now, password))

@@ -138,6 +138,12 @@ class AccountQueries:
             )
         return changed.rowcount == 1
 
+    def set_password_hash(self, account_id: int, password_hash: str) -> bool:
+        changed = self._db.execute(
+            update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash)
+        )
+        return changed.rowcount == 1
+
     def revoke_key(self, key_id: int, now: datetime) -> bool:
         changed = self._db.execute(
             update(api_keys)
