@@ -64,13 +64,14 @@ def measure(store: BigStore, requests: int) -> dict[str, tuple[float, float, int
         "area code": {"country": "USA", "areaCode": "212"},
         "rare contains": {"country": "USA", "contains": national[-8:]},
     }
-    with tempfile.TemporaryDirectory() as data_dir, running_server(store.url, data_dir) as server:
-        with httpx.Client(
-            base_url=server.base_url, headers={"X-API-Key": key}, timeout=120
-        ) as client:
-            for params in searches.values():
-                timings(client, params, 5)  # warm the caches
-            return {name: timings(client, params, requests) for name, params in searches.items()}
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        running_server(store.url, data_dir) as server,
+        httpx.Client(base_url=server.base_url, headers={"X-API-Key": key}, timeout=120) as client,
+    ):
+        for params in searches.values():
+            timings(client, params, 5)  # warm the caches
+        return {name: timings(client, params, requests) for name, params in searches.items()}
 
 
 def main() -> None:

@@ -570,9 +570,9 @@ class FakeNumbers(_Repository):
     def due(self, today: date, after: DueCursor | None, limit: int) -> list[DueNumber]:
         due = []
         for number_id, n in self.t.numbers.items():
-            if n["released_at"] is None and n["expiration_date"] <= today:
-                if after is None or (n["expiration_date"], number_id) > after:
-                    due.append(self._due_number(number_id))
+            live_and_due = n["released_at"] is None and n["expiration_date"] <= today
+            if live_and_due and (after is None or (n["expiration_date"], number_id) > after):
+                due.append(self._due_number(number_id))
         return sorted(due, key=lambda d: (d.expiration_date, d.id))[:limit]
 
     def expiring(self, today: date, after_id: int, limit: int) -> list[DueNumber]:

@@ -247,9 +247,13 @@ def test_the_rate_limit_is_waited_out_as_retry_after_says(
         assert balances == [Decimal("10.00")] * 10
         assert 403 in counting.statuses  # really limited, and each one waited out
         with Client(key, server.base_url, max_retries=0) as impatient:
-            with pytest.raises(RateLimitError) as limited:
-                for _ in range(10):
+            for _ in range(9):  # the limit is reached within ten calls
+                try:
                     impatient.balance()
+                except RateLimitError:
+                    break
+            with pytest.raises(RateLimitError) as limited:
+                impatient.balance()
         assert limited.value.retry_after >= 1
     finally:
         server.stop()
@@ -338,11 +342,11 @@ def test_webhooks_are_verified_with_the_helper() -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[dict[str, str]]:
+def home(tmp_path: Path) -> dict[str, str]:
     """An environment with its own config directory and no key or URL of ours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAXNUM_")}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    yield env
+    return env
 
 
 def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

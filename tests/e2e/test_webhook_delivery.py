@@ -32,13 +32,11 @@ DELIVERY = {
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_env(
-    request: pytest.FixtureRequest, server_env: dict[str, str]
-) -> Iterator[dict[str, str]]:
+def store_env(request: pytest.FixtureRequest, server_env: dict[str, str]) -> dict[str, str]:
     env = server_env | DELIVERY
     if request.param == "postgresql":
         env = request.getfixturevalue("postgres_env") | DELIVERY
-    yield env
+    return env
 
 
 @pytest.fixture

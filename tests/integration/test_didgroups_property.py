@@ -1,7 +1,6 @@
 """For random inventories and filters, the endpoint returns exactly what a plain
 Python filter over the same data selects."""
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -73,7 +72,7 @@ def oracle_matches(pattern: str, city: str) -> bool:
 @pytest.fixture
 def world(
     client: TestClient, database: Database
-) -> Iterator[tuple[TestClient, Database, str, dict[str, int]]]:
+) -> tuple[TestClient, Database, str, dict[str, int]]:
     with database.unit_of_work() as uow:
         uow.catalogue.add_countries(all_countries())
         for country_code in COUNTRIES:
@@ -82,7 +81,7 @@ def world(
     key = add_account(database).api_key
     with database.reader() as uow:
         state_ids = uow.catalogue.state_ids("CAN") | uow.catalogue.state_ids("USA")
-    yield client, database, key, state_ids
+    return client, database, key, state_ids
 
 
 @example(

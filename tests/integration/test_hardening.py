@@ -111,11 +111,13 @@ def test_a_bug_answers_500_with_the_request_id_and_safety_headers_and_logs_one_t
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("faxnum.api.routes.money.balance", broken)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        with caplog.at_level(logging.ERROR):
-            response = client.get(
-                "/api/v2/balance", headers={"X-API-Key": key, "X-Request-ID": "trace-me"}
-            )
+    with (
+        TestClient(create_app(settings), raise_server_exceptions=False) as client,
+        caplog.at_level(logging.ERROR),
+    ):
+        response = client.get(
+            "/api/v2/balance", headers={"X-API-Key": key, "X-Request-ID": "trace-me"}
+        )
     assert response.status_code == 500
     assert response.json() == {"status": "failed", "message": "Internal server error."}
     assert response.headers["x-request-id"] == "trace-me"

@@ -324,8 +324,7 @@ def test_an_app_started_under_another_secret_refuses_to_serve(sqlite_settings: S
     add_account(database, "sealed@example.com")
     database.dispose()
     other = sqlite_settings.model_copy(update={"secret_key": SecretStr(secrets.token_urlsafe(32))})
-    with pytest.raises(Unavailable, match="another secret"):
-        with TestClient(create_app(other)):
-            pass
+    with pytest.raises(Unavailable, match="another secret"), TestClient(create_app(other)):
+        pass
     with TestClient(create_app(sqlite_settings)) as client:
         assert client.get("/readyz").status_code == 200

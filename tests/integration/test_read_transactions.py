@@ -19,7 +19,8 @@ def test_a_read_can_change_nothing(database: Database) -> None:
     account = add_account(database).account_id
     before = snapshot(database.write_engine)
 
-    with pytest.raises(DBAPIError), database.reader() as uow:
+    # The read-only transaction refuses the write at whichever statement it can.
+    with pytest.raises(DBAPIError), database.reader() as uow:  # noqa: PT012
         uow.accounts.change_balance(account, Decimal("5.00"))
         uow.commit()
 

@@ -126,7 +126,7 @@ def test_after_the_grace_period_the_number_is_released_and_its_did_ages(database
     scenario.renew(date(2026, 2, 28))
     assert scenario.renew(date(2026, 3, 7)).released == 0  # day 7 of grace
     assert scenario.renew(date(2026, 3, 8)).released == 1
-    expiration, status, released_at = scenario.number_row()
+    _expiration, status, released_at = scenario.number_row()
     assert status == "Released" and released_at is not None
     assert scenario.did_state() == "aging"
     assert scenario.renew(date(2026, 3, 9)) == RenewalReport()
@@ -173,7 +173,7 @@ def test_a_long_run_goes_batch_by_batch_and_a_dry_run_of_it_ends(
                     "created_at": at(date(2026, 1, 1)),
                 }
                 for i in range(5)
-            ],  # fmt: skip
+            ],
         )
 
     def renew(day: date, *, dry: bool = False) -> RenewalReport:

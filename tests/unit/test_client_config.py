@@ -31,7 +31,7 @@ def test_the_saved_key_is_used_only_for_the_server_it_was_saved_for(
 
 @pytest.mark.parametrize("url", ["notaurl", "http://[::1", "ftp://numbers.example.com", "http://"])
 def test_a_server_url_that_is_not_one_is_refused_before_any_request(url: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="URL"):
         resolve(base_url=url)
 
 
@@ -40,6 +40,6 @@ def test_ids_in_paths_are_positive_ints_and_text_is_one_segment() -> None:
         calls.delete_webhook("1/../../numbers/1")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         calls.number(True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive whole number"):
         calls.release_number(0)
     assert calls.states("../numbers").path == "/states/..%2Fnumbers"

@@ -111,7 +111,7 @@ def test_generated_secrets_are_accepted(seed: int) -> None:
 
 def test_a_hand_written_weak_secret_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "secret.key").write_text("secret\n")
-    with pytest.raises(WeakSecret, match="secret.key"):
+    with pytest.raises(WeakSecret, match=r"secret\.key"):
         Settings(data_dir=tmp_path, secret_key=None).key_cipher()
 
 

@@ -19,19 +19,19 @@ def test_micros_round_trip_exactly(amount: Decimal) -> None:
 
 
 def test_sub_micro_amounts_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="decimal places"):
         to_micros(Decimal("0.0000001"))
 
 
 @pytest.mark.parametrize("text", ["-1", "abc", "NaN", "Infinity", "", "1e", "0.0000001"])
 def test_bad_amounts_are_refused(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="amount"):
         parse_amount(text)
 
 
 @pytest.mark.parametrize("text", ["3.495", "0.001", "1e-3", "1000000000.01", "1e30"])
 def test_amounts_are_whole_cents_up_to_the_maximum(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="amount"):
         parse_amount(text)
 
 

@@ -47,7 +47,7 @@ def test_countries_are_upper_cased(raw: str, code: str) -> None:
 
 @pytest.mark.parametrize("raw", ["US", "USAA", "C1N", "ÇAN", ""])
 def test_non_alpha3_countries_are_refused(raw: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="alpha-3"):
         normalise_country(raw)
 
 

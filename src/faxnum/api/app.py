@@ -175,7 +175,7 @@ def create_app(
         docs_url=None,  # served by routes/docs.py, without a CDN
         redoc_url=None,
         # faxnum exports Prometheus metrics (api/metrics.py), not OpenTelemetry; asking
-        # for it anyway reads the environment on every request (py-spy: 3% of /healthz).
+        # for it anyway reads the environment on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.faxnum = state

@@ -4,8 +4,8 @@ What each request gets: a request id, the header and body limits, the safety and
 headers on its answer, a 500 in the envelope for a bug, one access-log line and its
 metrics; the hot routes are answered here and the rest goes on to FastAPI. Each part
 lives in its own module; they run in one layer because each layer of ASGI middleware
-wraps `send` and `receive` once more for every message: seven of them cost about as
-much as the liveness answer itself (bench/provision.py, py-spy).
+wraps `send` and `receive` once more for every message, and seven such layers cost
+about as much as the liveness answer itself.
 """
 
 import time

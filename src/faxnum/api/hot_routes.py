@@ -1,8 +1,8 @@
 """The few routes that carry the load, answered without FastAPI's per-request work.
 
 FastAPI resolves parameters and dependencies, and walks its included routers, on every
-request: on this stack a bare FastAPI route answers at about 0.2x of a bare ASGI one on
-the same uvicorn, Starlette's routing at about 0.7x (bench/provision.py measures it).
+request, which on this stack costs several times what a bare ASGI answer does
+(`bench/provision.py` compares them).
 So the endpoints that carry the load (provisioning, liveness) have a lean form taking
 the request alone, which the FastAPI route declared for the same path calls too: one
 implementation, documented in the OpenAPI as before. `Edge`, after everything it does

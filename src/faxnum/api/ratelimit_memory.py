@@ -2,7 +2,7 @@
 
 The stock `memory://` storage starts a timer thread every 10 ms while requests flow
 to expire old entries; on the event loop's hot path those thread starts cost more than
-the limiting itself and show up as latency spikes (measured by bench/provision.py).
+the limiting itself and show up as latency spikes.
 Here each key's window is pruned when it is used, and idle keys are swept now and then.
 """
 
@@ -16,7 +16,7 @@ SWEEP_EVERY_S = 60.0
 
 
 class InProcessStorage(Storage, MovingWindowSupport):
-    STORAGE_SCHEME = ["inprocess"]
+    STORAGE_SCHEME = ["inprocess"]  # noqa: RUF012 (`limits` declares it so on its base)
 
     def __init__(
         self, uri: str | None = None, wrap_exceptions: bool = False, **options: str

@@ -39,7 +39,7 @@ def exec_server(options: dict[str, Any], metrics_dir: str | None, settings: "Set
     sys.stderr.flush()
     os.environ[OPTIONS_VARIABLE] = json.dumps(options | {"metrics_dir": metrics_dir})
     os.environ[SETTINGS_VARIABLE] = settings_with_secrets_json(settings)
-    os.execv(sys.executable, [sys.executable, "-m", "faxnum.api.server"])
+    os.execv(sys.executable, [sys.executable, "-m", "faxnum.api.server"])  # noqa: S606 (this interpreter, fixed arguments)
 
 
 def served_app() -> "FastAPI":

@@ -1,6 +1,7 @@
 """Webhook delivery outside `serve`: a process of its own, or one pass (cron)."""
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Annotated
@@ -49,10 +50,8 @@ def deliver(
                 await worker.stop()
                 await sender.aclose()
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run())
-        except KeyboardInterrupt:
-            pass
 
 
 def _utc_now() -> datetime:

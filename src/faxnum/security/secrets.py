@@ -14,7 +14,7 @@ import secrets
 import string
 from pathlib import Path
 
-SECRET_FILE = "secret.key"
+SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 80
 GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"

@@ -6,7 +6,7 @@ from faxnum.security.key_cipher import KeyCipher, WrongSecret
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 RESEAL_BATCH = 1000
-WRONG_SECRET = (
+SEALED_UNDER_ANOTHER_KEY = (
     "The stored API keys were encrypted under another secret than FAXNUM_SECRET_KEY "
     "(or the data directory's secret.key) gives: restore the secret they were made "
     "with, or list it after the new one and run `faxnum secret rotate`."
@@ -23,7 +23,7 @@ def check_secret(uow: UnitOfWork, cipher: KeyCipher) -> None:
         for _, encrypted in sample:
             cipher.decrypt(encrypted)
     except WrongSecret as wrong:
-        raise Unavailable(WRONG_SECRET) from wrong
+        raise Unavailable(SEALED_UNDER_ANOTHER_KEY) from wrong
 
 
 def reseal_all(unit_of_work: UnitOfWorkFactory, cipher: KeyCipher) -> int:
@@ -72,4 +72,4 @@ def _reseal(cipher: KeyCipher, encrypted: bytes) -> bytes | None:
     try:
         return cipher.reseal(encrypted)
     except WrongSecret as wrong:
-        raise Unavailable(WRONG_SECRET) from wrong
+        raise Unavailable(SEALED_UNDER_ANOTHER_KEY) from wrong

@@ -5,11 +5,9 @@ readers never wait for a lock) and its writes are group-committed there too (onl
 batch's commit, which waits on the disk, goes to a thread): hopping between threads per
 request costs more, under the GIL, than the work itself.
 PostgreSQL work waits on the network, so it goes to threads: few of them, since every
-extra thread fights for the GIL (measured with bench/scale_out.py: 8 writers plus
-Starlette's 40-thread pool did about 260 provisions/s, 4 writers and 2 readers about
-355), and reads and writes wait their turn in one queue: with a pool of their own,
-one client repeating a listing took half of the throughput of 32 provisioning beside
-it (bench/inventory_scale.py).
+extra thread fights for the GIL, and reads and writes wait their turn in one queue:
+with a pool of their own, one client repeating a listing would take a large share of
+the throughput from many clients provisioning beside it.
 """
 
 import asyncio
@@ -72,9 +70,8 @@ class Database:
         """A read that may take long (many rows) or wait (a readiness probe): never on
         the event loop, so that it keeps serving. On SQLite it first waits for the batch
         of writes under way to commit: in a thread it holds the GIL against the loop,
-        and a client repeating it without pause took a fifth of the throughput of 32
-        clients provisioning beside it; waiting, it gets one read per batch, as each
-        of them gets one write (bench/inventory_scale.py)."""
+        so a client repeating it without pause would starve those provisioning beside
+        it; waiting, it gets one read per batch, as each of them gets one write."""
         with _unavailable_when_unreachable():
             if not self.sqlite:
                 return await self._in_turn(partial(_run, query, self.reader()))

@@ -40,8 +40,8 @@ def in_group_and_state(
     Written as `did_group_id = :g AND state = :s ORDER BY number`, PostgreSQL may
     instead walk the unique index on `number` and filter: it estimates the first
     match near the start whenever the group holds most DIDs, but the DIDs already
-    taken are exactly the lowest numbers, so each take re-read all of them (measured:
-    0.15 ms more per take for every 2,000 taken, in a store of one 200,000-DID group).
+    taken are exactly the lowest numbers, so each take re-read all of them and grew
+    slower with every DID taken.
     Two row comparisons bound the same rows; with no equality on the group and state,
     ordering by them is something only that index provides. `numbers_from` and
     `numbers_below` narrow the range to numbers in [from, below)."""

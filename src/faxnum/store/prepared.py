@@ -2,13 +2,12 @@
 per-call machinery.
 
 SQLAlchemy Core builds an execution context, looks up its compiled cache, builds and
-processes parameters, fires events and sets up a result object on every call: 25-40 µs
-per statement, about half of a provisioning's CPU (measured with py-spy under load),
-more than SQLite's own work. A `Prepared` statement is compiled by SQLAlchemy once per
-dialect and set of parameter names, with its parameter and result conversions taken
-from the same types, and then costs one cursor call. Driver errors come out as
-SQLAlchemy's own exceptions, so callers (the PostgreSQL retry, the group commit) see
-what `Connection.execute` would have raised.
+processes parameters, fires events and sets up a result object on every call, which
+costs more than SQLite's own work on these statements. A `Prepared` statement is
+compiled by SQLAlchemy once per dialect and set of parameter names, with its parameter
+and result conversions taken from the same types, and then costs one cursor call.
+Driver errors come out as SQLAlchemy's own exceptions, so callers (the PostgreSQL
+retry, the group commit) see what `Connection.execute` would have raised.
 """
 
 from collections import namedtuple

@@ -123,7 +123,7 @@ class SqlUnitOfWork(_ConnectionUnitOfWork):
 class _Savepoint:
     """A savepoint spoken to the driver directly: SQLAlchemy's nested transaction
     compiles and executes each of its three statements through the full execution
-    machinery, which cost a sixth of a group-committed provisioning (py-spy)."""
+    machinery, a large share of a group-committed provisioning's cost."""
 
     def __init__(self, connection: Connection) -> None:
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open while connected

@@ -28,9 +28,10 @@ class BackendUnavailable(RuntimeError):
 
 
 def _postgres_bin(name: str) -> str:
-    candidates = [shutil.which(name)] + sorted(
-        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True
-    )
+    candidates = [
+        shutil.which(name),
+        *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True),
+    ]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
