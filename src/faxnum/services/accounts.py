@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from faxnum.domain.accounts import (
     MAX_EMAIL_LENGTH,
@@ -23,6 +23,7 @@ from faxnum.services.billing import credit
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 WRONG_CREDENTIALS = "Wrong email or password."
 
@@ -110,13 +111,19 @@ def authenticate(uow: UnitOfWork, api_key: str | None) -> Caller:
     return holder.caller
 
 
-def as_holder_of(api_key: str, use_case: Callable[..., T]) -> Callable[[UnitOfWork], T]:
-    """`use_case(uow, caller=...)` run as the key's holder, authenticated in the use
-    case's own transaction: one transaction instead of a read and a write, and a key
-    revoked (or an account disabled) a moment before is refused in that same moment."""
+def as_holder_of(
+    api_key: str,
+    use_case: Callable[Concatenate[UnitOfWork, Caller, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> Callable[[UnitOfWork], T]:
+    """`use_case(uow, caller, *args, **kwargs)` run as the key's holder, authenticated
+    in the use case's own transaction: one transaction instead of a read and a write,
+    and a key revoked (or an account disabled) a moment before is refused in that same
+    moment."""
 
     def run(uow: UnitOfWork) -> T:
-        return use_case(uow, caller=authenticate(uow, api_key))
+        return use_case(uow, authenticate(uow, api_key), *args, **kwargs)
 
     return run
 

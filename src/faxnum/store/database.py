@@ -21,11 +21,10 @@ from typing import TypeVar, cast
 from sqlalchemy.exc import OperationalError
 
 from faxnum.domain.errors import Unavailable
-from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store.checkpointer import Checkpointer
 from faxnum.store.engine import is_sqlite, make_engine, make_read_engine
 from faxnum.store.group_commit import GroupCommitWriter
-from faxnum.store.uow import SqlUnitOfWork
+from faxnum.store.uow import ConnectionUnitOfWork, SqlUnitOfWork
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
@@ -52,7 +51,7 @@ class Database:
         """A unit of work for reads, in a read-only transaction."""
         return SqlUnitOfWork(self.read_engine, read_only=True)
 
-    async def write(self, use_case: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, use_case: Callable[[ConnectionUnitOfWork], T]) -> T:
         with _unavailable_when_unreachable():
             if self.sqlite:
                 if self._group_writer is None:
@@ -60,13 +59,13 @@ class Database:
                 return cast(T, await self._group_writer.run(use_case))
             return await self._in_turn(partial(_run_retrying, use_case, self.unit_of_work))
 
-    async def read(self, query: Callable[[UnitOfWork], T]) -> T:
+    async def read(self, query: Callable[[ConnectionUnitOfWork], T]) -> T:
         with _unavailable_when_unreachable():
             if self.sqlite:
                 return _run(query, self.reader())
             return await self._in_turn(partial(_run, query, self.reader()))
 
-    async def read_off_loop(self, query: Callable[[UnitOfWork], T]) -> T:
+    async def read_off_loop(self, query: Callable[[ConnectionUnitOfWork], T]) -> T:
         """A read that may take long (many rows) or wait (a readiness probe): never on
         the event loop, so that it keeps serving. On SQLite it first waits for the batch
         of writes under way to commit: in a thread it holds the GIL against the loop,
@@ -109,13 +108,13 @@ def _unavailable_when_unreachable() -> Iterator[None]:
         raise Unavailable("The database is busy or unreachable; retry shortly.") from error
 
 
-def _run(use_case: Callable[[UnitOfWork], T], unit_of_work: SqlUnitOfWork) -> T:
+def _run(use_case: Callable[[ConnectionUnitOfWork], T], unit_of_work: SqlUnitOfWork) -> T:
     with unit_of_work as uow:
         return use_case(uow)
 
 
 def _run_retrying(
-    use_case: Callable[[UnitOfWork], T], unit_of_work: Callable[[], SqlUnitOfWork]
+    use_case: Callable[[ConnectionUnitOfWork], T], unit_of_work: Callable[[], SqlUnitOfWork]
 ) -> T:
     """PostgreSQL may end one of two transactions that wait on each other (a deadlock
     it detected) or collide under stricter isolation. Nothing of it was kept, so the

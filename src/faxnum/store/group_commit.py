@@ -23,11 +23,10 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
 
 from faxnum.domain.errors import Unavailable
-from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.store import engine as engines
-from faxnum.store.uow import SavepointUnitOfWork, SqlUnitOfWork
+from faxnum.store.uow import ConnectionUnitOfWork, SavepointUnitOfWork, SqlUnitOfWork
 
-UseCase = Callable[[UnitOfWork], Any]
+UseCase = Callable[[ConnectionUnitOfWork], Any]
 MAX_BATCH = 64
 
 

@@ -29,7 +29,7 @@ from faxnum.store.web_sessions import WebSessionQueries
 from faxnum.store.webhooks import WebhookQueries
 
 
-class _ConnectionUnitOfWork(ABC):
+class ConnectionUnitOfWork(ABC):
     accounts: AccountQueries
     catalogue: CatalogueQueries
     dids: DidQueries
@@ -97,7 +97,7 @@ class _ConnectionUnitOfWork(ABC):
         return schema_is_current(self._connection)
 
 
-class SqlUnitOfWork(_ConnectionUnitOfWork):
+class SqlUnitOfWork(ConnectionUnitOfWork):
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         """`read_only`: `engine`'s transactions cannot write, and one that went well
         ends with COMMIT, not ROLLBACK: psycopg forgets every statement it prepared on
@@ -145,7 +145,7 @@ class _Savepoint:
             self._cursor.close()
 
 
-class SavepointUnitOfWork(_ConnectionUnitOfWork):
+class SavepointUnitOfWork(ConnectionUnitOfWork):
     def __init__(self, connection: Connection) -> None:
         self._enclosing = connection
 

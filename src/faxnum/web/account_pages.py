@@ -3,7 +3,6 @@ trunks, webhooks and reservations. Same services as the API, same rules."""
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -17,7 +16,7 @@ from faxnum.domain.webhooks import SUBSCRIBABLE, parse_event_types
 from faxnum.outbound.addresses import registration_url
 from faxnum.security.passwords import with_password_work
 from faxnum.services.accounts import prepare_registration
-from faxnum.services.dashboard import Viewer
+from faxnum.services.dashboard import DashboardUnitOfWork, Viewer
 from faxnum.services.orders import place_order
 from faxnum.services.reservations import cancel, reservations_page, reserve
 from faxnum.services.subaccounts import (
@@ -213,7 +212,7 @@ async def reserve_from_group(request: Request, viewer: Viewer) -> Response:
     state = state_of(request)
     raw = str(fields.get("quantity") or "1")
 
-    def holding() -> Callable[..., Any]:
+    def holding() -> Callable[[DashboardUnitOfWork], object]:
         group_id = path_id(request, "group_id")
         if not raw.isdigit() or not 1 <= int(raw) <= 100:
             raise Invalid.field("quantity", "must be a whole number from 1 to 100")

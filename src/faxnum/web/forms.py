@@ -2,7 +2,7 @@
 number and path ids, and the database's read and write paths."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -10,8 +10,7 @@ from fastapi.responses import Response
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError, NotFound
 from faxnum.domain.pagination import PageRequest
-from faxnum.services.dashboard import Viewer
-from faxnum.services.unit_of_work import UnitOfWork
+from faxnum.services.dashboard import DashboardUnitOfWork, Viewer
 from faxnum.web.pages import CSRF_FIELD, csrf_ok, problem_page, redirect
 
 T = TypeVar("T")
@@ -46,20 +45,20 @@ def path_id(request: Request, name: str) -> int:
     return int(raw)
 
 
-async def read(request: Request, work: Callable[..., T]) -> T:
+async def read(request: Request, work: Callable[[DashboardUnitOfWork], T]) -> T:
     """A use case written for the dashboard's unit of work, which the store's is."""
-    return await state_of(request).database.read(cast(Callable[[UnitOfWork], T], work))
+    return await state_of(request).database.read(work)
 
 
-async def write(request: Request, work: Callable[..., T]) -> T:
-    return await state_of(request).database.write(cast(Callable[[UnitOfWork], T], work))
+async def write(request: Request, work: Callable[[DashboardUnitOfWork], T]) -> T:
+    return await state_of(request).database.write(work)
 
 
 async def write_then_redirect(
     request: Request,
     viewer: Viewer,
     refused: str,
-    work: Callable[[], Callable[..., Any]],
+    work: Callable[[], Callable[[DashboardUnitOfWork], object]],
     to: str,
 ) -> Response:
     """A form post's change: the use case `work()` builds (reading its parameters there,

@@ -6,7 +6,7 @@ nothing and gets 403. Pages that need a session redirect to the login page.
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -31,6 +31,7 @@ from faxnum.services.catalogue import (
     list_states,
 )
 from faxnum.services.dashboard import (
+    DashboardUnitOfWork,
     Viewer,
     end_session,
     operator_groups,
@@ -41,7 +42,6 @@ from faxnum.services.dashboard import (
 from faxnum.services.numbers import list_numbers, number, release
 from faxnum.services.orders import place_order
 from faxnum.services.provisioning import provision
-from faxnum.services.unit_of_work import UnitOfWork
 from faxnum.web import account_pages
 from faxnum.web.chart import bar_chart
 from faxnum.web.forms import Refused, form, paging, path_id, read, write, write_then_redirect
@@ -337,7 +337,7 @@ async def _order(request: Request, viewer: Viewer) -> Response:
     chosen = fields.get("numbers") or []
     now = state_of(request).clock()
 
-    def order() -> Callable[..., Any]:
+    def order() -> Callable[[DashboardUnitOfWork], object]:
         if not chosen:
             raise Invalid.field("numbers", "choose at least one number")
         wanted = NumbersWanted(tuple(str(n)[:20] for n in chosen))
@@ -361,10 +361,7 @@ async def _operator(request: Request, viewer: Viewer) -> Response:
     now = state_of(request).clock()
     try:
         overview = await state_of(request).database.read_off_loop(
-            cast(
-                Callable[[UnitOfWork], Any],
-                partial(operator_overview, viewer=viewer, now=now),
-            )
+            partial(operator_overview, viewer=viewer, now=now)
         )
     except DomainError as problem:
         return problem_page(request, viewer, "Operators only", problem)

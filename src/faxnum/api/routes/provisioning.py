@@ -1,7 +1,6 @@
 """Provision a number from a DID group (the seed endpoint), plus its documented alias."""
 
 from datetime import timedelta
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -76,20 +75,18 @@ async def _provision(request: Request, raw_group_id: str | None) -> Response:
     with refusal_forgets_key(request, api_key):
         if key is None:
             provisioned = await state.database.write(
-                as_holder_of(api_key, partial(provision, group_id=group_id, now=now))
+                as_holder_of(api_key, provision, group_id=group_id, now=now)
             )
             replayed = False
         else:
             provisioned, replayed = await state.database.write(
                 as_holder_of(
                     api_key,
-                    partial(
-                        provision_idempotently,
-                        group_id=group_id,
-                        now=now,
-                        request=IdempotentRequest.for_provisioning(key, group_id),
-                        retention=timedelta(hours=state.settings.idempotency_hours),
-                    ),
+                    provision_idempotently,
+                    group_id=group_id,
+                    now=now,
+                    request=IdempotentRequest.for_provisioning(key, group_id),
+                    retention=timedelta(hours=state.settings.idempotency_hours),
                 )
             )
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))

@@ -1,0 +1,55 @@
+"""Inventory: the DIDs and the moves between their states.
+What the use cases need from storage for it."""
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from faxnum.domain.did_states import DidEvent
+from faxnum.domain.numbers import (
+    AgedCursor,
+    Did,
+    DidState,
+    HeldDid,
+    InventoryLine,
+    NewDid,
+)
+
+
+class DidRepository(Protocol):
+    def take_available(self, group_id: int, now: datetime) -> Did | None:
+        """Assign the lowest available DID of the group; no two transactions win one DID."""
+        ...
+
+    def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:
+        """Insert the DIDs whose number is not in inventory yet; how many were new."""
+        ...
+
+    def inventory(self) -> Iterator[InventoryLine]:
+        """Every DID in number order, streamed."""
+        ...
+
+    def start_aging(self, did_id: int, now: datetime) -> bool: ...
+
+    def recycle_aged(
+        self, aged_before: datetime, now: datetime, after: AgedCursor | None, limit: int
+    ) -> tuple[int, AgedCursor | None]:
+        """One batch of aged DIDs back in stock; how many, and the next cursor (None
+        when the batch was the last)."""
+        ...
+
+    def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
+        """One guarded update along `event`'s transition; the ids that moved."""
+        ...
+
+    def lock_numbers(self, numbers: Sequence[str]) -> list[HeldDid]:
+        """The DIDs with these numbers as they stand, locked to the end of the transaction."""
+        ...
+
+    def take_from_group(
+        self, group_id: int, quantity: int, event: DidEvent, now: datetime
+    ) -> list[Did]:
+        """Move up to `quantity` of the group's lowest DIDs along `event`'s transition."""
+        ...
+
+    def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]: ...
