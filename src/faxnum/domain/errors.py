@@ -1,5 +1,9 @@
 """Domain errors: raised by services, mapped to HTTP status codes once, at the edge."""
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """Base of every error a use case raises on purpose."""
@@ -11,6 +15,13 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     """The named resource does not exist (or is not the caller's)."""
+
+
+def existing(found: T | None, what: str) -> T:
+    """`found`, or NotFound naming `what` (another account's item is not found either)."""
+    if found is None:
+        raise NotFound(f"{what} not found.")
+    return found
 
 
 class Invalid(DomainError):

@@ -36,6 +36,12 @@ class Page(Generic[T]):
     total: int
     request: PageRequest
 
+    @classmethod
+    def of(cls, found: tuple[list[T], int], request: PageRequest) -> "Page[T]":
+        """A repository's (items, total) for `request`."""
+        items, total = found
+        return cls(items, total, request)
+
     @property
     def total_pages(self) -> int:
         return max(1, math.ceil(self.total / self.request.limit))

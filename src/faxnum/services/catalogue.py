@@ -61,5 +61,4 @@ def find_available_numbers(
     if page.offset >= MAX_SEARCH_RESULTS:  # beyond what a search pages through
         _, total = uow.catalogue.available(wanted, dial_code, PageRequest(1, 1))
         return Page([], total, page)
-    found, total = uow.catalogue.available(wanted, dial_code, page)
-    return Page(found, total, page)
+    return Page.of(uow.catalogue.available(wanted, dial_code, page), page)

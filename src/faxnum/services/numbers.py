@@ -5,7 +5,7 @@ from datetime import datetime
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import NotFound
+from faxnum.domain.errors import NotFound, existing
 from faxnum.domain.numbers import NumberListing, NumberStatus
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.webhooks import EventType
@@ -15,17 +15,13 @@ from faxnum.services.unit_of_work import UnitOfWork
 
 def list_numbers(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[NumberListing]:
     """Newest first; a parent account sees its sub-accounts' numbers too."""
-    items, total = uow.numbers.page_for(caller.account_id, wanted)
-    return Page(items, total, wanted)
+    return Page.of(uow.numbers.page_for(caller.account_id, wanted), wanted)
 
 
 def number(uow: UnitOfWork, caller: Caller, number_id: int) -> NumberListing:
     """A live number the caller (or one of its sub-accounts) holds; anyone else's, or
     a released one, is not found."""
-    found = uow.numbers.visible(number_id, caller.account_id)
-    if found is None:
-        raise NotFound(f"Number {number_id} not found.")
-    return found
+    return existing(uow.numbers.visible(number_id, caller.account_id), f"Number {number_id}")
 
 
 def route(uow: UnitOfWork, caller: Caller, number_id: int, trunk_id: int) -> NumberListing:

@@ -6,7 +6,7 @@ from functools import partial
 from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound
+from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound, existing
 from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.numbers import Did, ProvisionedNumber
 from faxnum.domain.orders import (
@@ -114,12 +114,8 @@ def _from_reservation(
 
 
 def order(uow: UnitOfWork, caller: Caller, order_id: int) -> Order:
-    found = uow.orders.get(order_id, caller.account_id)
-    if found is None:
-        raise NotFound(f"Order {order_id} not found.")
-    return found
+    return existing(uow.orders.get(order_id, caller.account_id), f"Order {order_id}")
 
 
 def orders_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Order]:
-    found, total = uow.orders.page_for(caller.account_id, wanted)
-    return Page(found, total, wanted)
+    return Page.of(uow.orders.page_for(caller.account_id, wanted), wanted)

@@ -6,7 +6,7 @@ from functools import partial
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound
+from faxnum.domain.errors import Conflict, InsufficientBalance, existing
 from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.orders import NumbersWanted, QuantityWanted
 from faxnum.domain.pagination import Page, PageRequest
@@ -75,15 +75,13 @@ def _check_covered(uow: UnitOfWork, caller: Caller, group_ids: list[int], now: d
 
 
 def reservation(uow: UnitOfWork, caller: Caller, reservation_id: int) -> Reservation:
-    found = uow.reservations.get(reservation_id, caller.account_id)
-    if found is None:
-        raise NotFound(f"Reservation {reservation_id} not found.")
-    return found
+    return existing(
+        uow.reservations.get(reservation_id, caller.account_id), f"Reservation {reservation_id}"
+    )
 
 
 def reservations_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Reservation]:
-    found, total = uow.reservations.page_for(caller.account_id, wanted)
-    return Page(found, total, wanted)
+    return Page.of(uow.reservations.page_for(caller.account_id, wanted), wanted)
 
 
 def cancel(uow: UnitOfWork, caller: Caller, reservation_id: int, now: datetime) -> Reservation:

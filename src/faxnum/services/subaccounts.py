@@ -42,8 +42,7 @@ def create_subaccount(
 
 
 def list_subaccounts(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[AccountSummary]:
-    items, total = uow.accounts.subaccounts_page(caller.account_id, wanted)
-    return Page(items, total, wanted)
+    return Page.of(uow.accounts.subaccounts_page(caller.account_id, wanted), wanted)
 
 
 def set_subaccount_disabled(

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.errors import Conflict, NotFound
+from faxnum.domain.errors import Conflict, NotFound, existing
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges, check_sip_uri, check_trunk_name
 from faxnum.services.unit_of_work import UnitOfWork
@@ -15,23 +15,16 @@ MAX_TRUNKS = 100
 
 def trunks_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Trunk]:
     """A parent sees its sub-accounts' trunks too: it routes their numbers."""
-    found, total = uow.trunks.page_for(caller.account_id, wanted)
-    return Page(found, total, wanted)
+    return Page.of(uow.trunks.page_for(caller.account_id, wanted), wanted)
 
 
 def visible_trunk(uow: UnitOfWork, caller: Caller, trunk_id: int) -> Trunk:
-    found = uow.trunks.visible(trunk_id, caller.account_id)
-    if found is None:
-        raise NotFound(f"Trunk {trunk_id} not found.")
-    return found
+    return existing(uow.trunks.visible(trunk_id, caller.account_id), f"Trunk {trunk_id}")
 
 
 def trunk(uow: UnitOfWork, caller: Caller, trunk_id: int) -> Trunk:
     """One of the caller's own trunks: only its holder changes or deletes it."""
-    found = uow.trunks.get(trunk_id, caller.account_id)
-    if found is None:
-        raise NotFound(f"Trunk {trunk_id} not found.")
-    return found
+    return existing(uow.trunks.get(trunk_id, caller.account_id), f"Trunk {trunk_id}")
 
 
 def add_trunk(

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.errors import Conflict, NotFound
+from faxnum.domain.errors import Conflict, NotFound, existing
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.webhooks import (
     MAX_WEBHOOKS,
@@ -28,15 +28,11 @@ from faxnum.services.unit_of_work import UnitOfWork
 
 
 def webhooks_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Webhook]:
-    found, total = uow.webhooks.page_for(caller.account_id, wanted)
-    return Page(found, total, wanted)
+    return Page.of(uow.webhooks.page_for(caller.account_id, wanted), wanted)
 
 
 def webhook(uow: UnitOfWork, caller: Caller, webhook_id: int) -> Webhook:
-    found = uow.webhooks.get(webhook_id, caller.account_id)
-    if found is None:
-        raise NotFound(f"Webhook {webhook_id} not found.")
-    return found
+    return existing(uow.webhooks.get(webhook_id, caller.account_id), f"Webhook {webhook_id}")
 
 
 def add_webhook(
@@ -109,8 +105,7 @@ def deliveries_page(
     uow: UnitOfWork, caller: Caller, webhook_id: int, wanted: PageRequest
 ) -> Page[Delivery]:
     webhook(uow, caller, webhook_id)
-    found, total = uow.outbox.deliveries_page(webhook_id, wanted)
-    return Page(found, total, wanted)
+    return Page.of(uow.outbox.deliveries_page(webhook_id, wanted), wanted)
 
 
 def delivery(

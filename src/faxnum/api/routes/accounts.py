@@ -25,7 +25,13 @@ from faxnum.api.schemas import (
 from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
 from faxnum.security.passwords import with_password_work
-from faxnum.services.accounts import log_in, prepare_registration, register, rotate_key
+from faxnum.services.accounts import (
+    Registration,
+    log_in,
+    prepare_registration,
+    register,
+    rotate_key,
+)
 from faxnum.services.subaccounts import (
     create_subaccount,
     list_subaccounts,
@@ -51,10 +57,7 @@ def _key_response(api_key: str) -> Response:
 )
 async def register_user(request: Request) -> Response:
     await count_anonymous_request(request)
-    fields = await body_parameters(request, "email", "password")
-    registration = await with_password_work(
-        partial(prepare_registration, fields.get("email"), fields.get("password"), True)
-    )
+    registration = await _registration(request, password_required=True)
     state = state_of(request)
     created = await state.database.write(
         partial(
@@ -66,6 +69,17 @@ async def register_user(request: Request) -> Response:
         )
     )
     return _key_response(created.api_key)
+
+
+async def _registration(request: Request, password_required: bool) -> Registration:
+    """The body's email and password, checked, with the slow password hash computed
+    off the event loop before anything is written."""
+    fields = await body_parameters(request, "email", "password")
+    return await with_password_work(
+        partial(
+            prepare_registration, fields.get("email"), fields.get("password"), password_required
+        )
+    )
 
 
 @router.post(
@@ -109,10 +123,7 @@ async def login(request: Request) -> Response:
 async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     await count_account_change(request, caller)
     await count_anonymous_request(request)
-    fields = await body_parameters(request, "email", "password")
-    registration = await with_password_work(
-        partial(prepare_registration, fields.get("email"), fields.get("password"), False)
-    )
+    registration = await _registration(request, password_required=False)
     state = state_of(request)
     created = await state.database.write(
         partial(
