@@ -146,6 +146,17 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url)
 
 
+def settings_on_both_paths(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str
+) -> Settings:
+    """For a module whose tests must hold with the fast path on and off: use as
+    `settings = pytest.fixture(params=[True, False], ids=FAST_PATH_IDS)(settings_on_both_paths)`."""
+    return make_settings(tmp_path, database_url).model_copy(update={"fast_path": request.param})
+
+
+FAST_PATH_IDS = ["fast-path", "no-fast-path"]
+
+
 @pytest.fixture
 def sqlite_settings(tmp_path: Path, migrated_template: Path) -> Settings:
     """For tests whose subject does not depend on the store (run once, on SQLite)."""

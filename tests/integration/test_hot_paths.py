@@ -6,12 +6,14 @@ key refused a moment ago is refused at once."""
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import event
 
+from faxnum.api import edge, hot_routes
 from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.store.database import Database
@@ -228,3 +230,27 @@ def test_unknown_and_malformed_keys_spend_no_budget(
 
     assert first.status_code == 200
     assert first.headers["RateLimit-Remaining"] == "4"
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_the_fast_path_can_be_switched_off_and_the_same_answers_come_from_fastapi(
+    settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch, fast_path: bool
+) -> None:
+    group_id = add_group(database)
+    key = add_account(database).api_key
+    answered_early = []
+    early = hot_routes.answer
+
+    async def counted(*args: Any) -> None:
+        answered_early.append(True)
+        await early(*args)
+
+    monkeypatch.setattr(edge, "answer", counted)
+    switched = settings.model_copy(update={"fast_path": fast_path})
+    with TestClient(create_app(switched), raise_server_exceptions=False) as client:
+        healthy = client.get("/healthz")
+        listed = client.get("/api/v2/countries/CAN/didgroups", headers={"X-API-Key": key})
+        provisioned = client.post(PROVISION.format(group_id), headers={"X-API-Key": key})
+    assert [r.status_code for r in (healthy, listed, provisioned)] == [200, 200, 200]
+    assert provisioned.json()["data"]["did_group_id"] == group_id
+    assert len(answered_early) == (3 if fast_path else 0)

@@ -5,7 +5,11 @@ from fastapi.testclient import TestClient
 
 from faxnum.services.accounts import NewAccount
 from faxnum.store.database import Database
+from tests.conftest import FAST_PATH_IDS, settings_on_both_paths
 from tests.factories import add_account, add_group
+
+# Every test here holds with the fast path on and off (FAXNUM_FAST_PATH).
+settings = pytest.fixture(params=[True, False], ids=FAST_PATH_IDS)(settings_on_both_paths)
 
 SMUGGLED = [
     {},

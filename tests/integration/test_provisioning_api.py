@@ -9,9 +9,13 @@ from sqlalchemy import select
 
 from faxnum.store.database import Database
 from faxnum.store.tables import ledger_entries
+from tests.conftest import FAST_PATH_IDS, settings_on_both_paths
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, set_disabled, snapshot
 from tests.factories import add_account, add_group, balance_of
 from tests.wire_fields import PROVISIONED_NUMBER_FIELDS
+
+# Every test here holds with the fast path on and off (FAXNUM_FAST_PATH).
+settings = pytest.fixture(params=[True, False], ids=FAST_PATH_IDS)(settings_on_both_paths)
 
 PROVISION = "/api/v2/countries/didgroups/{}/provision"
 DATA_TYPES = PROVISIONED_NUMBER_FIELDS

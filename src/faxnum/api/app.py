@@ -166,7 +166,9 @@ def create_app(
             *health.HOT_ROUTES,
             *provisioning.hot_routes(V2_PREFIX),
             *catalogue.hot_routes(V2_PREFIX),
-        ],
+        ]
+        if settings.fast_path
+        else [],
         max_body_bytes=settings.max_body_bytes,
         title="faxnum",
         version=__version__,
