@@ -95,8 +95,11 @@ def test_eight_processes_race_for_fifty_dids(
 
 def register_once(base_url: str, email: str, start: Any) -> int:
     start.wait()
+    # As long as the behaviour may take: eight password hashes, two at a time per worker.
     response = httpx.post(
-        f"{base_url}/api/v2/user", json={"email": email, "password": "correct horse battery"}
+        f"{base_url}/api/v2/user",
+        json={"email": email, "password": "correct horse battery"},
+        timeout=120,
     )
     return response.status_code
 
@@ -134,6 +137,7 @@ def test_two_sub_accounts_racing_for_one_numbers_worth_of_balance(
             f"{server.base_url}/api/v2/subuser",
             json={"email": f"sub{i}@example.com"},
             headers={"X-API-Key": parent.api_key},
+            timeout=60,
         ).json()["api_key"]
         for i in range(2)
     ]

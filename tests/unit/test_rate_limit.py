@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from faxnum.api import ratelimit, ratelimit_memory
 from faxnum.api.ratelimit import Quota, QuotaExceeded, RateLimiter
 
 
@@ -31,11 +32,27 @@ def test_the_tightest_of_several_limits_is_reported() -> None:
     assert (quota.limit, quota.remaining) == (2, 1)
 
 
-def test_the_window_moves() -> None:
+class Clock:
+    """Stands in for the `time` module where the limiter reads the time."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_the_window_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(ratelimit_memory, "time", clock)
+    monkeypatch.setattr(ratelimit, "time", clock)
     limiter = RateLimiter("2/second")
     hit(limiter, "key:1")
     hit(limiter, "key:1")
     with pytest.raises(QuotaExceeded):
         hit(limiter, "key:1")
-    time.sleep(1.05)
+    clock.now += 0.5
+    with pytest.raises(QuotaExceeded):  # still inside the window
+        hit(limiter, "key:1")
+    clock.now += 0.55
     assert hit(limiter, "key:1").remaining == 1
