@@ -28,11 +28,11 @@ from sqlalchemy.engine import make_url
 from faxnum.domain.numbers import GroupSpec, NumberType
 from faxnum.numbering.geodata import nanp_area_code_states
 from faxnum.services.inventory import load_groups
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
+from faxnum.store.db.tables import did_groups, dids
 from faxnum.store.group_stock import recount
-from faxnum.store.migrate import upgrade
 from faxnum.store.number_search import FTS_TABLE
-from faxnum.store.tables import did_groups, dids
 
 CACHE = Path(__file__).parent / ".cache"
 LAYOUT = "g1000"  # in cached names: a store built to another layout is not reused

@@ -23,8 +23,8 @@ from pathlib import Path
 from faxnum.cli.inventory_files import read_rows
 from faxnum.numbering.geodata import city_prefixes
 from faxnum.services.inventory_import import import_inventory
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
 
 
 def generate(path: Path, rows: int) -> list[str]:

@@ -47,8 +47,8 @@ from faxnum.domain.pagination import DEFAULT_LIMIT
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import authenticate, create_account, current_key
 from faxnum.services.orders import place_order
-from faxnum.store.database import Database
-from faxnum.store.tables import accounts, did_groups
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import accounts, did_groups
 from faxnum.testing.servers import RunningServer
 from faxnum.testing.servers import running_server as served
 from provision import SECRET, WrkResult, server_env, wrk, wrk_command, wrk_figures

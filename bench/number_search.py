@@ -23,7 +23,7 @@ import httpx
 from big_store import BigStore, build, store_url
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import create_account
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from provision import SECRET, running_server
 
 

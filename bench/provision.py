@@ -45,8 +45,8 @@ from faxnum.domain.numbers import GroupSpec, NumberType
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import create_account
 from faxnum.services.inventory import load_groups
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
 from faxnum.testing.servers import RunningServer, free_port, wait_until_healthy
 from faxnum.testing.servers import running_server as served
 

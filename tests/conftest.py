@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
-from faxnum.store.tables import metadata
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
+from faxnum.store.db.tables import metadata
 from faxnum.testing.backends import BackendUnavailable, throwaway_postgres, throwaway_redis
 from tests.factories import TEST_SECRET
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 from sqlalchemy import Engine, func, select, text
 
-from faxnum.store.tables import (
+from faxnum.store.db.tables import (
     accounts,
     did_group_stock,
     dids,

@@ -13,7 +13,7 @@ from faxnum.numbering.geodata import Place, area_code_of, city_prefixes
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import NewAccount, create_account
 from faxnum.services.inventory import load_groups
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 
 TEST_SECRET = b"test-secret-not-for-production-0123456789"
 

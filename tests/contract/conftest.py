@@ -15,7 +15,7 @@ from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import authenticate, create_account
 from faxnum.services.inventory import load_groups
 from faxnum.services.unit_of_work import UnitOfWork
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.conftest import database_url_for
 from tests.factories import TEST_SECRET
 from tests.fakes import FakeStore

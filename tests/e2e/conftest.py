@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
 from faxnum.testing.servers import RunningServer, faxnum_command
 from faxnum.testing.servers import start_server as start_served
 from tests.conftest import PostgresDatabases

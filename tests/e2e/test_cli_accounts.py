@@ -12,7 +12,7 @@ import httpx
 
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from faxnum.testing.servers import RunningServer, faxnum_command
 from tests.e2e.conftest import faxnum
 from tests.factories import add_account, add_group

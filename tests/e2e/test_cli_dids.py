@@ -8,8 +8,8 @@ from sqlalchemy import select
 from faxnum.services.accounts import authenticate
 from faxnum.services.numbers import release
 from faxnum.services.provisioning import provision
-from faxnum.store.database import Database
-from faxnum.store.tables import dids
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids
 from faxnum.testing.servers import faxnum_command
 from tests.e2e.conftest import faxnum
 from tests.factories import add_account, add_group

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
-from faxnum.store.database import Database
-from faxnum.store.tables import ledger_entries, numbers
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import ledger_entries, numbers
 from faxnum.testing.servers import faxnum_command
 from tests.dbstate import balances_match_ledger
 from tests.factories import add_account, add_group

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from faxnum.store.database import Database
-from faxnum.store.tables import accounts, dids, numbers
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import accounts, dids, numbers
 from faxnum.testing.servers import RunningServer
 from tests.dbstate import (
     assignment_is_consistent,

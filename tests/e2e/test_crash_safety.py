@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import select
 
 from faxnum.domain.numbers import NewDid
-from faxnum.store.database import Database
-from faxnum.store.tables import dids, numbers
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids, numbers
 from faxnum.testing.servers import RunningServer
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, group_stock_matches
 from tests.factories import add_account, add_group, real_numbers

@@ -18,7 +18,7 @@ import pytest
 
 from faxnum.services.accounts import account_id_for
 from faxnum.services.billing import credit_account
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from faxnum.testing.servers import RunningServer, faxnum_command
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from faxnum.testing.servers import RunningServer
 from tests.factories import add_account, add_group
 

@@ -22,8 +22,8 @@ from faxnum.services.orders import place_order
 from faxnum.services.provisioning import provision
 from faxnum.services.reservations import expire_due, reserve
 from faxnum.services.unit_of_work import UnitOfWork
-from faxnum.store.database import Database
-from faxnum.store.tables import dids, numbers
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids, numbers
 from tests.dbstate import (
     assignment_is_consistent,
     balances_match_ledger,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from faxnum.testing.servers import RunningServer
 from tests.conftest import unavailable
 from tests.e2e.test_concurrent_provisioning import race_for_one_group

@@ -35,8 +35,8 @@ from faxnum.client import (
     WebhookVerificationError,
     verify_webhook,
 )
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
 from faxnum.testing.servers import RunningServer, faxnum_command, start_server
 from tests.factories import TEST_SECRET, add_account, add_group
 

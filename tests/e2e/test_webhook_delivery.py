@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from faxnum.services.accounts import NewAccount
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
 from faxnum.testing.servers import RunningServer
 from tests.e2e.conftest import faxnum
 from tests.factories import add_account, add_group

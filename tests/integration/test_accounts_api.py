@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.dbstate import balances_match_ledger, set_disabled, snapshot
 from tests.factories import add_account, add_group
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.factories import add_account, add_group
 
 

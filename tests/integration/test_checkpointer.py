@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from faxnum.store.checkpointer import Checkpointer
-from faxnum.store.engine import make_engine, make_read_engine
+from faxnum.store.db.checkpointer import Checkpointer
+from faxnum.store.db.engine import make_engine, make_read_engine
 from tests.conftest import sqlite_only
 
 backend = pytest.fixture(sqlite_only)  # the subject is SQLite's write-ahead log

@@ -6,7 +6,7 @@ from sqlalchemy import String, literal, select
 
 from faxnum.domain.catalogue import CityPattern
 from faxnum.store.catalogue import city_matches, like_pattern
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 
 
 @pytest.mark.parametrize(

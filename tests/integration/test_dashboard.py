@@ -15,8 +15,8 @@ from faxnum.config import Settings
 from faxnum.services.accounts import account_id_for
 from faxnum.services.billing import credit_account
 from faxnum.services.dashboard import grant_operator
-from faxnum.store.database import Database
-from faxnum.store.tables import numbers, web_sessions
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import numbers, web_sessions
 from tests.dbstate import snapshot
 from tests.factories import add_group
 

@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.conftest import FAST_PATH_IDS, settings_on_both_paths
 from tests.factories import add_account, add_group
 

@@ -12,8 +12,8 @@ from sqlalchemy import delete
 from faxnum.domain.numbers import GroupSpec, NumberType
 from faxnum.numbering.countries import all_countries
 from faxnum.services.inventory import add_country_reference_data
-from faxnum.store.database import Database
-from faxnum.store.tables import area_codes, did_groups
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import area_codes, did_groups
 from tests.factories import add_account
 
 CITIES = [

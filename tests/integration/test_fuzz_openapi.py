@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import ignored_auth
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.factories import add_account, add_group
 
 EXAMPLES = int(os.environ.get("FAXNUM_FUZZ_EXAMPLES", "15"))

@@ -11,9 +11,9 @@ from sqlalchemy import event, func, select
 from faxnum.domain.errors import NotFound, Unavailable
 from faxnum.domain.money import from_micros
 from faxnum.services.unit_of_work import UnitOfWork
-from faxnum.store.database import Database
-from faxnum.store.group_commit import GroupCommitWriter
-from faxnum.store.tables import ledger_entries
+from faxnum.store.db.database import Database
+from faxnum.store.db.group_commit import GroupCommitWriter
+from faxnum.store.db.tables import ledger_entries
 from tests.dbstate import balances_match_ledger
 from tests.factories import add_account
 

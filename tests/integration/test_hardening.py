@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.conftest import sqlite_only
 from tests.factories import add_account, add_group
 

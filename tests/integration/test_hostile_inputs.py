@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import delete
 
-from faxnum.store.database import Database
-from faxnum.store.tables import api_keys
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import api_keys
 from tests.dbstate import snapshot
 from tests.factories import add_account, add_group
 

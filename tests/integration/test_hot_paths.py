@@ -16,7 +16,7 @@ from sqlalchemy import event
 from faxnum.api import edge, hot_routes
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.dbstate import set_disabled, snapshot
 from tests.factories import add_account, add_group
 

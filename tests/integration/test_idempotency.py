@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.services.billing import credit_account
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, snapshot
 from tests.factories import add_account, add_group
 

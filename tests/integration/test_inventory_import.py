@@ -17,10 +17,10 @@ from faxnum.services import inventory_import
 from faxnum.services.accounts import authenticate
 from faxnum.services.inventory_import import ImportReport, import_inventory
 from faxnum.services.provisioning import provision
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
+from faxnum.store.db.tables import did_groups, dids
 from faxnum.store.inventory import DidQueries
-from faxnum.store.migrate import upgrade
-from faxnum.store.tables import did_groups, dids
 from tests.dbstate import snapshot
 from tests.factories import add_account, add_group, real_numbers
 

@@ -18,8 +18,8 @@ from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import create_account
 from faxnum.services.did_admin import change_dids
 from faxnum.store import catalogue as catalogue_store
-from faxnum.store.database import Database
-from faxnum.store.tables import dids, ledger_entries
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids, ledger_entries
 from tests.conftest import make_settings
 from tests.dbstate import assignment_is_consistent, balances_match_ledger
 from tests.factories import TEST_SECRET, add_account, add_group, balance_of

@@ -30,8 +30,8 @@ from faxnum.services.numbers import release
 from faxnum.services.orders import place_order
 from faxnum.services.provisioning import provision
 from faxnum.services.reservations import cancel, expire_due, reserve
-from faxnum.store.database import Database
-from faxnum.store.tables import dids, numbers
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids, numbers
 from tests.conftest import PostgresDatabases
 from tests.dbstate import (
     assignment_is_consistent,

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.factories import add_account, add_group
 
 NUMBER_TYPES = {

@@ -26,10 +26,10 @@ from faxnum.config import Settings, settings_with_secrets_json
 from faxnum.domain.errors import Unavailable
 from faxnum.services.accounts import authenticate
 from faxnum.services.provisioning import provision
-from faxnum.store.database import Database
-from faxnum.store.migrate import HEAD_REVISION, MIGRATIONS, alembic_config, upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import HEAD_REVISION, MIGRATIONS, alembic_config, upgrade
+from faxnum.store.db.schema import metadata
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
-from faxnum.store.schema import metadata
 from tests.dbstate import group_stock_matches, snapshot
 from tests.factories import TEST_SECRET, add_account, add_group
 from tests.wire_fields import PROVISIONED_NUMBER_FIELDS

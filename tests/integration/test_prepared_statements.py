@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from faxnum.store.database import Database
-from faxnum.store.prepared import Prepared
-from faxnum.store.tables import accounts, did_groups, dids
+from faxnum.store.db.database import Database
+from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.tables import accounts, did_groups, dids
 from tests.factories import add_account, add_group
 
 _GROUP = select(did_groups).where(did_groups.c.id == bindparam("group_id"))

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from faxnum.store.database import Database
-from faxnum.store.tables import ledger_entries
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import ledger_entries
 from tests.conftest import FAST_PATH_IDS, settings_on_both_paths
 from tests.dbstate import assignment_is_consistent, balances_match_ledger, set_disabled, snapshot
 from tests.factories import add_account, add_group, balance_of

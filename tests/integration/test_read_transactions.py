@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.dbstate import snapshot
 from tests.factories import add_account, add_group
 

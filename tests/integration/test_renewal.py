@@ -17,9 +17,9 @@ from faxnum.services.accounts import authenticate
 from faxnum.services.billing import credit_account
 from faxnum.services.lifecycle import RenewalReport, dry_run, renew_due
 from faxnum.services.provisioning import provision
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids, idempotency_keys, ledger_entries, numbers
 from faxnum.store.inventory import DidQueries
-from faxnum.store.tables import dids, idempotency_keys, ledger_entries, numbers
 from tests.dbstate import balances_match_ledger, group_stock_matches, snapshot
 from tests.factories import add_account, add_group
 

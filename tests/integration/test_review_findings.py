@@ -13,7 +13,7 @@ from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import create_account, set_disabled
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.conftest import make_settings
 from tests.factories import TEST_SECRET, add_account, add_group
 from tests.integration.test_dashboard import csrf_of, sign_up

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from faxnum.api.app import create_app
 from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.config import Settings
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.conftest import sqlite_only
 from tests.factories import add_account
 

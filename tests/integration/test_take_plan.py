@@ -15,10 +15,10 @@ from faxnum.domain.did_states import DidEvent
 from faxnum.domain.numbers import AvailableNumber, GroupSpec
 from faxnum.domain.pagination import PageRequest
 from faxnum.services.inventory import load_groups
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import dids
+from faxnum.store.db.uow import SqlUnitOfWork
 from faxnum.store.inventory import _TAKE_AVAILABLE, DidQueries
-from faxnum.store.tables import dids
-from faxnum.store.uow import SqlUnitOfWork
 from tests.factories import add_group, group_spec
 
 GROUP_INDEX = "ix_dids_group_state_number"

@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import Connection, event
 
-from faxnum.store.database import POSTGRES_THREADS, Database
+from faxnum.store.db.database import POSTGRES_THREADS, Database
 from tests.factories import add_account, add_group
 from tests.integration.test_group_commit import pay_in
 

@@ -11,7 +11,7 @@ from faxnum.domain.pagination import PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges
 from faxnum.services import trunks as trunk_service
 from faxnum.services.accounts import authenticate
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.factories import add_account
 
 RACERS = 8

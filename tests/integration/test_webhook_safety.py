@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from faxnum.api.app import create_app
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from tests.conftest import make_settings, sqlite_only
 from tests.factories import add_account, add_group
 from tests.integration.test_webhooks import API, Clock, World, ok, refused

@@ -31,9 +31,9 @@ from faxnum.services.lifecycle import renew_due
 from faxnum.services.reservations import expire_due
 from faxnum.services.webhook_delivery import DeliveryWorker, record_outcome
 from faxnum.services.webhooks import add_webhook
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import webhook_deliveries
 from faxnum.store.idempotency import IdempotencyQueries
-from faxnum.store.tables import webhook_deliveries
 from tests.conftest import make_settings
 from tests.factories import TEST_SECRET, add_account, add_group
 from tests.webhook_receiver import Receiver, running_receiver

@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from faxnum.api.app import create_app
 from faxnum.config import Settings
 from faxnum.domain.errors import Unavailable
-from faxnum.store import engine as engines
-from faxnum.store.database import Database
+from faxnum.store.db import engine as engines
+from faxnum.store.db.database import Database
 from tests.conftest import make_settings, sqlite_only
 from tests.factories import add_account, add_group, balance_of
 from tests.integration.test_group_commit import ledger_amounts, pay_in

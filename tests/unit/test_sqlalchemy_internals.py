@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Integer, bindparam, create_engine, select, update
 
-from faxnum.store.tables import dids
+from faxnum.store.db.tables import dids
 
-UPGRADE = "an SQLAlchemy upgrade changed what faxnum.store.prepared relies on: "
+UPGRADE = "an SQLAlchemy upgrade changed what faxnum.store.db.prepared relies on: "
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "postgresql+psycopg://faxnum@localhost/faxnum"])

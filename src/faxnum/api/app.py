@@ -42,7 +42,7 @@ from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.services.reservation_sweep import sweep_periodically
 from faxnum.services.webhook_delivery import DeliveryWorker
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 from faxnum.web import routes as dashboard
 from faxnum.web.errors import install_page_errors
 from faxnum.web.pages import HERE as DASHBOARD_HERE

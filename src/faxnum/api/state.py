@@ -10,7 +10,7 @@ from faxnum.api.payers import KnownPayers
 from faxnum.api.ratelimit import RateLimiter
 from faxnum.config import Settings
 from faxnum.security.key_cipher import KeyCipher
-from faxnum.store.database import Database
+from faxnum.store.db.database import Database
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from faxnum.cli.common import console, fail, load_settings
-from faxnum.store.backup import BackupRefused, backup_sqlite
+from faxnum.store.db.backup import BackupRefused, backup_sqlite
 
 
 def backup(

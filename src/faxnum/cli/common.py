@@ -15,8 +15,8 @@ from faxnum.domain.money import parse_amount
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.security.secrets import WeakSecret
 from faxnum.services.key_secrets import check_secret
-from faxnum.store.database import Database
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.database import Database
+from faxnum.store.db.migrate import upgrade
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)

@@ -27,7 +27,7 @@ from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.secret import secret_app
 from faxnum.cli.webhooks import webhooks_app
 from faxnum.security.secrets import derived_secret
-from faxnum.store.migrate import upgrade
+from faxnum.store.db.migrate import upgrade
 
 GRACEFUL_SHUTDOWN_S = 30  # on SIGTERM, in-flight requests get this long to finish
 

@@ -1,6 +1,6 @@
 """What the use cases need from storage, stated as protocols the services own.
 
-The store implements them with SQLAlchemy (`faxnum.store.uow`); the unit tests with
+The store implements them with SQLAlchemy (`faxnum.store.db.uow`); the unit tests with
 plain dictionaries (`tests/fakes.py`). Money crosses this boundary as `Decimal`;
 every data type that crosses it lives in `faxnum.domain`.
 

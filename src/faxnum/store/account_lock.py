@@ -3,7 +3,7 @@ to the end of the transaction; an SQLite writer holds the whole database already
 
 from sqlalchemy import Connection, select
 
-from faxnum.store.tables import accounts
+from faxnum.store.db.tables import accounts
 
 
 def hold_account(connection: Connection, account_id: int) -> None:

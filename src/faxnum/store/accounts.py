@@ -18,8 +18,8 @@ from faxnum.domain.errors import Conflict
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import NotificationSettings
-from faxnum.store.prepared import Prepared
-from faxnum.store.tables import accounts, api_keys, trunks, web_sessions
+from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.tables import accounts, api_keys, trunks, web_sessions
 
 _parent = accounts.alias("parent")
 # An account is shut out when it, or the parent whose balance it spends, is disabled.

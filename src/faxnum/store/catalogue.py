@@ -31,11 +31,8 @@ from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.number_patterns import NumberPattern
 from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
 from faxnum.domain.pagination import PageRequest
-from faxnum.store.group_stock import stock_of_group
-from faxnum.store.inventory import BY_GROUP_STATE_NUMBER, in_group_and_state
-from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
-from faxnum.store.prepared import Prepared
-from faxnum.store.tables import (
+from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.tables import (
     area_codes,
     countries,
     did_group_stock,
@@ -44,6 +41,9 @@ from faxnum.store.tables import (
     numbers,
     states,
 )
+from faxnum.store.group_stock import stock_of_group
+from faxnum.store.inventory import BY_GROUP_STATE_NUMBER, in_group_and_state
+from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 
 # Up to this many matching groups, a search reads their DIDs by group; beyond, it reads
 # numbers in order (a country-wide search), which stops as soon as a page is full.

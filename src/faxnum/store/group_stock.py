@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, ScalarSelect, delete, func, insert, literal, select
 
 from faxnum.domain.numbers import DidState
-from faxnum.store.tables import did_group_stock, did_groups, dids
+from faxnum.store.db.tables import did_group_stock, did_groups, dids
 
 # PostgreSQL's rows per group (a DID counts in row `id % STOCK_SHARDS`); SQLite's is 1.
 STOCK_SHARDS = 16

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select, update
 
 from faxnum.domain.idempotency import Outcome
-from faxnum.store.dialect import insert_or_ignore
+from faxnum.store.db.dialect import insert_or_ignore
+from faxnum.store.db.tables import idempotency_keys
 from faxnum.store.housekeeping import next_cursor, old_ids
-from faxnum.store.tables import idempotency_keys
 
 _RESULT_COLUMNS = {
     Outcome.NUMBER: idempotency_keys.c.number_id,

@@ -19,9 +19,9 @@ from faxnum.domain.dates import as_utc
 from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.money import from_micros
 from faxnum.domain.numbers import AgedCursor, Did, DidState, HeldDid, InventoryLine, NewDid
-from faxnum.store.dialect import insert_or_ignore
-from faxnum.store.prepared import Prepared
-from faxnum.store.tables import did_groups, dids
+from faxnum.store.db.dialect import insert_or_ignore
+from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.tables import did_groups, dids
 
 _ASSIGN = transition(DidEvent.ASSIGN)
 (_AVAILABLE,) = _ASSIGN.source_values

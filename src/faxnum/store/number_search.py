@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
-from faxnum.store.tables import dids
+from faxnum.store.db.tables import dids
 
 FTS_TABLE = "did_numbers_fts"
 TRIGRAM_INDEX = "ix_dids_number_trgm"

@@ -31,9 +31,9 @@ from faxnum.domain.numbers import (
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import MAX_EXPIRING_DAYS
 from faxnum.store.catalogue import CatalogueQueries, group_of
-from faxnum.store.dialect import days_before
-from faxnum.store.prepared import Prepared
-from faxnum.store.tables import (
+from faxnum.store.db.dialect import days_before
+from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.tables import (
     accounts,
     countries,
     did_groups,

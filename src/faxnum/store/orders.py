@@ -10,8 +10,8 @@ from faxnum.domain.dates import as_utc
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
+from faxnum.store.db.tables import accounts, orders
 from faxnum.store.numbers import NumberQueries
-from faxnum.store.tables import accounts, orders
 
 
 class OrderQueries:

@@ -17,13 +17,13 @@ from faxnum.domain.webhooks import (
     Outgoing,
     Target,
 )
-from faxnum.store.housekeeping import next_cursor, old_ids
-from faxnum.store.tables import (
+from faxnum.store.db.tables import (
     accounts,
     webhook_attempts,
     webhook_deliveries,
     webhooks,
 )
+from faxnum.store.housekeeping import next_cursor, old_ids
 from faxnum.store.webhooks import sealed_secrets
 
 _PENDING = DeliveryStatus.PENDING.value

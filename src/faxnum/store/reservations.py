@@ -11,7 +11,7 @@ from faxnum.domain.dates import as_utc
 from faxnum.domain.money import from_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
-from faxnum.store.tables import accounts, did_groups, dids, reservation_dids, reservations
+from faxnum.store.db.tables import accounts, did_groups, dids, reservation_dids, reservations
 
 _ACTIVE = ReservationStatus.ACTIVE.value
 

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges
 from faxnum.store.account_lock import hold_account
-from faxnum.store.tables import accounts, trunks
+from faxnum.store.db.tables import accounts, trunks
 
 _COLUMNS = (
     trunks.c.id,

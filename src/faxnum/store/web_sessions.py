@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from faxnum.store.tables import accounts, web_sessions
+from faxnum.store.db.tables import accounts, web_sessions
 
 
 class WebSessionQueries:

@@ -9,8 +9,8 @@ from faxnum.domain.dates import as_utc
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import EventType, Listener, SealedSecrets, Webhook, WebhookChanges
 from faxnum.store.account_lock import hold_account
-from faxnum.store.prepared import Prepared
-from faxnum.store.tables import accounts, webhook_attempts, webhook_deliveries, webhooks
+from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.tables import accounts, webhook_attempts, webhook_deliveries, webhooks
 
 _COLUMNS = (
     webhooks.c.id,

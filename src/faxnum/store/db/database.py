@@ -21,10 +21,10 @@ from typing import TypeVar, cast
 from sqlalchemy.exc import OperationalError
 
 from faxnum.domain.errors import Unavailable
-from faxnum.store.checkpointer import Checkpointer
-from faxnum.store.engine import is_sqlite, make_engine, make_read_engine
-from faxnum.store.group_commit import GroupCommitWriter
-from faxnum.store.uow import ConnectionUnitOfWork, SqlUnitOfWork
+from faxnum.store.db.checkpointer import Checkpointer
+from faxnum.store.db.engine import is_sqlite, make_engine, make_read_engine
+from faxnum.store.db.group_commit import GroupCommitWriter
+from faxnum.store.db.uow import ConnectionUnitOfWork, SqlUnitOfWork
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3

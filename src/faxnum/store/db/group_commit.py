@@ -23,8 +23,8 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import OperationalError
 
 from faxnum.domain.errors import Unavailable
-from faxnum.store import engine as engines
-from faxnum.store.uow import ConnectionUnitOfWork, SavepointUnitOfWork, SqlUnitOfWork
+from faxnum.store.db import engine as engines
+from faxnum.store.db.uow import ConnectionUnitOfWork, SavepointUnitOfWork, SqlUnitOfWork
 
 UseCase = Callable[[ConnectionUnitOfWork], Any]
 MAX_BATCH = 64

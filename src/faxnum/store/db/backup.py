@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from faxnum.store.engine import is_sqlite
+from faxnum.store.db.engine import is_sqlite
 
 PAGES_PER_STEP = 4096
 PAUSE_S = 0.005

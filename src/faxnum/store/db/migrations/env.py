@@ -7,9 +7,9 @@ enforcement would cascade or refuse the copy) and checked afterwards instead.
 from alembic import context
 from sqlalchemy import text
 
-from faxnum.store.engine import is_sqlite, make_engine
+from faxnum.store.db.engine import is_sqlite, make_engine
+from faxnum.store.db.schema import metadata
 from faxnum.store.number_search import SEARCH_INDEX_OBJECTS
-from faxnum.store.schema import metadata
 
 url = context.config.attributes["database_url"]
 sqlite = is_sqlite(url)

@@ -16,9 +16,9 @@ from sqlalchemy.engine import RootTransaction
 
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
+from faxnum.store.db.migrate import schema_is_current
 from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
-from faxnum.store.migrate import schema_is_current
 from faxnum.store.numbers import LedgerQueries, NumberQueries
 from faxnum.store.operator import OperatorQueries
 from faxnum.store.orders import OrderQueries

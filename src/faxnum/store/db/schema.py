@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Index, text
 
-from faxnum.store.tables import accounts, metadata, numbers, trunks, webhook_deliveries
+from faxnum.store.db.tables import accounts, metadata, numbers, trunks, webhook_deliveries
 
 
 def _where(condition: str) -> dict[str, Any]:

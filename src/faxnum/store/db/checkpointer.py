@@ -11,7 +11,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from faxnum.store.engine import SQLITE_BUSY_TIMEOUT_MS
+from faxnum.store.db.engine import SQLITE_BUSY_TIMEOUT_MS
 
 log = logging.getLogger(__name__)
 CHECKPOINT_INTERVAL_S = 0.5
