@@ -68,7 +68,7 @@ class Settings(BaseModel):
     webhook_allow_http: bool = False
     webhook_allow_private: bool = False
     # Provisioning, the DID-group listing and /healthz answered before FastAPI's routing
-    # (`api/hot_routes.py`); off, FastAPI's routes answer them with the same functions.
+    # (`api/edge/hot_routes.py`); off, FastAPI's routes answer them with the same functions.
     fast_path: bool = True
     # Trunk URIs aimed at loopback, private or link-local addresses, or at names such as
     # localhost and *.internal: refused unless allowed (a lab, tests).

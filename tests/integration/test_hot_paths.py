@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import event
 
-from faxnum.api import edge, hot_routes
 from faxnum.api.app import create_app
+from faxnum.api.edge import hot_routes
+from faxnum.api.edge import layer as edge
 from faxnum.config import Settings
 from faxnum.store.db.database import Database
 from tests.dbstate import set_disabled, snapshot

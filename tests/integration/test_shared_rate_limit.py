@@ -8,7 +8,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from faxnum.api.app import create_app
-from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
+from faxnum.api.edge.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.config import Settings
 from faxnum.store.db.database import Database
 from tests.conftest import sqlite_only

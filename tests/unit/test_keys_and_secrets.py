@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from faxnum.api.redaction import RedactKeys, redact
+from faxnum.api.edge.redaction import RedactKeys, redact
 from faxnum.config import Settings, settings_from_environment
 from faxnum.domain.api_keys import digests_match, is_well_formed, key_digest, new_api_key
 from faxnum.security.key_cipher import KeyCipher, WrongSecret

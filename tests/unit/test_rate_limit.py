@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from faxnum.api import ratelimit, ratelimit_memory
-from faxnum.api.ratelimit import Quota, QuotaExceeded, RateLimiter
+from faxnum.api.edge import ratelimit, ratelimit_memory
+from faxnum.api.edge.ratelimit import Quota, QuotaExceeded, RateLimiter
 
 
 def hit(limiter: RateLimiter, identity: str) -> Quota:

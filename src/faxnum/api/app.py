@@ -14,12 +14,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from faxnum import __version__
-from faxnum.api.edge import Edge
-from faxnum.api.errors import install_error_handlers
-from faxnum.api.metrics import router as metrics_router
+from faxnum.api.edge.errors import install_error_handlers
+from faxnum.api.edge.layer import Edge
+from faxnum.api.edge.metrics import router as metrics_router
+from faxnum.api.edge.ratelimit import RateLimiter
+from faxnum.api.edge.redaction import install_redaction
 from faxnum.api.openapi import install_openapi
-from faxnum.api.ratelimit import RateLimiter
-from faxnum.api.redaction import install_redaction
 from faxnum.api.routes import (
     accounts,
     available,
@@ -176,7 +176,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by routes/docs.py, without a CDN
         redoc_url=None,
-        # faxnum exports Prometheus metrics (api/metrics.py), not OpenTelemetry; asking
+        # faxnum exports Prometheus metrics (api/edge/metrics.py), not OpenTelemetry; asking
         # for it anyway reads the environment on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
 
-from faxnum.api.body_limit import BodyTooLarge
+from faxnum.api.edge.body_limit import BodyTooLarge
 from faxnum.domain.errors import ClientGone, Invalid
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

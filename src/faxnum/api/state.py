@@ -6,8 +6,8 @@ from datetime import datetime
 
 from fastapi import Request
 
-from faxnum.api.payers import KnownPayers
-from faxnum.api.ratelimit import RateLimiter
+from faxnum.api.edge.payers import KnownPayers
+from faxnum.api.edge.ratelimit import RateLimiter
 from faxnum.config import Settings
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.store.db.database import Database

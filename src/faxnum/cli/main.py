@@ -90,13 +90,13 @@ def serve(
 ) -> None:
     """Migrate the database, then serve the v2 API."""
     # The server's own modules load here, not for every other command.
-    from faxnum.api.ratelimit import RateLimiter
+    from faxnum.api.edge.ratelimit import RateLimiter
     from faxnum.api.server import exec_server
 
     settings = load_settings()
     trusted = forwarded_allow_ips or settings.trusted_proxies
     # With several workers, each writes its metrics here and /metrics adds them up
-    # (api/metrics.py); one worker keeps them in memory, which costs a sixth of what
+    # (api/edge/metrics.py); one worker keeps them in memory, which costs a sixth of what
     # the files do per request. Set before prometheus_client is first imported.
     metrics_dir = None
     if workers > 1:

@@ -7,7 +7,7 @@ from functools import partial
 from fastapi import Request
 from fastapi.responses import Response
 
-from faxnum.api.auth import count_account_change
+from faxnum.api.edge.auth import count_account_change
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError, Invalid
 from faxnum.domain.orders import QuantityWanted, ReservationWanted

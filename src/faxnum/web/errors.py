@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from faxnum.api.errors import on_domain_error, on_http_error
+from faxnum.api.edge.errors import on_domain_error, on_http_error
 from faxnum.domain.errors import DomainError, RateLimited
 from faxnum.web.pages import COOKIE_PATH, problem_page, render
 

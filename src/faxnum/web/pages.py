@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from faxnum import __version__
-from faxnum.api.errors import status_of
+from faxnum.api.edge.errors import status_of
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError
 from faxnum.services.dashboard import SESSION_LIFETIME, Viewer, session_digest

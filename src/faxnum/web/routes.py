@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from faxnum.api.auth import count_account_change, count_anonymous_request, count_request
-from faxnum.api.errors import status_of
+from faxnum.api.edge.auth import count_account_change, count_anonymous_request, count_request
+from faxnum.api.edge.errors import status_of
 from faxnum.api.state import state_of
 from faxnum.domain.catalogue import AvailableNumberFilter, CityPattern, DidGroupFilter
 from faxnum.domain.errors import DomainError, Invalid

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from faxnum.api.auth import CurrentCaller, count_account_change, count_anonymous_request
 from faxnum.api.body import body_parameters
+from faxnum.api.edge.auth import CurrentCaller, count_account_change, count_anonymous_request
 from faxnum.api.openapi import AUTHENTICATED, PASSWORD_BODY, SUBUSER_BODY
 from faxnum.api.params import MAX_ID, Paging
 from faxnum.api.responses import documented, page_meta, success

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from faxnum.api.auth import CurrentCaller
+from faxnum.api.edge.auth import CurrentCaller
 from faxnum.api.extension_schemas import AvailableNumberData, AvailableNumbersResponse
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import AREA_CODE_PATTERN, CITY_PATTERN_PATTERN, COUNTRY_SCHEMA, MAX_ID

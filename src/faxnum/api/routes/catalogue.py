@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from starlette.routing import Route
 
-from faxnum.api.auth import CurrentCaller, budgeted_key, refusal_forgets_key
 from faxnum.api.body import refuse_body_only
-from faxnum.api.hot_routes import hot_route
+from faxnum.api.edge.auth import CurrentCaller, budgeted_key, refusal_forgets_key
+from faxnum.api.edge.hot_routes import hot_route
 from faxnum.api.openapi import AUTHENTICATED, merged, query_parameters
 from faxnum.api.params import (
     AREA_CODE_PATTERN,
@@ -103,7 +103,7 @@ def did_group_filter(request: Request) -> DidGroupFilter:
 
 async def answer_did_groups(request: Request) -> Response:
     """The listing clients repeat most, answered without FastAPI's per-request work
-    (see `faxnum.api.hot_routes`), its key authenticated in the listing's own read:
+    (see `faxnum.api.edge.hot_routes`), its key authenticated in the listing's own read:
     one transaction, and its filters parsed by the endpoint itself. Off the event
     loop: a whole country's listing (a thousand groups) takes tens of milliseconds."""
     api_key = await budgeted_key(request)

@@ -3,7 +3,7 @@ answers and its schema is at the latest migration). Neither needs a key."""
 
 from fastapi import APIRouter, Request, Response
 
-from faxnum.api.hot_routes import hot_route
+from faxnum.api.edge.hot_routes import hot_route
 from faxnum.api.responses import documented, success
 from faxnum.api.schemas import Health
 from faxnum.api.state import state_of

@@ -5,7 +5,7 @@ from functools import partial
 
 from fastapi import APIRouter, Request, Response
 
-from faxnum.api.auth import CurrentCaller
+from faxnum.api.edge.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import Paging
 from faxnum.api.responses import V2JSONResponse, documented, page_meta, success

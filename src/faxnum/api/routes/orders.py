@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import body_schema, idempotency_key, model_body
+from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.metrics import PROVISIONS
 from faxnum.api.extension_schemas import OrderData, OrderRequest, OrderResponse, OrdersResponse
-from faxnum.api.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success

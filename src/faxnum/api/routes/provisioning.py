@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from starlette.routing import Route
 
-from faxnum.api.auth import budgeted_key, refusal_forgets_key
 from faxnum.api.body import idempotency_key, parameter
-from faxnum.api.hot_routes import hot_route
-from faxnum.api.metrics import PROVISIONS
+from faxnum.api.edge.auth import budgeted_key, refusal_forgets_key
+from faxnum.api.edge.hot_routes import hot_route
+from faxnum.api.edge.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
 from faxnum.api.params import ID_SCHEMA, is_placeholder, parse_id
 from faxnum.api.responses import documented, success
@@ -135,7 +135,7 @@ async def provision_numbers(request: Request) -> Response:
 
 
 def hot_routes(prefix: str) -> list[Route]:
-    """Provisioning answered by its lean form (see `faxnum.api.hot_routes`)."""
+    """Provisioning answered by its lean form (see `faxnum.api.edge.hot_routes`)."""
     return [
         hot_route(prefix + FROM_GROUP, ["GET", "POST"], answer_provision_from_group),
         hot_route(prefix + ALIAS, ["GET", "POST"], answer_provision_numbers),

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import body_schema, model_body
+from faxnum.api.edge.auth import CurrentCaller
 from faxnum.api.extension_schemas import (
     TrunkCreate,
     TrunkData,

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from faxnum.api.auth import CurrentCaller
 from faxnum.api.body import body_schema, model_body
+from faxnum.api.edge.auth import CurrentCaller
 from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success

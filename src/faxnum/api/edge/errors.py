@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
-from faxnum.api.body_limit import TOO_LARGE, BodyTooLarge
+from faxnum.api.edge.body_limit import TOO_LARGE, BodyTooLarge
 from faxnum.api.responses import failure
 from faxnum.domain.errors import (
     ClientGone,

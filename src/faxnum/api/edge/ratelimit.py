@@ -10,7 +10,7 @@ from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindowRa
 from limits.errors import StorageError
 from limits.strategies import MovingWindowRateLimiter
 
-from faxnum.api.ratelimit_memory import InProcessStorage
+from faxnum.api.edge.ratelimit_memory import InProcessStorage
 from faxnum.domain.errors import RateLimited, Unavailable
 
 

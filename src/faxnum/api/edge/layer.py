@@ -13,12 +13,12 @@ import time
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faxnum.api import body_limit, header_limit
-from faxnum.api.access_log import log_request
-from faxnum.api.errors import unexpected
-from faxnum.api.headers import incoming_request_id, with_response_headers
-from faxnum.api.hot_routes import HotRoutes, answer
-from faxnum.api.metrics import record_request
+from faxnum.api.edge import body_limit, header_limit
+from faxnum.api.edge.access_log import log_request
+from faxnum.api.edge.errors import unexpected
+from faxnum.api.edge.headers import incoming_request_id, with_response_headers
+from faxnum.api.edge.hot_routes import HotRoutes, answer
+from faxnum.api.edge.metrics import record_request
 from faxnum.api.responses import failure
 
 

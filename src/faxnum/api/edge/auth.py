@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from faxnum.api.body import parameter
-from faxnum.api.metrics import RATE_LIMITED
-from faxnum.api.ratelimit import QuotaExceeded, RateLimiter
+from faxnum.api.edge.metrics import RATE_LIMITED
+from faxnum.api.edge.ratelimit import QuotaExceeded, RateLimiter
 from faxnum.api.state import state_of
 from faxnum.domain.accounts import Caller
 from faxnum.domain.api_keys import key_digest

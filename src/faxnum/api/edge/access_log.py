@@ -5,8 +5,8 @@ import logging
 
 from starlette.types import Scope
 
-from faxnum.api.headers import request_id_of
-from faxnum.api.redaction import redacted_target
+from faxnum.api.edge.headers import request_id_of
+from faxnum.api.edge.redaction import redacted_target
 
 access_log = logging.getLogger("faxnum.access")
 

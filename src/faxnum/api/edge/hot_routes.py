@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from faxnum.api.errors import on_domain_error
+from faxnum.api.edge.errors import on_domain_error
 from faxnum.domain.errors import DomainError
 
 LeanEndpoint = Callable[[Request], Awaitable[Response]]
