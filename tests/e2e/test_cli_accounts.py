@@ -184,7 +184,7 @@ def test_a_backup_taken_while_serving_restores_to_a_working_store(
 def test_backup_refuses_what_it_cannot_copy(server_env: dict[str, str], tmp_path: Path) -> None:
     database_file = server_env["FAXNUM_DATABASE_URL"].removeprefix("sqlite:///")
     for env, target, says in (
-        (server_env, database_file, "cannot be the database itself"),
+        (server_env, database_file, "which faxnum keeps"),
         (server_env | {"FAXNUM_DATABASE_URL": "postgresql+psycopg://x@h/db"}, "b.db", "pg_dump"),
     ):
         faxnum(server_env, "migrate")

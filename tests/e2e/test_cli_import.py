@@ -90,19 +90,38 @@ def test_an_import_with_nothing_valid_fails_and_an_unreadable_file_imports_nothi
     assert faxnum(server_env, "export", "dids").splitlines()[1:] == []
 
 
-def test_an_export_never_overwrites_the_database(server_env: dict[str, str]) -> None:
-    faxnum(server_env, "export", "dids")  # the store exists, migrated
-    store = Path(server_env["FAXNUM_DATA_DIR"]) / "faxnum.db"
-    before = store.read_bytes()[:100]
-    for target in (store, store.with_name("faxnum.db-wal"), store.with_name("faxnum.db-shm")):
-        done = subprocess.run(
-            faxnum_command("export", "dids", "--output", str(target)),
-            env=server_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 2, done.stderr
-        assert "is the database itself" in done.stderr and len(done.stderr.splitlines()) == 1
-    assert store.read_bytes()[:100] == before
-    assert faxnum(server_env, "export", "dids").startswith("number,")
+def test_no_command_writes_over_the_database_or_the_secret(
+    server_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in server_env.items() if k != "FAXNUM_SECRET_KEY"}  # secret.key
+    faxnum(env, "accounts", "create", "kept@example.com")  # the store and secret exist
+    data = Path(env["FAXNUM_DATA_DIR"])
+    store, secret = data / "faxnum.db", data / "secret.key"
+    kept = {path: path.read_bytes() for path in (store, secret)}
+    (tmp_path / "alias.db").hardlink_to(store)
+    (tmp_path / "alias.key").symlink_to(secret)
+    source = tmp_path / "dids.csv"
+    source.write_text("number\nnonsense\n")
+    targets = [
+        store,
+        store.with_name("faxnum.db-wal"),
+        store.with_name("faxnum.db-shm"),
+        store.with_name("faxnum.db-journal"),
+        secret,
+        tmp_path / "alias.db",
+        tmp_path / "alias.key",
+    ]
+    for target in targets:
+        for command in (
+            ("export", "dids", "--output", str(target)),
+            ("import", "dids", str(source), "--rejects", str(target)),
+            ("backup", str(target)),
+        ):
+            done = subprocess.run(
+                faxnum_command(*command), env=env, capture_output=True, text=True, timeout=120
+            )
+            assert done.returncode == 2, (command, done.stderr)
+            assert "which faxnum keeps" in done.stderr, (command, done.stderr)
+            assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert {path: path.read_bytes() for path in kept} == kept
+    assert "kept@example.com" in faxnum(env, "accounts", "list")

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from faxnum.cli.common import console, fail, load_settings
+from faxnum.cli.common import console, fail, load_settings, refuse_operator_file
 from faxnum.store.db.backup import BackupRefused, backup_sqlite
 
 
@@ -16,6 +16,7 @@ def backup(
     the servers, put the copy in place of the database file (removing its -wal and -shm
     files), start them again."""
     settings = load_settings()
+    refuse_operator_file(settings, file, "FILE")
     try:
         size = backup_sqlite(settings.effective_database_url, file)
     except BackupRefused as refused:

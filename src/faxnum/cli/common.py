@@ -13,7 +13,7 @@ from faxnum.config import DATABASE_FILE, Settings, settings_from_environment
 from faxnum.domain.errors import DomainError
 from faxnum.domain.money import parse_amount
 from faxnum.security.key_cipher import KeyCipher
-from faxnum.security.secrets import WeakSecret
+from faxnum.security.secrets import SECRET_FILE, WeakSecret
 from faxnum.services.key_secrets import check_secret
 from faxnum.store.db.database import Database
 from faxnum.store.db.migrate import upgrade
@@ -100,14 +100,17 @@ def same_file(first: Path, second: Path) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def is_store_file(settings: Settings, path: Path) -> bool:
-    """`path` is the embedded database, or its -wal or -shm file, under any name."""
+def refuse_operator_file(settings: Settings, path: Path, option: str) -> None:
+    """A file a command writes must not be one faxnum keeps: the embedded database (or
+    its -wal, -shm or -journal file) or the data directory's secret, under any name.
+    Refused in one line, with exit status 2."""
     from sqlalchemy.engine import make_url
 
+    kept = [settings.data_dir / SECRET_FILE]
     url = make_url(settings.effective_database_url)
-    if not url.drivername.startswith("sqlite") or not url.database:
-        return False
-    store = Path(url.database)
-    return any(
-        same_file(path, store.with_name(store.name + suffix)) for suffix in ("", "-wal", "-shm")
-    )
+    if url.drivername.startswith("sqlite") and url.database:
+        store = Path(url.database)
+        kept += [store.with_name(store.name + end) for end in ("", "-wal", "-shm", "-journal")]
+    for own in kept:
+        if same_file(path, own):
+            raise fail(f"{option} {path} is {own.name}, which faxnum keeps; choose another file")

@@ -13,9 +13,9 @@ from faxnum.cli.common import (
     amount_option,
     console,
     fail,
-    is_store_file,
     load_settings,
     operator_database,
+    refuse_operator_file,
     same_file,
 )
 
@@ -51,13 +51,15 @@ def import_dids(
     rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
     if same_file(rejects_path, file):
         raise typer.BadParameter("must not be the file being imported", param_hint="--rejects")
+    settings = load_settings()
+    refuse_operator_file(settings, rejects_path, "--rejects")
     try:
         lines = check_readable(file)
     except UnreadableFile as unreadable:
         raise fail(f"{file}: {unreadable}; nothing was imported") from None
     started = time.perf_counter()
 
-    with operator_database(load_settings()) as database, import_progress(console) as progress:
+    with operator_database(settings) as database, import_progress(console) as progress:
         task = progress.add_task("Importing", total=lines)
         report = import_inventory(
             database.unit_of_work,
@@ -87,8 +89,8 @@ def export_dids(
     from faxnum.services.inventory import inventory_lines  # loads numbering data: slow
 
     settings = load_settings()
-    if output is not None and str(output) != "-" and is_store_file(settings, output):
-        raise fail(f"{output} is the database itself; choose another file for the export")
+    if output is not None and str(output) != "-":
+        refuse_operator_file(settings, output, "--output")
     with operator_database(settings) as database, database.reader() as uow:
         if output is None or str(output) == "-":
             write_inventory(inventory_lines(uow), sys.stdout)

@@ -2,7 +2,9 @@
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from faxnum.domain.addresses import is_private_name, is_public
 from faxnum.domain.errors import Invalid
@@ -73,34 +75,62 @@ def check_sip_uri(uri: str, allow_private: bool = False) -> str:
             "uri",
             "must be a sip: or sips: URI such as sip:fax@pbx.example.com:5060 (port 1 to 65535)",
         )
-    if not allow_private:
-        for target in _targets(uri):
-            refusal = _target_refusal(target)
-            if refusal:
-                raise Invalid.field("uri", refusal)
+    for target in _targets(uri):
+        refusal = _target_refusal(target, allow_private)
+        if refusal:
+            raise Invalid.field("uri", refusal)
     return uri
 
 
 def _targets(uri: str) -> list[str]:
+    """The URI's host, and every `maddr` parameter's host (its port dropped), with
+    escapes decoded as RFC 3261 allows them in parameters."""
     parts = _TARGET.fullmatch(uri)
     assert parts is not None, "checked against URI_REGEX first"
     found = [parts["host"]]
     for param in parts["params"].split(";")[1:]:
-        name, _, value = param.partition("=")
+        name, _, value = (unquote(part) for part in param.partition("="))
         if name.lower() == "maddr":
-            found.append(value)
+            found.append(_without_port(value))
     return found
 
 
-def _target_refusal(target: str) -> str | None:
-    """Why the edge may not dial this host, or None."""
-    host = target[1:-1] if target.startswith("[") and target.endswith("]") else target
+def _without_port(host: str) -> str:
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.split(":", 1)[0]
+
+
+def _target_refusal(target: str, allow_private: bool) -> str | None:
+    """Why the edge may not dial this host, or None. Judged as a resolver would read
+    it: `127.1`, `0x7f000001` and `2130706433` are all 127.0.0.1 to inet_aton."""
+    if target.startswith("["):
+        try:
+            address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv6Address(
+                target[1:-1] if target.endswith("]") else target
+            )
+        except ValueError:
+            return f"{target} is not an IPv6 address"
+    else:
+        ipv4 = _as_ipv4(target)
+        if ipv4 is None:
+            if not allow_private and (not target or is_private_name(target)):
+                return f"{target or 'an empty host'} names a host on the operator's own network"
+            return None
+        address = ipv4
+    return None if allow_private or is_public(address) else f"{target} {_NOT_PUBLIC}"
+
+
+def _as_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The address a resolver makes of `host` when it spells an IPv4 address in any of
+    inet_aton's forms (fewer parts, octal, hex, one number); None for a name. A host
+    whose last label is a number or hex is never a name (no top-level domain is)."""
+    name = host.rstrip(".")
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if address is not None:
-        return None if is_public(address) else f"{target} {_NOT_PUBLIC}"
-    if not host or is_private_name(host):
-        return f"{target or 'an empty host'} names a host on the operator's own network"
+        return ipaddress.IPv4Address(socket.inet_aton(name))
+    except OSError:
+        pass
+    last = name.rsplit(".", 1)[-1].lower()
+    if last.isdigit() or (last.startswith("0x") and len(last) > 2):
+        return ipaddress.IPv4Address("0.0.0.0")  # not an address anyone may dial  # noqa: S104
     return None

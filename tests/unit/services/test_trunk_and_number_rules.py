@@ -333,6 +333,8 @@ def test_a_pattern_becomes_one_like_text_on_the_e164_number() -> None:
         "sip:[2606:4700::1111]:5060",
         "sip:fax@[2606:4700::1111];transport=tcp",
         "sip:fax@pbx.example.com;maddr=93.184.216.34",
+        "sip:fax@pbx.example.com;maddr=93.184.216.34:5060",
+        "sip:fax@1e100.net",
         "sip:fax%2Bin@pbx.example.com:65535;transport=tls;lr",
     ],
 )
@@ -380,6 +382,27 @@ def test_a_sip_uri_is_refused_without_a_host_with_a_bad_port_or_stray_characters
         "sip:fax@pbx.localhost",
         "sip:fax@printer.local",
         "sip:fax@metadata.google.internal",
+        # Addresses as a resolver's inet_aton reads them: all of them 127.0.0.1,
+        # 0.0.0.0, 10.0.0.1 or 169.254.169.254.
+        "sip:127.1",
+        "sip:0177.0.0.1",
+        "sip:0x7f.0.0.1",
+        "sip:0x7f000001",
+        "sip:2130706433",
+        "sip:127.000.000.001",
+        "sip:0",
+        "sip:10.1",
+        "sip:0xa9fea9fe",
+        "sip:2852039166",
+        "sip:169.254.43518",
+        "sip:a@1.2.3.4.5",  # a number is no top-level domain
+        # maddr with a port, or written with RFC 3261's escapes.
+        "sip:a@b.com;maddr=127.0.0.1:5060",
+        "sip:a@b.com;maddr=[::1]:5060",
+        "sip:a@b.com;maddr=169.254.169.254:80",
+        "sip:a@b.com;m%61ddr=127.0.0.1",
+        "sip:a@b.com;%6d%61%64%64%72=127.0.0.1",
+        "sip:a@b.com;maddr=127%2e0%2e0%2e1",
     ],
 )
 def test_a_sip_uri_aimed_at_the_operators_own_network_is_refused(uri: str) -> None:
@@ -388,3 +411,10 @@ def test_a_sip_uri_aimed_at_the_operators_own_network_is_refused(uri: str) -> No
     assert list(refused.value.errors) == ["uri"]
     assert "10.0.0.1" not in uri or "non-public" in refused.value.errors["uri"][0]
     assert check_sip_uri(uri, allow_private=True) == uri  # a lab may allow them
+
+
+@pytest.mark.parametrize("uri", ["sip:[:::]", "sip:[1.2.3.4]", "sip:[1:2:3:4:5:6:7:8:9]"])
+def test_a_bracketed_host_must_be_an_ipv6_address(uri: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        check_sip_uri(uri, allow_private=True)
+    assert "not an IPv6 address" in refused.value.errors["uri"][0]
