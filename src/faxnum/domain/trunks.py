@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from faxnum.domain.addresses import is_private_name, is_public
 from faxnum.domain.errors import Invalid
-from faxnum.domain.text import REFUSED_CHARACTERS
+from faxnum.domain.text import REFUSED_CHARACTERS, is_plain_text
 
 MAX_TRUNK_NAME_LENGTH = 100
 MAX_URI_LENGTH = 255
@@ -54,11 +54,11 @@ class TrunkChanges:
 
 
 def check_trunk_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
+    if not _NAME.fullmatch(name) or not is_plain_text(name):
         raise Invalid.field(
             "name",
-            "must have a printable character and no control or invisible characters "
-            "(such as bidi overrides or zero-width spaces)",
+            "must have a printable character and no control, format or invisible "
+            "characters (such as bidi overrides, zero-width spaces or tags)",
         )
     if len(name) > MAX_TRUNK_NAME_LENGTH:
         raise Invalid.field("name", f"must be at most {MAX_TRUNK_NAME_LENGTH} characters")
