@@ -51,7 +51,7 @@ from faxnum.testing.servers import RunningServer, free_port, wait_until_healthy
 from faxnum.testing.servers import running_server as served
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-SECRET = "bench-secret-not-for-production-0123456789"
+SECRET = "bench-key-not-for-production-0123456789"
 NUMBERS_PER_EXCHANGE = 10_000
 
 

@@ -15,7 +15,7 @@ from faxnum.services.accounts import NewAccount, create_account
 from faxnum.services.inventory import load_groups
 from faxnum.store.db.database import Database
 
-TEST_SECRET = b"test-secret-not-for-production-0123456789"
+TEST_SECRET = b"test-key-not-for-production-0123456789"
 
 
 def real_numbers(region: str, description: str, count: int, seed: int = 1) -> list[str]:

@@ -161,9 +161,10 @@ def test_a_disabled_account_s_dashboard_session_stays_ended_when_it_is_enabled_a
         assert csrf_of(browser.get("/dashboard/login").text)
 
 
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", ""])
 @pytest.mark.parametrize("path", ["/user", "/user/login"])
 def test_a_json_object_sent_as_a_form_is_read_as_json(
-    tmp_path: Path, database_url: str, path: str
+    tmp_path: Path, database_url: str, path: str, content_type: str
 ) -> None:
     account = {"email": "curl@example.com", "password": "long enough password"}
     with _app(tmp_path, database_url) as client:
@@ -172,7 +173,7 @@ def test_a_json_object_sent_as_a_form_is_read_as_json(
         sent = client.post(  # what `curl -d '{...}'` sends
             f"{API}{path}",
             content=json.dumps(account),
-            headers={"content-type": "application/x-www-form-urlencoded"},
+            headers={"content-type": content_type},
         )
         assert sent.status_code == 200, sent.text
         assert sent.json()["api_key"].startswith("fxn_")

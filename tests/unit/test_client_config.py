@@ -43,3 +43,10 @@ def test_ids_in_paths_are_positive_ints_and_text_is_one_segment() -> None:
     with pytest.raises(ValueError, match="positive whole number"):
         calls.release_number(0)
     assert calls.states("../numbers").path == "/states/..%2Fnumbers"
+
+
+def test_the_printed_api_base_is_taken_for_the_servers_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAXNUM_URL", "http://127.0.0.1:8000/api/v2/")
+    assert resolve().base_url == "http://127.0.0.1:8000"

@@ -91,7 +91,18 @@ def test_weak_secrets_are_refused_naming_the_setting(secret: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "secret", ["abcdefghijkl" * 3, "0123456789ab" * 3, "abcdefghijklmnop" * 2, "Zq7xK2pL9w" * 4]
+    "secret",
+    [
+        "abcdefghijkl" * 3,
+        "0123456789ab" * 3,
+        "abcdefghijklmnop" * 2,
+        "Zq7xK2pL9w" * 4,
+        "abcdefghijkl-abcdefghijkl-abcdefghijkl",  # a repeat with separators
+        "0123456789ab-0123456789ab-0123456789ab",
+        "abcdefghijklmnopqrstuvwxyz0123456789",  # runs
+        "0123456789abcdef0123456789abcdef",
+        "your-secret-key-here-change-me-please",  # a pasted placeholder
+    ],
 )
 def test_a_secret_repeating_a_pattern_is_refused_however_many_characters_it_uses(
     secret: str,

@@ -67,9 +67,10 @@ async def _parsed_body_fields(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json" or media_type.endswith("+json"):
         fields = _json_fields(await request.body())
-    elif media_type in _FORM_TYPES and (await request.body()).lstrip().startswith(b"{"):
-        # `curl -d '{...}'` declares a form: a JSON object is read as JSON, as the
-        # extensions' bodies are (a form field cannot start with "{" unencoded).
+    elif (await request.body()).lstrip().startswith(b"{"):
+        # A JSON object is read as JSON whatever type it declares (`curl -d '{...}'`
+        # declares a form, some clients text/plain), as the extensions' bodies are; a
+        # form field cannot start with "{" unencoded.
         fields = _json_fields(await request.body())
     elif media_type in _FORM_TYPES:
         try:

@@ -11,6 +11,7 @@ import httpx
 from platformdirs import user_config_path
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+API_PREFIX = "/api/v2"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ def resolve(api_key: str | None = None, base_url: str | None = None) -> ClientCo
     it stays home."""
     stored = saved()
     url = (base_url or os.environ.get("FAXNUM_URL") or stored.get("url") or DEFAULT_URL).rstrip("/")
+    # `serve` prints the API's base (.../api/v2): the server's address is meant.
+    url = url.removesuffix(API_PREFIX)
     check_base_url(url)
     saved_key = stored.get("api_key") if stored.get("url") == url else None
     key = api_key or os.environ.get("FAXNUM_API_KEY") or saved_key

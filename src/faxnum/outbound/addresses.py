@@ -78,24 +78,31 @@ async def resolve_allowed(url: "httpx.URL", policy: OutboundPolicy) -> list[IPAd
         addresses = await _lookup(host, url.port or (443 if url.scheme == "https" else 80))
     for address in addresses:
         if not is_allowed(address, policy):
-            # Never which address a name resolved to: that would map the
-            # operator's internal network for whoever registers URLs.
-            shown = host if literal is not None else f"{host} resolves to an address that"
-            raise UnsafeUrl(
-                f"{shown} is a loopback, private, link-local or otherwise non-public "
-                "address; webhooks are only sent to the public internet"
-            )
+            if literal is not None:
+                raise UnsafeUrl(
+                    f"{host} is a loopback, private, link-local or otherwise non-public "
+                    "address; webhooks are only sent to the public internet"
+                )
+            raise UnsafeUrl(_NO_PUBLIC_ADDRESS.format(host=host))
     return addresses
+
+
+# One answer for a name that resolves nowhere and one that resolves inside: which
+# names exist on the operator's network, and where they point, is never told.
+_NO_PUBLIC_ADDRESS = (
+    "host {host} does not resolve to a public address; webhooks are only sent to the "
+    "public internet"
+)
 
 
 async def _lookup(host: str, port: int) -> list[IPAddress]:
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise UnsafeUrl(f"host {host} does not resolve ({error})") from None
+    except (socket.gaierror, UnicodeError):
+        raise UnsafeUrl(_NO_PUBLIC_ADDRESS.format(host=host)) from None
     addresses = list(dict.fromkeys(ipaddress.ip_address(item[4][0]) for item in found))
     if not addresses:
-        raise UnsafeUrl(f"host {host} does not resolve")
+        raise UnsafeUrl(_NO_PUBLIC_ADDRESS.format(host=host))
     return addresses
 
 

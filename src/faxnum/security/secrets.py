@@ -8,6 +8,7 @@ per line in the file): the first seals, all of them open (see `key_cipher`).
 import base64
 import hashlib
 import hmac
+import itertools
 import math
 import os
 import secrets
@@ -17,6 +18,9 @@ from pathlib import Path
 SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 80
+# Words of the placeholders people paste ("your-secret-key-here-change-me"); six
+# letters or more, so that a random secret holds one by chance far too rarely to matter.
+PLACEHOLDER_WORDS = ("secret", "change", "password", "example", "default", "replace")
 GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
@@ -26,7 +30,11 @@ class WeakSecret(ValueError):
 
 def check_strength(secret: str) -> None:
     """Refuse what an attacker could guess: short, repetitive, or a placeholder."""
-    if len(secret) < MIN_SECRET_LENGTH or estimated_bits(secret) < MIN_SECRET_BITS:
+    if (
+        len(secret) < MIN_SECRET_LENGTH
+        or estimated_bits(secret) < MIN_SECRET_BITS
+        or any(word in secret.lower() for word in PLACEHOLDER_WORDS)
+    ):
         raise WeakSecret(
             f"a secret must be at least {MIN_SECRET_LENGTH} random characters, not a "
             f"repeated or guessable pattern (e.g. from `{GENERATE_HINT}`)"
@@ -36,12 +44,16 @@ def check_strength(secret: str) -> None:
 def estimated_bits(secret: str) -> float:
     """How much a guesser must cover, judged on the whole string: each new piece of it
     (a Lempel-Ziv phrase: repeats of what came before count once) costs the bits of
-    one character of the character classes it uses. A random 32-character hex string
+    one character of the character classes it uses. It is read as written and as the
+    steps between its characters, and the lower reading counts, so that a run such as
+    `abcdef...` or `0123...` is as cheap as a repeat. A random 32-character hex string
     scores 83 to 125, `secrets.token_urlsafe(32)` 170 or more, a 12-character
     alphanumeric pattern written three times 60 to 70."""
     alphabet = sum(size for members, size in _CLASSES if any(c in members for c in secret))
     alphabet += 1 if any(not any(c in m for m, _ in _CLASSES) for c in secret) else 0
-    return _phrases(secret) * math.log2(max(alphabet, 2))
+    steps = "".join(chr(0x10000 + ord(b) - ord(a)) for a, b in itertools.pairwise(secret))
+    pieces = min(_phrases(secret), 1 + _phrases(steps))
+    return pieces * math.log2(max(alphabet, 2))
 
 
 _CLASSES = (
