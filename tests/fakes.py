@@ -264,14 +264,30 @@ class FakeAccounts(_Repository):
     def balance(self, account_id: int) -> Decimal:
         return Decimal(self.t.accounts[account_id]["balance"])
 
-    def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
+    def change_balance(
+        self, account_id: int, delta: Decimal, keep_holds: bool = False
+    ) -> BalanceChange | None:
         account = self.t.accounts.get(account_id)
-        after = None if account is None else balance_after(account["balance"], delta)
+        floor = account.get("held", Decimal(0)) if account and keep_holds else Decimal(0)
+        after = None if account is None else balance_after(account["balance"], delta, floor)
         if account is None or after is None:
             return None
         account["balance"] = after
         low = account.get("low_balance", DEFAULT_LOW_BALANCE)
         return BalanceChange(account["balance"] - delta, account["balance"], low)
+
+    def hold_money(self, payer_id: int, amount: Decimal) -> bool:
+        account = self.t.accounts.get(payer_id)
+        held = Decimal(0) if account is None else account.get("held", Decimal(0))
+        if account is None or account["balance"] - held < amount:
+            return False
+        account["held"] = held + amount
+        return True
+
+    def release_money(self, payer_id: int, amount: Decimal) -> None:
+        account = self.t.accounts.get(payer_id)
+        if account is not None:
+            account["held"] = max(account.get("held", Decimal(0)) - amount, Decimal(0))
 
     def notification_settings(self, account_id: int) -> NotificationSettings:
         account = self.t.accounts[account_id]
@@ -787,22 +803,18 @@ class FakeReservations(_Repository):
         if account is not None:
             account["reserved_numbers"] -= quantity
 
-    def held_value(self, payer_id: int, now: datetime) -> Decimal:
-        total = Decimal(0)
-        for r in self.t.reservations.values():
-            holder = self.t.accounts[r["account_id"]]
-            live = r["status"] == ReservationStatus.ACTIVE and r["expires_at"] > now
-            if live and sees(payer_id, r["account_id"], holder["parent_id"]):
-                for did_id in r["did_ids"]:
-                    total += self.t.groups[self.t.dids[did_id]["group_id"]].first_charge
-        return total
-
     def add(
-        self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime
+        self,
+        account_id: int,
+        did_ids: Sequence[int],
+        now: datetime,
+        expires_at: datetime,
+        value: Decimal,
     ) -> int:
         reservation_id = _next_id(self.t.reservations)
         self.t.reservations[reservation_id] = {
             "account_id": account_id,
+            "value": value,
             "status": ReservationStatus.ACTIVE,
             "created_at": now,
             "expires_at": expires_at,
@@ -867,6 +879,7 @@ class FakeReservations(_Repository):
             r["created_at"],
             r["expires_at"],
             ReservationStatus(r["status"]),
+            r["value"],
         )
 
 

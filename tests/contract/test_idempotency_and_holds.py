@@ -41,19 +41,41 @@ def test_the_reserved_count_never_passes_its_limit(store: Store) -> None:
         assert uow.reservations.hold_count(caller.account_id, 4, 4)
 
 
-def test_the_value_of_holds_counts_the_live_holds_of_the_whole_tree(store: Store) -> None:
-    group_id = load_group(store, ["+12042841000", "+12042841001", "+12042841002"], setup="1.50")
-    parent = open_account(store, "parent@example.com")
-    sub = open_account(store, "sub@example.com", parent=parent.account_id)
-    other = open_account(store, "other@example.com")
+def test_money_promised_to_holds_is_kept_from_purchases_but_not_from_bills(
+    store: Store,
+) -> None:
+    caller = open_account(store, "owner@example.com", credit="10.00")
     with store.unit_of_work() as uow:
-        taken = uow.dids.take_from_group(group_id, 3, DidEvent.RESERVE, NOW)
-        uow.reservations.add(parent.account_id, [taken[0].id], NOW, NOW + timedelta(minutes=10))
-        uow.reservations.add(sub.account_id, [taken[1].id], NOW, NOW + timedelta(minutes=10))
-        uow.reservations.add(other.account_id, [taken[2].id], NOW, NOW + timedelta(minutes=10))
+        assert uow.accounts.hold_money(caller.account_id, Decimal("7.00"))
+        assert not uow.accounts.hold_money(caller.account_id, Decimal("3.01"))  # 3.00 free
+        uow.commit()
+    with store.unit_of_work() as uow:  # a purchase may spend the 3.00 not promised
+        assert uow.accounts.change_balance(caller.account_id, Decimal("-3.01"), True) is None
+        assert uow.accounts.change_balance(caller.account_id, Decimal("-3.00"), True)
+        uow.commit()
+    with store.unit_of_work() as uow:  # a bill (renewal) is owed whatever was promised
+        change = uow.accounts.change_balance(caller.account_id, Decimal("-5.00"))
+        assert change is not None and change.after == Decimal("2.00")
+        assert uow.accounts.change_balance(caller.account_id, Decimal("1.00"), True)  # credit
+        uow.accounts.release_money(caller.account_id, Decimal("7.00"))
+        assert uow.accounts.hold_money(caller.account_id, Decimal("3.00"))
+        uow.accounts.release_money(caller.account_id, Decimal("99.00"))  # never below zero
+        assert uow.accounts.hold_money(caller.account_id, Decimal("3.00"))
+
+
+def test_a_hold_keeps_the_value_it_promises(store: Store) -> None:
+    group_id = load_group(store, ["+12042841000", "+12042841001"], setup="1.50")
+    caller = open_account(store, "owner@example.com")
+    with store.unit_of_work() as uow:
+        taken = uow.dids.take_from_group(group_id, 2, DidEvent.RESERVE, NOW)
+        held = uow.reservations.add(
+            caller.account_id,
+            [d.id for d in taken],
+            NOW,
+            NOW + timedelta(minutes=10),
+            Decimal("7.00"),
+        )
         uow.commit()
     with store.unit_of_work() as uow:
-        assert uow.reservations.held_value(parent.account_id, NOW) == Decimal("7.00")
-        assert uow.reservations.held_value(other.account_id, NOW) == Decimal("3.50")
-        later = NOW + timedelta(minutes=10)  # expired holds promise nothing
-        assert uow.reservations.held_value(parent.account_id, later) == Decimal(0)
+        found = uow.reservations.get(held, caller.account_id)
+    assert found is not None and found.value == Decimal("7.00")

@@ -423,6 +423,37 @@ def test_a_hold_is_a_promise_to_buy_that_the_balance_must_cover(world: World) ->
     ok(world.client.post(f"{API}/reservations", json={"numbers": n[1:2]}, headers=world.h(thrifty)))
 
 
+def test_money_promised_to_a_hold_is_not_spent_on_other_numbers(world: World) -> None:
+    n = world.available(didGroupId=world.group)  # 3.00 each
+    saver = add_account(world.database, "saver@example.com", "10.00")
+    with world.database.unit_of_work() as uow:
+        sub = create_account(
+            uow,
+            KeyCipher(TEST_SECRET),
+            "clerk@example.com",
+            world.clock(),
+            parent_id=saver.account_id,
+        )
+    held = ok(
+        world.client.post(
+            f"{API}/reservations", json={"numbers": n[:3]}, headers=world.h(saver.api_key)
+        )
+    )["data"]  # 9.00 of the 10.00 promised
+    for key in (saver.api_key, sub.api_key):
+        provisioning = f"{API}/countries/didgroups/{world.group}/provision"
+        refused(world.client.post(provisioning, headers=world.h(key)), 402)
+        order = {"numbers": n[3:4]}
+        refused(world.client.post(f"{API}/orders", json=order, headers=world.h(key)), 402)
+    assert balance_of(world.database, saver.account_id) == Decimal("10.00")
+    placed = ok(
+        world.client.post(
+            f"{API}/orders", json={"reservation_id": held["id"]}, headers=world.h(saver.api_key)
+        )
+    )["data"]
+    assert sorted(number["number"] for number in placed["numbers"]) == sorted(n[:3])
+    assert balance_of(world.database, saver.account_id) == Decimal("1.00")
+
+
 def test_the_reserved_limit_counts_the_whole_account_tree(world: World) -> None:
     n = world.available(didGroupId=world.group)
     with world.database.unit_of_work() as uow:

@@ -18,14 +18,18 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import create_engine, text
 
 import faxnum.api.server
 from faxnum.api.app import create_app
 from faxnum.api.server import SETTINGS_VARIABLE
 from faxnum.config import Settings, settings_with_secrets_json
 from faxnum.domain.errors import Unavailable
-from faxnum.services.accounts import authenticate
+from faxnum.domain.orders import QuantityWanted
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.accounts import authenticate, create_account
 from faxnum.services.provisioning import provision
+from faxnum.services.reservations import reserve
 from faxnum.store.db.database import Database
 from faxnum.store.db.migrate import HEAD_REVISION, MIGRATIONS, alembic_config, upgrade
 from faxnum.store.db.schema import metadata
@@ -328,3 +332,39 @@ def test_an_app_started_under_another_secret_refuses_to_serve(sqlite_settings: S
         pass
     with TestClient(create_app(sqlite_settings)) as client:
         assert client.get("/readyz").status_code == 200
+
+
+def test_the_tree_holds_migration_puts_counts_and_promised_money_on_the_payer(
+    database: Database,
+) -> None:
+    group_id = add_group(database, count=4, setup="1.00", monthly="2.00")
+    parent = add_account(database, "parent@example.com")
+    now = datetime.now(UTC)
+    with database.unit_of_work() as uow:
+        sub = create_account(
+            uow, KeyCipher(TEST_SECRET), "sub@example.com", now, parent_id=parent.account_id
+        )
+    for key, quantity in ((parent.api_key, 1), (sub.api_key, 2)):
+        with database.reader() as uow:
+            caller = authenticate(uow, key)
+        with database.unit_of_work() as uow:
+            reserve(uow, caller, QuantityWanted(group_id, quantity), 600, 100, now)
+    url = database.url
+    database.dispose()
+    command.downgrade(alembic_config(url), "0013")
+    engine = create_engine(url)
+    with engine.begin() as connection:  # as the code before it kept them: each its own
+        for account_id, held in ((parent.account_id, 1), (sub.account_id, 2)):
+            connection.execute(
+                text("UPDATE accounts SET reserved_numbers = :held WHERE id = :id"),
+                {"held": held, "id": account_id},
+            )
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, reserved_numbers, held_micros FROM accounts"))
+        accounts_now = {row.id: (row.reserved_numbers, row.held_micros) for row in rows}
+        values = sorted(connection.execute(text("SELECT value_micros FROM reservations")).scalars())
+    engine.dispose()
+    assert accounts_now[parent.account_id] == (3, 9_000_000)
+    assert accounts_now[sub.account_id] == (0, 0)
+    assert values == [3_000_000, 6_000_000]

@@ -42,8 +42,9 @@ def check_amount(amount: Decimal) -> None:
         raise ValueError(f"amount must be in whole cents: {amount}")
 
 
-def balance_after(balance: Decimal, delta: Decimal) -> Decimal | None:
-    """A balance never goes below zero: the balance a change leaves, or None when the
-    change is refused (a charge the balance cannot cover)."""
+def balance_after(balance: Decimal, delta: Decimal, floor: Decimal = Decimal(0)) -> Decimal | None:
+    """A balance never goes below zero, nor a voluntary spend below the money promised
+    to live holds (`floor`): the balance a change leaves, or None when it is refused.
+    A credit is never refused."""
     after = balance + delta
-    return None if after < 0 else after
+    return None if delta < 0 and after < floor else after

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 MIN_TTL_SECONDS = 60
@@ -26,6 +27,7 @@ class Reservation:
     created_at: datetime
     expires_at: datetime
     status: ReservationStatus
+    value: Decimal = Decimal(0)  # what its numbers' setup and first month promise
 
     def status_at(self, now: datetime) -> ReservationStatus:
         """An active hold past its time is expired, even before the sweep records it."""

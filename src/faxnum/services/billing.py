@@ -31,9 +31,11 @@ def charge(
     number_id: int | None = None,
     actor_id: int | None = None,
     kind: str = "charge",
+    keep_holds: bool = False,
 ) -> None:
-    """Take money, never below zero (the caller commits)."""
-    change = uow.accounts.change_balance(account_id, -amount)
+    """Take money, never below zero (the caller commits). `keep_holds`: a purchase,
+    which may not spend what the account tree's live holds were promised."""
+    change = uow.accounts.change_balance(account_id, -amount, keep_holds)
     if change is None:
         raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
     uow.ledger.add(

@@ -61,7 +61,8 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
     group_ids = [group_id for _, group_id in taken]
     groups = groups_of(uow, group_ids)
     total = first_charges(groups, group_ids)
-    if uow.accounts.balance(caller.payer_id) < total:  # the charges below are the guard
+    # The charges below are the guard; this names the whole order's cost.
+    if uow.accounts.balance(caller.payer_id) < total:
         raise InsufficientBalance(f"Insufficient balance: this order costs {total:.2f}.")
     order_id = uow.orders.add(caller.account_id, reservation_id, total, now)
     provisioned = []
@@ -79,6 +80,7 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
             now,
             number_id=number_id,
             actor_id=caller.account_id,
+            keep_holds=True,
         )
         number = ProvisionedNumber(number_id, did, group, caller.trunk_id)
         provisioned.append(number)
@@ -106,6 +108,7 @@ def _from_reservation(
     if len(moved) != len(did_ids):  # cannot happen while the invariant holds; never sell
         raise Conflict(f"Reservation {held.id} no longer holds all its numbers.")
     uow.reservations.release_count(caller.payer_id, len(did_ids))
+    uow.accounts.release_money(caller.payer_id, held.value)  # now spent on these numbers
     locked = {did.id: did for did in uow.dids.lock_numbers(held.numbers)}
     return [
         (Did(did.id, did.number), did.group_id)

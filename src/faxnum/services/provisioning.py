@@ -39,6 +39,7 @@ def _provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) ->
         now,
         number_id=number_id,
         actor_id=caller.account_id,
+        keep_holds=True,
     )
     provisioned = ProvisionedNumber(number_id, did, group, caller.trunk_id)
     emit(

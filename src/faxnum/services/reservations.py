@@ -32,7 +32,8 @@ def reserve(
 ) -> tuple[Reservation, bool]:
     """All or nothing: every number is held for the caller, or nothing is. A hold is a
     promise to buy: the account tree holds at most `max_reserved` numbers, and its
-    balance covers the setup and first month of all it holds. With an idempotency key,
+    balance covers the setup and first month of all it holds, which no purchase of
+    other numbers may then spend. With an idempotency key,
     a repeat answers the first hold (True as second value) and changes nothing."""
     first = partial(uow.reservations.get, account_id=caller.account_id)
     replayed = claim_or_replay(uow, caller, request, Outcome.RESERVATION, first, now, retention)
@@ -51,27 +52,22 @@ def reserve(
         held = [
             (did.id, wanted.group_id) for did in move_from_group(uow, wanted, DidEvent.RESERVE, now)
         ]
-    _check_covered(uow, caller, [group_id for _, group_id in held], now)
+    group_ids = [group_id for _, group_id in held]
+    value = first_charges(groups_of(uow, group_ids), group_ids)
+    if not uow.accounts.hold_money(caller.payer_id, value):
+        raise InsufficientBalance(
+            f"Insufficient balance: holding these numbers promises {value:.2f} (setup and "
+            "first month), more than the balance not yet promised to other holds."
+        )
     expires_at = now + timedelta(seconds=ttl_seconds)
-    reservation_id = uow.reservations.add(caller.account_id, [i for i, _ in held], now, expires_at)
+    reservation_id = uow.reservations.add(
+        caller.account_id, [i for i, _ in held], now, expires_at, value
+    )
     created = uow.reservations.get(reservation_id, caller.account_id)
     assert created is not None
     record(uow, caller, request, Outcome.RESERVATION, reservation_id)
     uow.commit()
     return created, False
-
-
-def _check_covered(uow: UnitOfWork, caller: Caller, group_ids: list[int], now: datetime) -> None:
-    """The payer's balance covers what this hold and the tree's other live holds would
-    cost to order. The count above locked the payer's row, so two holds of one tree
-    are checked one after the other, each seeing the other's."""
-    cost = first_charges(groups_of(uow, group_ids), group_ids)
-    promised = uow.reservations.held_value(caller.payer_id, now)
-    if uow.accounts.balance(caller.payer_id) < promised + cost:
-        raise InsufficientBalance(
-            f"Insufficient balance: holding these numbers promises {cost:.2f} (setup and "
-            f"first month), on top of {promised:.2f} the account's live holds promise."
-        )
 
 
 def reservation(uow: UnitOfWork, caller: Caller, reservation_id: int) -> Reservation:
@@ -116,9 +112,10 @@ def any_due(uow: UnitOfWork, now: datetime) -> bool:
 
 def _free(uow: UnitOfWork, held: Reservation, payer_id: int, now: datetime) -> None:
     """After the hold has left `active`, in the same transaction: its DIDs back to stock,
-    and off the count of the account tree (kept on its payer)."""
+    and off the count and the promised money of the account tree (kept on its payer)."""
     uow.dids.move(uow.reservations.did_ids(held.id), DidEvent.FREE, now)
     uow.reservations.release_count(payer_id, len(held.numbers))
+    uow.accounts.release_money(payer_id, held.value)
 
 
 def _payer_of(uow: UnitOfWork, account_id: int) -> int:

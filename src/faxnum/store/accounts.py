@@ -4,7 +4,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from faxnum.domain.accounts import (
@@ -47,15 +58,23 @@ _SUMMARY_COLUMNS = (
     accounts.c.disabled,
     accounts.c.created_at,
 )
-_CHANGE_BALANCE = Prepared(
-    update(accounts)
-    .where(
-        accounts.c.id == bindparam("account_id"),
-        accounts.c.balance_micros + bindparam("delta") >= 0,
+
+
+def _balance_change(floor: ColumnElement[int] | int) -> Prepared:
+    return Prepared(
+        update(accounts)
+        .where(
+            accounts.c.id == bindparam("account_id"),
+            accounts.c.balance_micros + bindparam("delta") >= floor,
+        )
+        .values(balance_micros=accounts.c.balance_micros + bindparam("delta"))
+        .returning(accounts.c.balance_micros, accounts.c.low_balance_micros)
     )
-    .values(balance_micros=accounts.c.balance_micros + bindparam("delta"))
-    .returning(accounts.c.balance_micros, accounts.c.low_balance_micros)
-)
+
+
+_CHANGE_BALANCE = _balance_change(0)
+# A voluntary spend leaves what live holds were promised (`held_micros`) untouched.
+_SPEND_KEEPING_HOLDS = _balance_change(accounts.c.held_micros)
 
 
 class AccountQueries:
@@ -219,16 +238,44 @@ class AccountQueries:
         ).scalar_one()
         return from_micros(int(micros))
 
-    def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
-        """Apply a balance change unless it would go below zero; None when refused."""
+    def change_balance(
+        self, account_id: int, delta: Decimal, keep_holds: bool = False
+    ) -> BalanceChange | None:
+        """Apply a balance change unless it would go below zero (or below what live
+        holds were promised); None when refused. A credit is never refused."""
         micros = to_micros(delta)
-        row = _CHANGE_BALANCE.first(self._db, {"account_id": account_id, "delta": micros})
+        statement = _SPEND_KEEPING_HOLDS if keep_holds and micros < 0 else _CHANGE_BALANCE
+        row = statement.first(self._db, {"account_id": account_id, "delta": micros})
         if row is None:
             return None
         return BalanceChange(
             from_micros(row.balance_micros - micros),
             from_micros(row.balance_micros),
             from_micros(row.low_balance_micros),
+        )
+
+    def hold_money(self, payer_id: int, amount: Decimal) -> bool:
+        micros = to_micros(amount)
+        changed = self._db.execute(
+            update(accounts)
+            .where(
+                accounts.c.id == payer_id,
+                accounts.c.balance_micros - accounts.c.held_micros >= micros,
+            )
+            .values(held_micros=accounts.c.held_micros + micros)
+        )
+        return changed.rowcount == 1
+
+    def release_money(self, payer_id: int, amount: Decimal) -> None:
+        micros = to_micros(amount)
+        self._db.execute(
+            update(accounts)
+            .where(accounts.c.id == payer_id)
+            .values(
+                held_micros=case(
+                    (accounts.c.held_micros > micros, accounts.c.held_micros - micros), else_=0
+                )
+            )
         )
 
     def notification_settings(self, account_id: int) -> NotificationSettings:

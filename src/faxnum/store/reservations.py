@@ -5,13 +5,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 
 from faxnum.domain.dates import as_utc
-from faxnum.domain.money import from_micros
+from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
-from faxnum.store.db.tables import accounts, did_groups, dids, reservation_dids, reservations
+from faxnum.store.db.tables import accounts, dids, reservation_dids, reservations
 
 _ACTIVE = ReservationStatus.ACTIVE.value
 
@@ -40,30 +40,13 @@ class ReservationQueries:
             .values(reserved_numbers=accounts.c.reserved_numbers - quantity)
         )
 
-    def held_value(self, payer_id: int, now: datetime) -> Decimal:
-        holder = accounts.alias("holder")
-        micros = self._db.execute(
-            select(
-                func.coalesce(
-                    func.sum(did_groups.c.setup_price_micros + did_groups.c.monthly_price_micros),
-                    0,
-                )
-            )
-            .select_from(reservations)
-            .join(holder, holder.c.id == reservations.c.account_id)
-            .join(reservation_dids, reservation_dids.c.reservation_id == reservations.c.id)
-            .join(dids, dids.c.id == reservation_dids.c.did_id)
-            .join(did_groups, did_groups.c.id == dids.c.did_group_id)
-            .where(
-                or_(holder.c.id == payer_id, holder.c.parent_id == payer_id),
-                reservations.c.status == _ACTIVE,
-                reservations.c.expires_at > now,
-            )
-        ).scalar_one()
-        return from_micros(int(micros))
-
     def add(
-        self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime
+        self,
+        account_id: int,
+        did_ids: Sequence[int],
+        now: datetime,
+        expires_at: datetime,
+        value: Decimal,
     ) -> int:
         reservation_id = int(
             self._db.execute(
@@ -73,6 +56,7 @@ class ReservationQueries:
                     status=_ACTIVE,
                     quantity=len(did_ids),
                     created_at=now,
+                    value_micros=to_micros(value),
                     expires_at=expires_at,
                 )
                 .returning(reservations.c.id)
@@ -164,6 +148,7 @@ class ReservationQueries:
                 as_utc(row.created_at),
                 as_utc(row.expires_at),
                 ReservationStatus(row.status),
+                from_micros(row.value_micros),
             )
             for row in rows
         ]

@@ -75,8 +75,20 @@ class AccountRepository(Protocol):
 
     def balance(self, account_id: int) -> Decimal: ...
 
-    def change_balance(self, account_id: int, delta: Decimal) -> BalanceChange | None:
-        """Apply the change unless the balance would go below zero; None when refused."""
+    def change_balance(
+        self, account_id: int, delta: Decimal, keep_holds: bool = False
+    ) -> BalanceChange | None:
+        """Apply the change unless the balance would go below zero (`keep_holds`: below
+        the money promised to the account tree's live holds); None when refused."""
+        ...
+
+    def hold_money(self, payer_id: int, amount: Decimal) -> bool:
+        """Promise `amount` of the payer's balance to a hold, unless the balance not
+        yet promised is less (False then, nothing changed)."""
+        ...
+
+    def release_money(self, payer_id: int, amount: Decimal) -> None:
+        """A hold ended: its promise no longer binds the balance."""
         ...
 
     def notification_settings(self, account_id: int) -> NotificationSettings: ...

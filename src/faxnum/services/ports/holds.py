@@ -19,14 +19,16 @@ class ReservationRepository(Protocol):
 
     def release_count(self, payer_id: int, quantity: int) -> None: ...
 
-    def held_value(self, payer_id: int, now: datetime) -> Decimal:
-        """What ordering every live hold of the account tree would cost: each held
-        number's setup and first month."""
-        ...
-
     def add(
-        self, account_id: int, did_ids: Sequence[int], now: datetime, expires_at: datetime
-    ) -> int: ...
+        self,
+        account_id: int,
+        did_ids: Sequence[int],
+        now: datetime,
+        expires_at: datetime,
+        value: Decimal,
+    ) -> int:
+        """A hold of `did_ids`, promising `value`."""
+        ...
 
     def get(self, reservation_id: int, account_id: int) -> Reservation | None: ...
 

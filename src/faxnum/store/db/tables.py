@@ -74,6 +74,9 @@ accounts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # DIDs in the account's active reservations: a guarded counter caps holds per account.
     Column("reserved_numbers", Integer, nullable=False, server_default=text("0")),
+    # What the account tree's live holds would cost to order (kept on its payer): money
+    # promised, which no provisioning or order of other numbers may spend.
+    Column("held_micros", BigInteger, nullable=False, server_default=text("0")),
     # The account's live numbers, kept with every number added or released: /numbers
     # answers its total without counting them.
     Column("live_numbers", Integer, nullable=False, server_default=text("0")),
@@ -176,6 +179,7 @@ reservations = Table(
     Column("quantity", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("value_micros", BigInteger, nullable=False, server_default=text("0")),  # promised
     Index("ix_reservations_account_id", "account_id", "id"),
     # The expiry sweep reads only the active holds whose time has come.
     Index("ix_reservations_status_expires_at", "status", "expires_at"),
