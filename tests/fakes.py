@@ -829,13 +829,22 @@ class FakeReservations(_Repository):
             return None
         return self._reservation(reservation_id)
 
-    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
-        mine = [
+    def visible(self, reservation_id: int, viewer_id: int) -> Reservation | None:
+        r = self.t.reservations.get(reservation_id)
+        if r is None or not self._seen(r, viewer_id):
+            return None
+        return self._reservation(reservation_id)
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
+        seen = [
             i
             for i, r in sorted(self.t.reservations.items(), reverse=True)
-            if r["account_id"] == account_id
+            if self._seen(r, viewer_id)
         ]
-        return [self._reservation(i) for i in _page(mine, wanted)], len(mine)
+        return [self._reservation(i) for i in _page(seen, wanted)], len(seen)
+
+    def _seen(self, r: Row, viewer_id: int) -> bool:
+        return sees(viewer_id, r["account_id"], self.t.accounts[r["account_id"]]["parent_id"])
 
     def close(
         self,

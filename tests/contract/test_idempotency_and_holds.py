@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from faxnum.domain.did_states import DidEvent
 from faxnum.domain.idempotency import Outcome
+from faxnum.domain.pagination import PageRequest
 from tests.contract.conftest import NOW, Store, load_group, open_account
 
 
@@ -79,3 +80,29 @@ def test_a_hold_keeps_the_value_it_promises(store: Store) -> None:
     with store.unit_of_work() as uow:
         found = uow.reservations.get(held, caller.account_id)
     assert found is not None and found.value == Decimal("7.00")
+
+
+def test_a_parent_sees_its_subaccounts_holds_and_only_their_holder_orders_them(
+    store: Store,
+) -> None:
+    group_id = load_group(store, ["+12042841000", "+12042841001"])
+    parent = open_account(store, "parent@example.com")
+    sub = open_account(store, "sub@example.com", parent=parent.account_id)
+    other = open_account(store, "other@example.com")
+    with store.unit_of_work() as uow:
+        [did] = uow.dids.take_from_group(group_id, 1, DidEvent.RESERVE, NOW)
+        until = NOW + timedelta(minutes=10)
+        held = uow.reservations.add(sub.account_id, [did.id], NOW, until, Decimal("3.00"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.reservations.visible(held, parent.account_id) is not None
+        assert uow.reservations.visible(held, sub.account_id) is not None
+        assert uow.reservations.visible(held, other.account_id) is None
+        assert uow.reservations.get(held, parent.account_id) is None  # not the parent's own
+        listed = {
+            viewer.account_id: [
+                r.id for r in uow.reservations.page_for(viewer.account_id, PageRequest())[0]
+            ]
+            for viewer in (parent, sub, other)
+        }
+    assert listed == {parent.account_id: [held], sub.account_id: [held], other.account_id: []}

@@ -217,3 +217,29 @@ def test_every_time_is_written_in_one_format(family: Family) -> None:
     ).json()["data"]
     times += [held["created_at"], held["expires_at"]]
     assert all(t.endswith("Z") and "+00:00" not in t for t in times), times
+
+
+def test_a_parent_sees_and_cancels_its_subaccounts_holds(family: Family) -> None:
+    held = family.client.post(
+        f"{API}/reservations",
+        json={"did_group_id": family.group, "quantity": 2},
+        headers=family.h(family.sub),
+    ).json()["data"]
+    listed = family.client.get(f"{API}/reservations", headers=family.h(family.parent)).json()
+    assert [r["id"] for r in listed["data"]] == [held["id"]]
+    seen = family.client.get(f"{API}/reservations/{held['id']}", headers=family.h(family.parent))
+    assert seen.status_code == 200
+    ordered = family.client.post(
+        f"{API}/orders", json={"reservation_id": held["id"]}, headers=family.h(family.parent)
+    )
+    assert ordered.status_code == 404  # only its holder orders it
+    cancelled = family.client.delete(
+        f"{API}/reservations/{held['id']}", headers=family.h(family.parent)
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "cancelled"
+    again = family.client.post(  # the numbers, the count and the money are free again
+        f"{API}/reservations",
+        json={"did_group_id": family.group, "quantity": 4},
+        headers=family.h(family.parent),
+    )
+    assert again.status_code == 200, again.text

@@ -71,9 +71,10 @@ def reserve(
 
 
 def reservation(uow: UnitOfWork, caller: Caller, reservation_id: int) -> Reservation:
-    return existing(
-        uow.reservations.get(reservation_id, caller.account_id), f"Reservation {reservation_id}"
-    )
+    """The caller's reservation, or one of its sub-accounts' (a parent's limit and
+    balance answer for them)."""
+    found = uow.reservations.visible(reservation_id, caller.account_id)
+    return existing(found, f"Reservation {reservation_id}")
 
 
 def reservations_page(uow: UnitOfWork, caller: Caller, wanted: PageRequest) -> Page[Reservation]:
@@ -87,7 +88,7 @@ def cancel(uow: UnitOfWork, caller: Caller, reservation_id: int, now: datetime) 
     if not uow.reservations.close(reservation_id, ReservationStatus.CANCELLED, live_at=now):
         raise Conflict(f"Reservation {reservation_id} is already {held.status_at(now).value}.")
     _free(uow, held, caller.payer_id, now)
-    cancelled = uow.reservations.get(reservation_id, caller.account_id)
+    cancelled = uow.reservations.visible(reservation_id, caller.account_id)
     assert cancelled is not None
     uow.commit()
     return cancelled

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, func, insert, or_, select, update
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.money import from_micros, to_micros
@@ -14,6 +14,12 @@ from faxnum.domain.reservations import Reservation, ReservationStatus
 from faxnum.store.db.tables import accounts, dids, reservation_dids, reservations
 
 _ACTIVE = ReservationStatus.ACTIVE.value
+
+
+def _seen_by(viewer_id: int) -> ColumnElement[bool]:
+    """Held by the viewer, or by one of its sub-accounts."""
+    subaccounts = select(accounts.c.id).where(accounts.c.parent_id == viewer_id)
+    return or_(reservations.c.account_id == viewer_id, reservations.c.account_id.in_(subaccounts))
 
 
 class ReservationQueries:
@@ -77,13 +83,18 @@ class ReservationQueries:
         )
         return found[0] if found else None
 
-    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
-        """Newest first; and how many the account has."""
-        mine = reservations.c.account_id == account_id
-        total = self._db.execute(select(func.count()).select_from(reservations).where(mine))
+    def visible(self, reservation_id: int, viewer_id: int) -> Reservation | None:
+        found = self._fetch(
+            select(reservations).where(reservations.c.id == reservation_id, _seen_by(viewer_id))
+        )
+        return found[0] if found else None
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
+        seen = _seen_by(viewer_id)
+        total = self._db.execute(select(func.count()).select_from(reservations).where(seen))
         page = self._fetch(
             select(reservations)
-            .where(mine)
+            .where(seen)
             .order_by(reservations.c.id.desc())
             .limit(wanted.limit)
             .offset(wanted.offset)

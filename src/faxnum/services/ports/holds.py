@@ -30,9 +30,17 @@ class ReservationRepository(Protocol):
         """A hold of `did_ids`, promising `value`."""
         ...
 
-    def get(self, reservation_id: int, account_id: int) -> Reservation | None: ...
+    def get(self, reservation_id: int, account_id: int) -> Reservation | None:
+        """The account's own reservation: only its holder orders it."""
+        ...
 
-    def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]: ...
+    def visible(self, reservation_id: int, viewer_id: int) -> Reservation | None:
+        """A reservation of the viewer or of one of its sub-accounts."""
+        ...
+
+    def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
+        """Newest first: the viewer's reservations and its sub-accounts'; and their total."""
+        ...
 
     def close(
         self,
