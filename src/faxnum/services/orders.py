@@ -4,11 +4,10 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.dates import add_months
 from faxnum.domain.did_states import DidEvent
 from faxnum.domain.errors import Conflict, InsufficientBalance, NotFound, existing
 from faxnum.domain.idempotency import IdempotentRequest, Outcome
-from faxnum.domain.numbers import Did, ProvisionedNumber
+from faxnum.domain.numbers import Did
 from faxnum.domain.orders import (
     NumbersWanted,
     Order,
@@ -19,8 +18,8 @@ from faxnum.domain.orders import (
 from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.reservations import ReservationStatus
 from faxnum.domain.webhooks import EventType
-from faxnum.services.billing import charge
-from faxnum.services.events import emit, order_data, provisioned_data
+from faxnum.services.assigning import assign_number
+from faxnum.services.events import emit, order_data
 from faxnum.services.holding import first_charges, groups_of, move_chosen, move_from_group
 from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
@@ -65,28 +64,10 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
     if uow.accounts.balance(caller.payer_id) < total:
         raise InsufficientBalance(f"Insufficient balance: this order costs {total:.2f}.")
     order_id = uow.orders.add(caller.account_id, reservation_id, total, now)
-    provisioned = []
-    expires = add_months(now.date())
-    for did, group_id in taken:
-        group = groups[group_id]
-        number_id = uow.numbers.add(
-            caller.account_id, did.id, group.id, caller.trunk_id, now, expires, order_id
-        )
-        charge(
-            uow,
-            caller.payer_id,
-            group.first_charge,
-            f"Provisioned {did.number} (order {order_id})",
-            now,
-            number_id=number_id,
-            actor_id=caller.account_id,
-            keep_holds=True,
-        )
-        number = ProvisionedNumber(number_id, did, group, caller.trunk_id)
-        provisioned.append(number)
-        data = provisioned_data(number, caller.account_id)
-        emit(uow, caller.account_id, EventType.NUMBER_PROVISIONED, data, now)
-    placed = Order(order_id, caller.account_id, now, tuple(provisioned), total)
+    provisioned = tuple(
+        assign_number(uow, caller, did, groups[group_id], now, order_id) for did, group_id in taken
+    )
+    placed = Order(order_id, caller.account_id, now, provisioned, total)
     emit(uow, caller.account_id, EventType.ORDER_COMPLETED, order_data(placed), now)
     return placed
 

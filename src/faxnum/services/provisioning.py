@@ -3,13 +3,10 @@
 from datetime import datetime, timedelta
 
 from faxnum.domain.accounts import Caller
-from faxnum.domain.dates import add_months
 from faxnum.domain.errors import Exhausted, NotFound
 from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.numbers import ProvisionedNumber
-from faxnum.domain.webhooks import EventType
-from faxnum.services.billing import charge
-from faxnum.services.events import emit, provisioned_data
+from faxnum.services.assigning import assign_number
 from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -28,28 +25,7 @@ def _provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) ->
     did = uow.dids.take_available(group.id, now)
     if did is None:
         raise Exhausted(f"DID group {group_id} has no number left to provision.")
-    number_id = uow.numbers.add(
-        caller.account_id, did.id, group.id, caller.trunk_id, now, add_months(now.date())
-    )
-    charge(
-        uow,
-        caller.payer_id,
-        group.first_charge,
-        f"Provisioned {did.number}",
-        now,
-        number_id=number_id,
-        actor_id=caller.account_id,
-        keep_holds=True,
-    )
-    provisioned = ProvisionedNumber(number_id, did, group, caller.trunk_id)
-    emit(
-        uow,
-        caller.account_id,
-        EventType.NUMBER_PROVISIONED,
-        provisioned_data(provisioned, caller.account_id),
-        now,
-    )
-    return provisioned
+    return assign_number(uow, caller, did, group, now)
 
 
 def provision_idempotently(

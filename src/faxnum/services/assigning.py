@@ -1,0 +1,41 @@
+"""One DID, already moved to `assigned`, made a number of the caller: the number row,
+its charge (setup and first month, one ledger entry) and its event, in the caller's
+transaction. Provisioning and orders both end in it, so a number is made one way."""
+
+from datetime import datetime
+
+from faxnum.domain.accounts import Caller
+from faxnum.domain.dates import add_months
+from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
+from faxnum.domain.webhooks import EventType
+from faxnum.services.billing import charge
+from faxnum.services.events import emit, provisioned_data
+from faxnum.services.unit_of_work import UnitOfWork
+
+
+def assign_number(
+    uow: UnitOfWork,
+    caller: Caller,
+    did: Did,
+    group: DidGroup,
+    now: datetime,
+    order_id: int | None = None,
+) -> ProvisionedNumber:
+    number_id = uow.numbers.add(
+        caller.account_id, did.id, group.id, caller.trunk_id, now, add_months(now.date()), order_id
+    )
+    ordered = "" if order_id is None else f" (order {order_id})"
+    charge(
+        uow,
+        caller.payer_id,
+        group.first_charge,
+        f"Provisioned {did.number}{ordered}",
+        now,
+        number_id=number_id,
+        actor_id=caller.account_id,
+        keep_holds=True,  # a purchase: what live holds were promised stays theirs
+    )
+    assigned = ProvisionedNumber(number_id, did, group, caller.trunk_id)
+    data = provisioned_data(assigned, caller.account_id)
+    emit(uow, caller.account_id, EventType.NUMBER_PROVISIONED, data, now)
+    return assigned
