@@ -546,7 +546,7 @@ class FakeDids(_Repository):
 
 
 class FakeNumbers(_Repository):
-    def add(
+    def add_number(
         self,
         account_id: int,
         did_id: int,
@@ -723,7 +723,7 @@ class FakeNumbers(_Repository):
 
 
 class FakeLedger(_Repository):
-    def add(
+    def add_entry(
         self,
         account_id: int,
         amount: Decimal,
@@ -803,7 +803,7 @@ class FakeReservations(_Repository):
         if account is not None:
             account["reserved_numbers"] -= quantity
 
-    def add(
+    def add_hold(
         self,
         account_id: int,
         did_ids: Sequence[int],
@@ -893,7 +893,7 @@ class FakeReservations(_Repository):
 
 
 class FakeOrders(_Repository):
-    def add(
+    def add_order(
         self, account_id: int, reservation_id: int | None, total: Decimal, now: datetime
     ) -> int:
         order_id = _next_id(self.t.orders)
@@ -933,7 +933,9 @@ class FakeOrders(_Repository):
 class FakeTrunks(_Repository):
     """Deleted trunks stay, marked by `deleted_at`, for the released numbers naming them."""
 
-    def add(self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool) -> int:
+    def add_trunk(
+        self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool
+    ) -> int:
         self._one_default(account_id, is_default)
         trunk_id = _next_id(self.t.trunks)
         self.t.trunks[trunk_id] = {
@@ -1019,7 +1021,7 @@ class FakeTrunks(_Repository):
 
 
 class FakeWebhooks(_Repository):
-    def add(
+    def add_webhook(
         self,
         account_id: int,
         url: str,

@@ -58,7 +58,7 @@ def test_an_account_sees_its_own_and_its_subaccounts_numbers_only(store: Store) 
         for holder in (parent, sub, other):
             did = uow.dids.take_available(group_id, NOW)
             assert did is not None
-            held[holder.account_id] = uow.numbers.add(
+            held[holder.account_id] = uow.numbers.add_number(
                 holder.account_id, did.id, group_id, holder.trunk_id, NOW, date(2026, 2, 28)
             )
         uow.commit()
@@ -85,7 +85,7 @@ def test_a_released_number_is_no_longer_listed_or_visible(store: Store) -> None:
     with store.unit_of_work() as uow:
         did = uow.dids.take_available(group_id, NOW)
         assert did is not None
-        number_id = uow.numbers.add(
+        number_id = uow.numbers.add_number(
             caller.account_id, did.id, group_id, caller.trunk_id, NOW, date(2026, 2, 28)
         )
         uow.commit()

@@ -69,7 +69,7 @@ def test_a_hold_keeps_the_value_it_promises(store: Store) -> None:
     caller = open_account(store, "owner@example.com")
     with store.unit_of_work() as uow:
         taken = uow.dids.take_from_group(group_id, 2, DidEvent.RESERVE, NOW)
-        held = uow.reservations.add(
+        held = uow.reservations.add_hold(
             caller.account_id,
             [d.id for d in taken],
             NOW,
@@ -92,7 +92,7 @@ def test_a_parent_sees_its_subaccounts_holds_and_only_their_holder_orders_them(
     with store.unit_of_work() as uow:
         [did] = uow.dids.take_from_group(group_id, 1, DidEvent.RESERVE, NOW)
         until = NOW + timedelta(minutes=10)
-        held = uow.reservations.add(sub.account_id, [did.id], NOW, until, Decimal("3.00"))
+        held = uow.reservations.add_hold(sub.account_id, [did.id], NOW, until, Decimal("3.00"))
         uow.commit()
     with store.unit_of_work() as uow:
         assert uow.reservations.visible(held, parent.account_id) is not None

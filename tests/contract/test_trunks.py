@@ -11,7 +11,9 @@ def test_a_parent_sees_its_subaccounts_trunks_and_nobody_sees_a_parents(store: S
     sub = open_account(store, "sub@example.com", parent=parent.account_id)
     other = open_account(store, "other@example.com")
     with store.unit_of_work() as uow:
-        subs = uow.trunks.add(sub.account_id, "office", "sip:fax@pbx.example.com", False, False)
+        subs = uow.trunks.add_trunk(
+            sub.account_id, "office", "sip:fax@pbx.example.com", False, False
+        )
         uow.commit()
     with store.unit_of_work() as uow:
         listed = {
@@ -33,7 +35,9 @@ def test_a_parent_sees_its_subaccounts_trunks_and_nobody_sees_a_parents(store: S
 def test_a_deleted_trunk_is_neither_seen_nor_counted(store: Store) -> None:
     caller = open_account(store, "owner@example.com")
     with store.unit_of_work() as uow:
-        extra = uow.trunks.add(caller.account_id, "spare", "sip:fax@pbx.example.com", False, False)
+        extra = uow.trunks.add_trunk(
+            caller.account_id, "spare", "sip:fax@pbx.example.com", False, False
+        )
         assert uow.trunks.count_held(caller.account_id) == 2
         assert uow.trunks.delete(extra, NOW)
         assert not uow.trunks.delete(extra, NOW + timedelta(1))

@@ -23,7 +23,7 @@ def pay_in(account_id: int, micros: int, fail: bool = False) -> Callable[[UnitOf
 
     def use_case(uow: UnitOfWork) -> int:
         uow.accounts.change_balance(account_id, from_micros(micros))
-        uow.ledger.add(account_id, from_micros(micros), "credit", "test", datetime.now(UTC))
+        uow.ledger.add_entry(account_id, from_micros(micros), "credit", "test", datetime.now(UTC))
         if fail:
             raise NotFound("deliberate failure after the writes")
         uow.commit()
@@ -77,7 +77,7 @@ def test_a_use_case_that_never_commits_changes_nothing(database: Database) -> No
     writer = GroupCommitWriter(database.write_engine)
 
     def forgetful(uow: UnitOfWork) -> None:
-        uow.ledger.add(account, Decimal(5), "credit", "never committed", datetime.now(UTC))
+        uow.ledger.add_entry(account, Decimal(5), "credit", "never committed", datetime.now(UTC))
 
     asyncio.run(writer.run(forgetful))
     with database.write_engine.connect() as connection:

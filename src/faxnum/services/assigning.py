@@ -21,7 +21,7 @@ def assign_number(
     now: datetime,
     order_id: int | None = None,
 ) -> ProvisionedNumber:
-    number_id = uow.numbers.add(
+    number_id = uow.numbers.add_number(
         caller.account_id, did.id, group.id, caller.trunk_id, now, add_months(now.date()), order_id
     )
     ordered = "" if order_id is None else f" (order {order_id})"

@@ -19,7 +19,7 @@ def credit(
     if amount <= 0:
         raise Invalid.field("amount", "must be greater than zero")
     uow.accounts.change_balance(account_id, amount)
-    uow.ledger.add(account_id, amount, "credit", description, now)
+    uow.ledger.add_entry(account_id, amount, "credit", description, now)
 
 
 def charge(
@@ -38,7 +38,7 @@ def charge(
     change = uow.accounts.change_balance(account_id, -amount, keep_holds)
     if change is None:
         raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
-    uow.ledger.add(
+    uow.ledger.add_entry(
         account_id, -amount, kind, description, now, number_id=number_id, actor_id=actor_id
     )
     if change.fell_below_low:

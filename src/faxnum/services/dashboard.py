@@ -26,7 +26,9 @@ Counts = dict[str, int]
 
 
 class WebSessionRepository(Protocol):
-    def add(self, digest: bytes, account_id: int, now: datetime, expires: datetime) -> None: ...
+    def add_session(
+        self, digest: bytes, account_id: int, now: datetime, expires: datetime
+    ) -> None: ...
 
     def account_of(self, digest: bytes, now: datetime) -> int | None:
         """The account of a live session (not ended or expired, account not disabled)."""
@@ -81,7 +83,7 @@ def _digest(token: str) -> bytes:
 def start_session(uow: DashboardUnitOfWork, account_id: int, now: datetime) -> str:
     """A new session's token (for the cookie only)."""
     token = secrets.token_urlsafe(32)
-    uow.web_sessions.add(_digest(token), account_id, now, now + SESSION_LIFETIME)
+    uow.web_sessions.add_session(_digest(token), account_id, now, now + SESSION_LIFETIME)
     uow.commit()
     return token
 

@@ -63,7 +63,7 @@ def _place(uow: UnitOfWork, caller: Caller, wanted: Wanted, now: datetime) -> Or
     # The charges below are the guard; this names the whole order's cost.
     if uow.accounts.balance(caller.payer_id) < total:
         raise InsufficientBalance(f"Insufficient balance: this order costs {total:.2f}.")
-    order_id = uow.orders.add(caller.account_id, reservation_id, total, now)
+    order_id = uow.orders.add_order(caller.account_id, reservation_id, total, now)
     provisioned = tuple(
         assign_number(uow, caller, did, groups[group_id], now, order_id) for did, group_id in taken
     )

@@ -60,7 +60,7 @@ def reserve(
             "first month), more than the balance not yet promised to other holds."
         )
     expires_at = now + timedelta(seconds=ttl_seconds)
-    reservation_id = uow.reservations.add(
+    reservation_id = uow.reservations.add_hold(
         caller.account_id, [i for i, _ in held], now, expires_at, value
     )
     created = uow.reservations.get(reservation_id, caller.account_id)

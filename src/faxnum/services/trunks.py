@@ -41,7 +41,7 @@ def add_trunk(
     name, uri = check_trunk_name(name), check_sip_uri(uri, allow_private)
     if is_default:
         uow.trunks.clear_default(caller.account_id)
-    trunk_id = uow.trunks.add(caller.account_id, name, uri, t38, is_default)
+    trunk_id = uow.trunks.add_trunk(caller.account_id, name, uri, t38, is_default)
     created = trunk(uow, caller, trunk_id)
     uow.commit()
     return created

@@ -47,7 +47,9 @@ def add_webhook(
     if uow.webhooks.count_held(caller.account_id) >= MAX_WEBHOOKS:
         raise Conflict(f"An account has at most {MAX_WEBHOOKS} webhooks; delete one first.")
     secret = new_secret()
-    webhook_id = uow.webhooks.add(caller.account_id, url, events, cipher.encrypt(secret), now)
+    webhook_id = uow.webhooks.add_webhook(
+        caller.account_id, url, events, cipher.encrypt(secret), now
+    )
     created = webhook(uow, caller, webhook_id)
     uow.commit()
     return created, secret

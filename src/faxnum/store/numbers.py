@@ -87,7 +87,7 @@ class NumberQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(
+    def add_number(
         self,
         account_id: int,
         did_id: int,
@@ -329,7 +329,7 @@ class LedgerQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(
+    def add_entry(
         self,
         account_id: int,
         amount: Decimal,

@@ -18,7 +18,7 @@ class OrderQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(
+    def add_order(
         self, account_id: int, reservation_id: int | None, total: Decimal, now: datetime
     ) -> int:
         return int(

@@ -46,7 +46,7 @@ class ReservationQueries:
             .values(reserved_numbers=accounts.c.reserved_numbers - quantity)
         )
 
-    def add(
+    def add_hold(
         self,
         account_id: int,
         did_ids: Sequence[int],

@@ -35,7 +35,9 @@ class TrunkQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool) -> int:
+    def add_trunk(
+        self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool
+    ) -> int:
         return int(
             self._db.execute(
                 insert(trunks)

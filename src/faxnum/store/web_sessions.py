@@ -11,7 +11,7 @@ class WebSessionQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(self, digest: bytes, account_id: int, now: datetime, expires: datetime) -> None:
+    def add_session(self, digest: bytes, account_id: int, now: datetime, expires: datetime) -> None:
         self._db.execute(
             insert(web_sessions).values(
                 digest=digest, account_id=account_id, created_at=now, expires_at=expires

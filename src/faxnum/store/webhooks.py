@@ -41,7 +41,7 @@ class WebhookQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(
+    def add_webhook(
         self,
         account_id: int,
         url: str,

@@ -10,7 +10,7 @@ from faxnum.domain.pagination import PageRequest
 
 
 class LedgerRepository(Protocol):
-    def add(
+    def add_entry(
         self,
         account_id: int,
         amount: Decimal,

@@ -19,7 +19,7 @@ class ReservationRepository(Protocol):
 
     def release_count(self, payer_id: int, quantity: int) -> None: ...
 
-    def add(
+    def add_hold(
         self,
         account_id: int,
         did_ids: Sequence[int],
@@ -60,7 +60,7 @@ class ReservationRepository(Protocol):
 
 
 class OrderRepository(Protocol):
-    def add(
+    def add_order(
         self, account_id: int, reservation_id: int | None, total: Decimal, now: datetime
     ) -> int: ...
 

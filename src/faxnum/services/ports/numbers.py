@@ -14,7 +14,7 @@ from faxnum.domain.pagination import PageRequest
 
 
 class NumberRepository(Protocol):
-    def add(
+    def add_number(
         self,
         account_id: int,
         did_id: int,

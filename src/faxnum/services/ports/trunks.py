@@ -9,7 +9,7 @@ from faxnum.domain.trunks import Trunk, TrunkChanges
 
 
 class TrunkRepository(Protocol):
-    def add(
+    def add_trunk(
         self, account_id: int, name: str, uri: str | None, t38: bool, is_default: bool
     ) -> int: ...
 

@@ -21,7 +21,7 @@ from faxnum.domain.webhooks import (
 
 
 class WebhookRepository(Protocol):
-    def add(
+    def add_webhook(
         self,
         account_id: int,
         url: str,
