@@ -243,3 +243,45 @@ def test_a_parent_sees_and_cancels_its_subaccounts_holds(family: Family) -> None
         headers=family.h(family.parent),
     )
     assert again.status_code == 200, again.text
+
+
+def test_account_fields_in_the_url_are_refused_even_beside_the_body(family: Family) -> None:
+    account = {"email": "both@example.com", "password": "long enough password"}
+    family.client.post(f"{API}/user", json=account)
+    sent = family.client.post(
+        f"{API}/user/login", params={"password": "wrong-password-xx"}, json=account
+    )
+    assert sent.status_code == 422 and "password" in sent.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/ledger?page=\u00b2",
+        "/dashboard/numbers?page=\u00b2",
+        "/dashboard/numbers/\u00b2/release",
+        "/dashboard/find?country=USA&state=\u00b2&area=\u00b2",
+        "/dashboard/webhooks/\u0663/deliveries",
+    ],
+)
+def test_dashboard_numbers_in_other_scripts_are_refused_not_a_500(
+    tmp_path: Path, database_url: str, path: str
+) -> None:
+    settings = make_settings(tmp_path, database_url)
+    with TestClient(
+        create_app(settings),
+        base_url="https://testserver",
+        follow_redirects=False,
+        raise_server_exceptions=False,
+    ) as browser:
+        sign_up(browser, "ada@example.com")
+        page = browser.get(path)
+        assert page.status_code in (200, 404, 422), (path, page.status_code)
+        token = csrf_of(browser.get("/dashboard").text)
+        for form_path in (
+            "/dashboard/groups/\u00b2/provision",
+            "/dashboard/reservations/\u00b2/cancel",
+            "/dashboard/subaccounts/\u00b2/rotate",
+        ):
+            posted = browser.post(form_path, data={"csrf_token": token})
+            assert posted.status_code < 500, (form_path, posted.status_code)

@@ -102,6 +102,12 @@ def test_weak_secrets_are_refused_naming_the_setting(secret: str) -> None:
         "abcdefghijklmnopqrstuvwxyz0123456789",  # runs
         "0123456789abcdef0123456789abcdef",
         "your-secret-key-here-change-me-please",  # a pasted placeholder
+        "qwertyuiopasdfghjklzxcvbnm1234567890",  # keyboard walks
+        "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+        "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t",  # a run with separators
+        "YOUR_API_KEY_GOES_HERE_PLEASE_FILL_IN",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # sha256("")
+        "3141592653589793238462643383279502884197",  # pi
     ],
 )
 def test_a_secret_repeating_a_pattern_is_refused_however_many_characters_it_uses(
@@ -113,7 +119,7 @@ def test_a_secret_repeating_a_pattern_is_refused_however_many_characters_it_uses
         Settings(metrics_token=SecretStr(secret))
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(40))
 def test_generated_secrets_are_accepted(seed: int) -> None:
     random_bytes = random.Random(seed).randbytes
     for secret in (random_bytes(16).hex(), base64.urlsafe_b64encode(random_bytes(32)).decode()):

@@ -31,6 +31,7 @@ def test_the_schemas_character_class_is_every_refused_character_of_the_bmp() -> 
         "filler\u3164",
         "tag\U000e0041\U000e0042",  # invisible tag characters, beyond the BMP
         "musical\U0001d173",
+        "hieroglyph\U00013439format",  # a format character since Unicode 15
         "c1\x85control",
     ],
 )

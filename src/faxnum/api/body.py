@@ -36,11 +36,11 @@ async def refuse_body_only(request: Request, *names: str) -> None:
 
 async def body_parameters(request: Request, *names: str) -> dict[str, str]:
     """The body's fields, for an endpoint that reads `names` from the body alone: one
-    sent in the query string instead is refused by name, never reported missing (and a
-    password in a URL ends up in logs and histories)."""
+    sent in the query string, instead or as well, is refused by name, never reported
+    missing or ignored (a password in a URL ends up in logs and histories)."""
     fields = await body_fields(request)
     for name in names:
-        if name not in fields and name in request.query_params:
+        if name in request.query_params:  # beside a body copy too: never silently ignored
             raise Invalid.field(
                 name, "is read from the request body; send it there, not in the URL"
             )

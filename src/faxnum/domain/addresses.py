@@ -8,7 +8,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 # Names that only ever mean a machine on the operator's side (RFC 6761, RFC 6762, and
 # the names cloud providers give their internal hosts).
-PRIVATE_NAME_SUFFIXES = (".localhost", ".local", ".internal")
+PRIVATE_NAME_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 
 
 def is_public(address: IPAddress) -> bool:
@@ -27,6 +27,8 @@ def is_public(address: IPAddress) -> bool:
 
 
 def is_private_name(host: str) -> bool:
-    """`localhost` and names under the suffixes above, however spelt (case, final dot)."""
+    """`localhost` (and the hosts files' localhost4, localhost6, ip6-localhost, ...) and
+    names under the suffixes above, however spelt (case, final dot)."""
     name = host.lower().rstrip(".")
-    return name == "localhost" or name.endswith(PRIVATE_NAME_SUFFIXES)
+    first = name.split(".", 1)[0]
+    return first.startswith(("localhost", "ip6-")) or name.endswith(PRIVATE_NAME_SUFFIXES)

@@ -9,6 +9,9 @@ import unicodedata
 # and paragraph separators, and the Hangul fillers, which draw nothing.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 HANGUL_FILLERS = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0})
+# Format characters of Unicode versions newer than this Python's data (15.0: Egyptian
+# hieroglyph format controls), refused before the interpreter knows them.
+NEWER_FORMAT_CHARACTERS = frozenset(range(0x13439, 0x13440))
 # The same, for the Basic Multilingual Plane, as a character class that Python and the
 # OpenAPI document's (ECMA) regular expressions read alike, so a name the schema
 # allows is refused only for a character beyond it (`tests/unit` holds this to the
@@ -22,7 +25,12 @@ _REFUSED = re.compile(f"[{REFUSED_CHARACTERS}]")
 
 
 def is_refused(character: str) -> bool:
-    return unicodedata.category(character) in REFUSED_CATEGORIES or ord(character) in HANGUL_FILLERS
+    code_point = ord(character)
+    return (
+        unicodedata.category(character) in REFUSED_CATEGORIES
+        or code_point in HANGUL_FILLERS
+        or code_point in NEWER_FORMAT_CHARACTERS
+    )
 
 
 def is_plain_text(text: str) -> bool:
@@ -30,3 +38,9 @@ def is_plain_text(text: str) -> bool:
     if _REFUSED.search(text):
         return False
     return not any(ord(character) > 0xFFFF and is_refused(character) for character in text)
+
+
+def is_decimal_number(text: str) -> bool:
+    """Only the digits 0-9: `str.isdigit` also takes "²" and "٣", which `int` refuses or
+    reads as another number."""
+    return text.isascii() and text.isdigit()

@@ -96,18 +96,26 @@ def _targets(uri: str) -> list[str]:
 
 
 def _without_port(host: str) -> str:
+    """`host:port` without its port; a bare IPv6 address (two colons or more) whole."""
     if host.startswith("["):
         return host[: host.find("]") + 1] if "]" in host else host
+    if host.count(":") > 1:
+        return f"[{host}]"
     return host.split(":", 1)[0]
 
 
 def _target_refusal(target: str, allow_private: bool) -> str | None:
     """Why the edge may not dial this host, or None. Judged as a resolver would read
     it: `127.1`, `0x7f000001` and `2130706433` are all 127.0.0.1 to inet_aton."""
+    if not all("!" <= character <= "~" for character in target):
+        # Decoded escapes may hold a NUL (a C resolver stops there: "127.0.0.1\0" is
+        # 127.0.0.1), spaces or full-width digits: no host name holds them.
+        return f"{target!r} is not a host name"
     if target.startswith("["):
-        try:
+        literal = target[1:-1] if target.endswith("]") else target
+        try:  # a zone (fe80::1%lo) names an interface here: judged without it
             address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv6Address(
-                target[1:-1] if target.endswith("]") else target
+                literal.split("%", 1)[0]
             )
         except ValueError:
             return f"{target} is not an IPv6 address"
@@ -116,6 +124,10 @@ def _target_refusal(target: str, allow_private: bool) -> str | None:
         if ipv4 is None:
             if not allow_private and (not target or is_private_name(target)):
                 return f"{target or 'an empty host'} names a host on the operator's own network"
+            if not allow_private and "." not in target.rstrip("."):
+                # One label is a name only the edge's own hosts file or search domain
+                # knows (its hostname, ip6-localhost): never a customer's PBX.
+                return f"{target} is not a fully qualified host name"
             return None
         address = ipv4
     return None if allow_private or is_public(address) else f"{target} {_NOT_PUBLIC}"
@@ -128,7 +140,7 @@ def _as_ipv4(host: str) -> ipaddress.IPv4Address | None:
     name = host.rstrip(".")
     try:
         return ipaddress.IPv4Address(socket.inet_aton(name))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL, which no resolver takes either
         pass
     last = name.rsplit(".", 1)[-1].lower()
     if last.isdigit() or (last.startswith("0x") and len(last) > 2):

@@ -12,6 +12,7 @@ from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError, Invalid
 from faxnum.domain.orders import QuantityWanted, ReservationWanted
 from faxnum.domain.reservations import DEFAULT_TTL_SECONDS
+from faxnum.domain.text import is_decimal_number
 from faxnum.domain.webhooks import SUBSCRIBABLE, parse_event_types
 from faxnum.outbound.addresses import registration_url
 from faxnum.security.passwords import with_password_work
@@ -214,7 +215,7 @@ async def reserve_from_group(request: Request, viewer: Viewer) -> Response:
 
     def holding() -> Callable[[DashboardUnitOfWork], object]:
         group_id = path_id(request, "group_id")
-        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        if not is_decimal_number(raw) or not 1 <= int(raw) <= 100:
             raise Invalid.field("quantity", "must be a whole number from 1 to 100")
         return partial(
             reserve, caller=viewer.caller, wanted=QuantityWanted(group_id, int(raw)),

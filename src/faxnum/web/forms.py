@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError, NotFound
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.text import is_decimal_number
 from faxnum.services.dashboard import DashboardUnitOfWork, Viewer
 from faxnum.web.pages import CSRF_FIELD, csrf_ok, problem_page, redirect
 
@@ -34,13 +35,13 @@ async def form(request: Request) -> dict[str, Any]:
 
 def paging(request: Request) -> PageRequest:
     raw = request.query_params.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 10 else 1
+    page = int(raw) if is_decimal_number(raw) and len(raw) < 10 else 1
     return PageRequest(page=max(1, page))
 
 
 def path_id(request: Request, name: str) -> int:
     raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 9:
+    if not is_decimal_number(raw) or len(raw) > 9:
         raise NotFound("Not found.")
     return int(raw)
 

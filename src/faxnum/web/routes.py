@@ -20,6 +20,7 @@ from faxnum.domain.number_patterns import Anchor, NumberPattern
 from faxnum.domain.numbers import DidState
 from faxnum.domain.orders import NumbersWanted
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.text import is_decimal_number
 from faxnum.security.passwords import with_password_work
 from faxnum.services.accounts import authenticate, log_in, prepare_registration, register
 from faxnum.services.accounts import rotate_key as rotate_account_key
@@ -272,13 +273,13 @@ async def _find(request: Request, viewer: Viewer) -> Response:
     error = None
     if country:
         state_raw = query.get("state", "")
-        state_id = int(state_raw) if state_raw.isdigit() and len(state_raw) < 10 else None
+        state_id = int(state_raw) if is_decimal_number(state_raw) and len(state_raw) < 10 else None
         chosen["state"] = state_id
         try:
             states = await read(request, partial(list_states, country_code=country))
             area = (query.get("area") or "").strip() or None
             city = (query.get("city") or "").strip() or None
-            if area is not None and not (area.isdigit() and len(area) <= 10):
+            if area is not None and not (is_decimal_number(area) and len(area) <= 10):
                 raise Invalid.field("area", "must be digits")
             wanted = DidGroupFilter(
                 country_code=country,

@@ -403,6 +403,16 @@ def test_a_sip_uri_is_refused_without_a_host_with_a_bad_port_or_stray_characters
         "sip:a@b.com;m%61ddr=127.0.0.1",
         "sip:a@b.com;%6d%61%64%64%72=127.0.0.1",
         "sip:a@b.com;maddr=127%2e0%2e0%2e1",
+        # A bare IPv6 maddr is one address, not host:port.
+        "sip:example.com;maddr=fe80::1",
+        "sip:example.com;maddr=fd00::1",
+        "sip:example.com;maddr=fe80::1%25lo",
+        # Names a hosts file gives the edge itself.
+        "sip:vm",
+        "sip:ip6-localhost",
+        "sip:localhost.localdomain",
+        "sip:localhost4",
+        "sip:localhost6.localdomain6",
     ],
 )
 def test_a_sip_uri_aimed_at_the_operators_own_network_is_refused(uri: str) -> None:
@@ -418,3 +428,18 @@ def test_a_bracketed_host_must_be_an_ipv6_address(uri: str) -> None:
     with pytest.raises(Invalid) as refused:
         check_sip_uri(uri, allow_private=True)
     assert "not an IPv6 address" in refused.value.errors["uri"][0]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sip:example.com;maddr=127.0.0.1%00",
+        "sip:example.com;maddr=localhost%00",
+        "sip:example.com;maddr=%EF%BC%91%EF%BC%92%EF%BC%97%EF%BC%8E0.0.1",  # full-width
+        "sip:example.com;maddr=127%E3%80%820%E3%80%820%E3%80%821",  # ideographic stops
+    ],
+)
+def test_an_escaped_maddr_that_is_no_host_name_is_refused_even_in_a_lab(uri: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        check_sip_uri(uri, allow_private=True)
+    assert "is not a host name" in refused.value.errors["uri"][0]
