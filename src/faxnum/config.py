@@ -15,6 +15,7 @@ from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from faxnum.domain.accounts import DEFAULT_MAX_SUBACCOUNTS
+from faxnum.domain.faxes import FaxLimits
 from faxnum.domain.lifecycle import LifecyclePolicy
 from faxnum.domain.money import check_amount
 from faxnum.domain.reservations import DEFAULT_MAX_RESERVED
@@ -87,6 +88,16 @@ class Settings(BaseModel):
     trusted_proxies: str | None = None
     # Bearer token for GET /metrics (Prometheus); unset, /metrics does not exist.
     metrics_token: SecretStr | None = None
+    # Received faxes: kept this many days, then deleted in batches by the renewal run;
+    # an upload past any limit is refused before it is stored.
+    fax_retention_days: int = Field(default=90, ge=1, le=36500)
+    fax_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
+    fax_max_pages: int = Field(default=200, ge=1, le=10_000)
+    # Of one page: a fax page at 400 dpi is 3456 x 4680, 16 M; this is four times that.
+    fax_max_pixels: int = Field(default=64_000_000, ge=100_000, le=1_000_000_000)
+    # The address `serve` listens on, as a URL: where fax links point when public_url
+    # is unset (set by `serve`, not by hand).
+    served_url: str = "http://127.0.0.1:8000"
     demo_email: str = "demo@faxnum.local"
     demo_credit: Decimal = Decimal("100.00")
 
@@ -101,7 +112,21 @@ class Settings(BaseModel):
             grace_days=self.grace_days,
             aging_days=self.aging_days,
             idempotency_hours=self.idempotency_hours,
+            fax_retention_days=self.fax_retention_days,
         )
+
+    @property
+    def fax_limits(self) -> FaxLimits:
+        return FaxLimits(
+            max_bytes=self.fax_max_bytes,
+            max_pages=self.fax_max_pages,
+            max_pixels=self.fax_max_pixels,
+        )
+
+    @property
+    def link_base_url(self) -> str:
+        """Where links handed to clients point: the public URL, else the served address."""
+        return self.public_url or self.served_url
 
     @property
     def outbound_policy(self) -> OutboundPolicy:

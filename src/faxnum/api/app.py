@@ -24,7 +24,9 @@ from faxnum.api.routes import (
     accounts,
     available,
     catalogue,
+    gateway,
     health,
+    inbox,
     money,
     numbers,
     orders,
@@ -37,6 +39,7 @@ from faxnum.api.routes.docs import install_docs
 from faxnum.api.state import AppState
 from faxnum.config import Settings, settings_from_environment
 from faxnum.outbound.sender import Sender
+from faxnum.security.fax_links import FaxLinks
 from faxnum.services.accounts import prepare_login_decoy
 from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
@@ -50,6 +53,7 @@ from faxnum.web.pages import HERE as DASHBOARD_HERE
 DASHBOARD_STATIC = DASHBOARD_HERE / "static"
 
 V2_PREFIX = "/api/v2"
+UPLOAD_OVERHEAD = 64 * 1024
 
 
 def utc_now() -> datetime:
@@ -90,12 +94,24 @@ class _FaxnumAPI(FastAPI):
     A bug in any other route is answered by FastAPI's last resort (`on_unexpected`),
     through the edge, which logs it."""
 
-    def __init__(self, hot_routes: list[Route], max_body_bytes: int, **options: Any) -> None:
+    def __init__(
+        self,
+        hot_routes: list[Route],
+        max_body_bytes: int,
+        upload_paths: dict[str, int],
+        **options: Any,
+    ) -> None:
         self._hot_routes, self._max_body_bytes = hot_routes, max_body_bytes
+        self._upload_paths = upload_paths
         super().__init__(**options)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return Edge(super().build_middleware_stack(), self._hot_routes, self._max_body_bytes)
+        return Edge(
+            super().build_middleware_stack(),
+            self._hot_routes,
+            self._max_body_bytes,
+            self._upload_paths,
+        )
 
 
 def create_app(
@@ -116,6 +132,7 @@ def create_app(
         change_limiter=RateLimiter(settings.account_change_rate_limit, settings.redis_url),
         cipher=settings.key_cipher(),
         clock=clock,
+        fax_links=FaxLinks.of(settings.link_base_url, settings.effective_secrets),
     )
 
     @asynccontextmanager
@@ -126,7 +143,11 @@ def create_app(
                 check_secret(uow, state.cipher)
             generated = settings.effective_secrets
             if settings.keep_generated_secret() != generated:  # another process's won
-                state = replace(state, cipher=settings.key_cipher())
+                state = replace(
+                    state,
+                    cipher=settings.key_cipher(),
+                    fax_links=FaxLinks.of(settings.link_base_url, settings.effective_secrets),
+                )
                 served.state.faxnum = state
         prepare_login_decoy()
         # Everything loaded so far lives as long as the process: keep the cyclic GC
@@ -170,6 +191,8 @@ def create_app(
         if settings.fast_path
         else [],
         max_body_bytes=settings.max_body_bytes,
+        # A fax and its form fields: the file's own limit is checked as it is read.
+        upload_paths={f"{gateway.PREFIX}/faxes": settings.fax_max_bytes + UPLOAD_OVERHEAD},
         title="faxnum",
         version=__version__,
         description="Fax number provisioning speaking the Fax.to v2 REST API.",
@@ -198,8 +221,11 @@ def create_app(
         orders.router,
         trunks.router,
         webhooks.router,
+        inbox.router,
     ):
         app.include_router(router, prefix=V2_PREFIX)
+    app.include_router(inbox.links_router)
+    app.include_router(gateway.router)
     app.include_router(health.router)
     app.include_router(metrics_router)
     install_docs(app)

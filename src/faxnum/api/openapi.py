@@ -32,6 +32,13 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 }
 # Any one of the schemes is enough.
 AUTHENTICATED: dict[str, Any] = {"security": [{name: []} for name in SECURITY_SCHEMES]}
+# `/gateway/v1` takes only a gateway token; `/api/v2` never does.
+SECURITY_SCHEMES["GatewayToken"] = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "Authorization: Bearer fxg_... (`faxnum gateways create`).",
+}
+GATEWAY_AUTHENTICATED: dict[str, Any] = {"security": [{"GatewayToken": []}]}
 
 
 _IDEMPOTENT_MARK = "x-faxnum-idempotent"

@@ -9,6 +9,7 @@ from fastapi import Request
 from faxnum.api.edge.payers import KnownPayers
 from faxnum.api.edge.ratelimit import RateLimiter
 from faxnum.config import Settings
+from faxnum.security.fax_links import FaxLinks
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.store.db.database import Database
 
@@ -22,6 +23,7 @@ class AppState:
     change_limiter: RateLimiter  # per account tree: sub-account creation, key rotation
     cipher: KeyCipher
     clock: Callable[[], datetime]
+    fax_links: FaxLinks  # signs the links to received faxes
     payers: KnownPayers = field(default_factory=KnownPayers)  # whose budget a key spends
 
 

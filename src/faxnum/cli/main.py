@@ -23,9 +23,11 @@ from faxnum.cli.common import (
 )
 from faxnum.cli.dids import dids_app
 from faxnum.cli.failures import run_reporting_failures
+from faxnum.cli.gateways import gateways_app
 from faxnum.cli.inventory import export_app, import_app
 from faxnum.cli.secret import secret_app
 from faxnum.cli.webhooks import webhooks_app
+from faxnum.config import Settings
 from faxnum.security.secrets import derived_secret
 from faxnum.store.db.migrate import upgrade
 
@@ -68,6 +70,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(secret_app, name="secret")
 app.add_typer(dids_app, name="dids")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(gateways_app, name="gateways")
 register_client_commands(app)
 app.command("backup")(backup)
 
@@ -93,7 +96,7 @@ def serve(
     from faxnum.api.edge.ratelimit import RateLimiter
     from faxnum.api.server import exec_server
 
-    settings = load_settings()
+    settings = served_at(load_settings(), host, port)
     trusted = forwarded_allow_ips or settings.trusted_proxies
     # With several workers, each writes its metrics here and /metrics adds them up
     # (api/edge/metrics.py); one worker keeps them in memory, which costs a sixth of what
@@ -157,6 +160,21 @@ def serve(
         "graceful_shutdown_s": GRACEFUL_SHUTDOWN_S,
     }
     exec_server(options, metrics_dir, settings)  # this process becomes the server
+
+
+def served_at(settings: Settings, host: str, port: int) -> Settings:
+    """The settings, knowing the address served: links handed to clients point there
+    unless FAXNUM_PUBLIC_URL says where clients reach this service."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104 (mapping a wildcard, not binding)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    if settings.public_url is None and host in ("0.0.0.0", "::"):  # noqa: S104
+        errors.print(
+            "warning: serving on every address and FAXNUM_PUBLIC_URL unset: fax links point "
+            f"to http://{shown}:{port}; set FAXNUM_PUBLIC_URL to where clients reach this server",
+            highlight=False,
+        )
+    return settings.model_copy(update={"served_url": f"http://{shown}:{port}"})
 
 
 @app.command()

@@ -75,6 +75,11 @@ class NumbersUnavailable(Conflict):
         self.numbers = numbers
 
 
+class TooLarge(DomainError):
+    """An upload passes a size limit (bytes, pages, pixels): refused before it is read
+    further."""
+
+
 class ClientGone(DomainError):
     """The client closed the connection before its request was read whole."""
 

@@ -32,6 +32,7 @@ class EventType(StrEnum):
     RESERVATION_EXPIRED = "reservation.expired"
     ORDER_COMPLETED = "order.completed"
     BALANCE_LOW = "balance.low"
+    FAX_RECEIVED = "fax.received"
     WEBHOOK_DISABLED = "webhook.disabled"
     WEBHOOK_TEST = "webhook.test"  # sent on request to one endpoint, never subscribed to
 

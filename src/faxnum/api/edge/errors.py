@@ -20,6 +20,7 @@ from faxnum.domain.errors import (
     NotFound,
     NumbersUnavailable,
     RateLimited,
+    TooLarge,
     Unauthorized,
     Unavailable,
 )
@@ -34,6 +35,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Exhausted: 409,
     Conflict: 409,
     Invalid: 422,
+    TooLarge: 413,
     ClientGone: 499,  # nginx's "client closed request": for the log, no one reads it
     Unavailable: 503,
 }

@@ -23,10 +23,18 @@ from faxnum.api.responses import failure
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, hot_routes: list[Route], max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        hot_routes: list[Route],
+        max_body_bytes: int,
+        upload_paths: dict[str, int] | None = None,
+    ) -> None:
+        """`upload_paths`: exact paths that take larger bodies, and their limits."""
         self.app = app
         self.hot = HotRoutes(hot_routes)
         self.max_body_bytes = max_body_bytes
+        self.upload_paths = upload_paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,13 +51,14 @@ class Edge:
                 message["headers"] = with_response_headers(scope, message.get("headers", []))
             await send(message)
 
+        max_body_bytes = self.upload_paths.get(scope.get("path", ""), self.max_body_bytes)
         try:
             if header_limit.headers_too_large(scope):
                 await failure(431, header_limit.TOO_LARGE)(scope, receive, send_out)
-            elif body_limit.declared_too_large(scope, self.max_body_bytes):
+            elif body_limit.declared_too_large(scope, max_body_bytes):
                 await failure(413, body_limit.TOO_LARGE)(scope, receive, send_out)
             else:
-                limited = body_limit.limited(receive, self.max_body_bytes)
+                limited = body_limit.limited(receive, max_body_bytes)
                 route = self.hot.match(scope)
                 if route is not None:
                     await answer(route, scope, limited, send_out)

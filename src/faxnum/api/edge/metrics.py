@@ -35,6 +35,16 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 PROVISIONS = Counter("faxnum_provisions", "Numbers provisioned")
+FAXES_RECEIVED = Counter("faxnum_faxes_received", "Faxes taken into an inbox")
+FAXES_REFUSED = Counter(
+    "faxnum_faxes_refused", "Faxes a gateway offered and faxnum refused", ["reason"]
+)
+FAX_BYTES_STORED = Counter("faxnum_fax_bytes_stored", "Bytes of received fax files stored")
+FAX_INGEST_LATENCY = Histogram(
+    "faxnum_fax_ingest_duration_seconds",
+    "From a fax's upload read to its commit",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 RATE_LIMITED = Counter("faxnum_rate_limited", "Requests refused by a rate limit", ["limit"])
 
 MAX_SERIES = 10_000  # routes x methods x statuses: a few hundred in practice

@@ -316,3 +316,52 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),
     sqlite_autoincrement=True,
 )
+
+gateways = Table(
+    "gateways",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),  # of the token
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+faxes = Table(
+    "faxes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Whose inbox: the holder of the number when the fax arrived, for good.
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("did_id", Integer, ForeignKey("dids.id"), nullable=False),
+    Column("number", String(16), nullable=False),  # E.164, as it was dialled
+    Column("sender", String(33), nullable=False),
+    Column("total_pages", Integer, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("format", String(20), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),  # the gateway's clock
+    Column("created_at", DateTime(timezone=True), nullable=False),  # ours: retention
+    Column("gateway_id", Integer, ForeignKey("gateways.id"), nullable=False),
+    Column("call_id", String(128), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # file and facts: a retry or not
+    Column("remote_station_id", String(64), nullable=True),
+    Column("speed", Integer, nullable=True),
+    Column("duration", Integer, nullable=True),
+    Column("ecm", Boolean, nullable=True),
+    Column("compression", String(32), nullable=True),
+    UniqueConstraint("gateway_id", "call_id"),
+    Index("ix_faxes_account_id", "account_id", "id"),
+    Index("ix_faxes_account_number", "account_id", "number", "id"),
+    Index("ix_faxes_created_at", "created_at"),
+)
+
+# A fax's bytes, a chunk per row: the file as received, and the PDF and preview made
+# from it on first request. Never read or written whole.
+fax_chunks = Table(
+    "fax_chunks",
+    metadata,
+    Column("fax_id", Integer, ForeignKey("faxes.id"), primary_key=True),
+    Column("rendition", String(10), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import RootTransaction
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.db.migrate import schema_is_current
+from faxnum.store.faxes import FaxQueries, GatewayQueries
 from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
 from faxnum.store.numbers import LedgerQueries, NumberQueries
@@ -43,6 +44,8 @@ class ConnectionUnitOfWork(ABC):
     outbox: OutboxQueries
     web_sessions: WebSessionQueries
     operator: OperatorQueries
+    faxes: FaxQueries
+    gateways: GatewayQueries
     _connection: Connection | None = None
     _transaction: "RootTransaction | _Savepoint | None" = None
     _read_only = False  # a read-only transaction that went well ends with COMMIT
@@ -70,6 +73,8 @@ class ConnectionUnitOfWork(ABC):
         self.outbox = OutboxQueries(connection)
         self.web_sessions = WebSessionQueries(connection)
         self.operator = OperatorQueries(connection)
+        self.faxes = FaxQueries(connection)
+        self.gateways = GatewayQueries(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,307 @@
+"""`/gateway/v1`: where the operator's fax gateways hand over each received fax.
+
+Only a gateway token opens it (`Authorization: Bearer fxg_...`); an API key is not one.
+The upload is spooled by the form parser (to disk past 1 MB), checked from there
+(kind, pages, pixels, size) before anything is stored, and stored a chunk at a time.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
+
+from faxnum.api.edge.metrics import (
+    FAX_BYTES_STORED,
+    FAX_INGEST_LATENCY,
+    FAXES_RECEIVED,
+    FAXES_REFUSED,
+)
+from faxnum.api.openapi import GATEWAY_AUTHENTICATED, merged
+from faxnum.api.responses import documented, success
+from faxnum.api.state import state_of
+from faxnum.domain.errors import (
+    ClientGone,
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+)
+from faxnum.domain.faxes import (
+    CallFacts,
+    check_call_id,
+    check_compression,
+    check_sender,
+    check_station_id,
+)
+from faxnum.domain.gateways import Gateway
+from faxnum.services.gateways import authenticate_gateway
+from faxnum.services.inbox import check_page_count, receive_fax
+
+PREFIX = "/gateway/v1"
+router = APIRouter(prefix=PREFIX, tags=["gateway"])
+_BEARER = "bearer "
+_FIELDS = {
+    "file",
+    "to",
+    "from",
+    "call_id",
+    "received_at",
+    "remote_station_id",
+    "speed",
+    "duration",
+    "ecm",
+    "compression",
+    "pages",
+}
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_CLOCK_AHEAD = timedelta(hours=1)  # a gateway's clock may run a little ahead
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+async def current_gateway(request: Request) -> Gateway:
+    authorization = request.headers.get("authorization", "")
+    token = (
+        authorization[len(_BEARER) :].strip() if authorization.lower().startswith(_BEARER) else None
+    )
+    return await state_of(request).database.read(partial(authenticate_gateway, token=token))
+
+
+CurrentGateway = Annotated[Gateway, Depends(current_gateway)]
+
+
+class ReceivedFaxData(BaseModel):
+    id: int
+    did_id: int
+    number: str
+    total_pages: int
+
+
+class ReceivedFaxResponse(BaseModel):
+    status: str = "success"
+    data: ReceivedFaxData
+
+
+_UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "to", "from", "call_id"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "to": {"type": "string", "pattern": r"^\+?[0-9]{1,15}$"},
+                        "from": {"type": "string"},
+                        "call_id": {"type": "string", "minLength": 1, "maxLength": 128},
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "remote_station_id": {"type": "string", "maxLength": 64},
+                        "speed": {"type": "integer", "minimum": 0},
+                        "duration": {"type": "integer", "minimum": 0},
+                        "ecm": {"type": "boolean"},
+                        "compression": {"type": "string", "maxLength": 32},
+                        "pages": {"type": "integer", "minimum": 1},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/faxes",
+    response_model=None,
+    status_code=201,
+    responses={
+        201: {"model": ReceivedFaxResponse, "description": "Stored (or stored before)"},
+        **{
+            code: spec
+            for code, spec in documented(ReceivedFaxResponse, 401, 404, 409, 422).items()
+            if code != 200
+        },
+        413: {"description": "Past the size, page or pixel limit"},
+    },
+    openapi_extra=merged(GATEWAY_AUTHENTICATED, _UPLOAD_SCHEMA),
+    summary="A fax received on a live number, from a gateway",
+)
+async def post_fax(request: Request, gateway: CurrentGateway) -> Response:
+    # Pillow and PDFium load with the first fax, not in every worker that never takes one.
+    from faxnum.faxfiles.inspect import inspect
+
+    state = state_of(request)
+    limits = state.settings.fax_limits
+    started = time.perf_counter()
+    form = await _form(request)
+    try:
+        upload, facts, pages = _read_form(form, state.clock())
+        try:
+            inspected = await asyncio.to_thread(inspect, upload.file, limits)
+            check_page_count(inspected, pages)
+            received = await state.database.write(
+                partial(
+                    receive_fax,
+                    gateway=gateway,
+                    facts=facts,
+                    inspected=inspected,
+                    file=upload.file,
+                    links=state.fax_links,
+                    now=state.clock(),
+                )
+            )
+        except DomainError as refused:
+            FAXES_REFUSED.labels(_reason(refused)).inc()
+            raise
+    finally:
+        await form.close()
+    if not received.replayed:
+        FAXES_RECEIVED.inc()
+        FAX_BYTES_STORED.inc(inspected.size)
+        FAX_INGEST_LATENCY.observe(time.perf_counter() - started)
+    fax = received.fax
+    body = ReceivedFaxData(
+        id=fax.id, did_id=fax.did_id, number=fax.number, total_pages=fax.total_pages
+    )
+    return success(ReceivedFaxResponse(data=body), status_code=201)
+
+
+async def _form(request: Request) -> FormData:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        FAXES_REFUSED.labels("not_multipart").inc()
+        raise Invalid.field("file", "send the fax as multipart/form-data")
+    try:
+        return await request.form(max_files=1, max_fields=len(_FIELDS), max_part_size=4096)
+    except MultiPartException as error:
+        FAXES_REFUSED.labels("bad_form").inc()
+        raise Invalid.field("file", f"the form could not be read: {error.message}") from None
+    except ClientDisconnect:
+        raise ClientGone("The gateway closed the connection during the upload.") from None
+
+
+def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, int | None]:
+    unknown = sorted(set(form.keys()) - _FIELDS)
+    if unknown:
+        raise Invalid.field(unknown[0], "is not a field of this form")
+    repeated = sorted(name for name in set(form.keys()) if len(form.getlist(name)) > 1)
+    if repeated:
+        raise Invalid.field(repeated[0], "is given more than once")
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid.field("file", "is required, as a file part")
+    errors: dict[str, list[str]] = {}
+
+    def text(name: str, required: bool = False) -> str | None:
+        value = form.get(name)
+        if isinstance(value, UploadFile):
+            errors[name] = ["must be a text field, not a file"]
+            return None
+        if value is None and required:
+            errors[name] = ["is required"]
+        return value
+
+    def whole(name: str, low: int, high: int) -> int | None:
+        value = text(name)
+        if value is None or value == "":
+            return None
+        if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+            errors[name] = [f"must be a whole number from {low} to {high}"]
+            return None
+        return int(value)
+
+    def checked(check: Callable[[str], str | None], value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check(value)
+        except Invalid as invalid:
+            errors.update(invalid.errors)
+            return None
+
+    to = _dialled(text("to", required=True), errors)
+    call_id = checked(check_call_id, text("call_id", required=True))
+    sender = checked(check_sender, text("from", required=True))
+    station = checked(check_station_id, text("remote_station_id"))
+    compression = checked(check_compression, text("compression"))
+    received_at = _moment(text("received_at"), now, errors)
+    speed = whole("speed", 0, 10_000_000)
+    duration = whole("duration", 0, 86_400)
+    pages = whole("pages", 1, 100_000)
+    ecm = _flag(text("ecm"), errors)
+    if errors:
+        raise Invalid.naming(errors)
+    facts = CallFacts(
+        call_id=str(call_id),
+        to=str(to),
+        sender=str(sender),
+        received_at=received_at,
+        remote_station_id=station,
+        speed=speed,
+        duration=duration,
+        ecm=ecm,
+        compression=compression,
+    )
+    return upload, facts, pages
+
+
+def _dialled(value: str | None, errors: dict[str, list[str]]) -> str | None:
+    if value is None:
+        return None
+    digits = value.strip().removeprefix("+")
+    if not digits.isascii() or not digits.isdigit() or not 1 <= len(digits) <= 15:
+        errors["to"] = ["must be the dialled number: 1 to 15 digits, with or without '+'"]
+        return None
+    return "+" + digits
+
+
+def _moment(value: str | None, now: datetime, errors: dict[str, list[str]]) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            errors["received_at"] = ["must carry its UTC offset (Z or +hh:mm)"]
+            return None
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        errors["received_at"] = ["must be an RFC 3339 time with its offset"]
+        return None
+    if not EARLIEST <= moment <= now + MAX_CLOCK_AHEAD:
+        errors["received_at"] = ["must be a moment between 2000 and now"]
+        return None
+    return moment
+
+
+def _flag(value: str | None, errors: dict[str, list[str]]) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    errors["ecm"] = ["must be true or false"]
+    return None
+
+
+def _reason(refused: DomainError) -> str:
+    if isinstance(refused, TooLarge):
+        return "too_large"
+    if isinstance(refused, NotFound):
+        return "not_live"
+    if isinstance(refused, Conflict):
+        return "call_conflict"
+    if isinstance(refused, Unauthorized):
+        return "unauthorized"
+    if isinstance(refused, Invalid):
+        return "unreadable" if "file" in refused.errors else "bad_facts"
+    return type(refused).__name__.lower()
