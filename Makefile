@@ -19,8 +19,8 @@ test: $(STAMP)
 	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples deploy/hylafax/faxnum-faxrcvd
+	$(BIN)/ruff format --check src tests bench examples deploy/hylafax/faxnum-faxrcvd
 	$(BIN)/mypy
 
 fuzz: $(STAMP)
