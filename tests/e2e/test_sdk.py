@@ -35,10 +35,13 @@ from faxnum.client import (
     WebhookVerificationError,
     verify_webhook,
 )
+from faxnum.domain.api_keys import key_digest
+from faxnum.services.gateways import create_gateway
 from faxnum.store.db.database import Database
 from faxnum.store.db.migrate import upgrade
 from faxnum.testing.servers import RunningServer, faxnum_command, start_server
 from tests.factories import TEST_SECRET, add_account, add_group
+from tests.fax_samples import g4_tiff
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +53,19 @@ class Served:
     key: str
     group: int  # 30 DIDs at 1.00 + 2.00
     empty_group: int  # 1 DID, taken before the tests
+    gateway_token: str
+    downloads: Path
+
+    def receive_fax(self, number: str, call_id: str) -> int:
+        """A fax to `number`, handed over as a gateway does."""
+        sent = httpx.post(
+            f"{self.url}/gateway/v1/faxes",
+            headers={"Authorization": f"Bearer {self.gateway_token}"},
+            data={"to": number, "from": "4930123456", "call_id": call_id},
+            files={"file": ("fax.tif", g4_tiff(2), "image/tiff")},
+        )
+        assert sent.status_code == 201, sent.text
+        return int(sent.json()["data"]["id"])
 
     @property
     def url(self) -> str:
@@ -81,7 +97,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     key = add_account(database, "sdk@example.com", "100.00").api_key
     with Client(key, server.base_url) as client:
         client.provision(empty)
-    yield Served(server, database, key, group, empty)
+    with database.unit_of_work() as uow:
+        _, token = create_gateway(uow, "sdk-tests", datetime.now(UTC))
+    downloads = tmp_path_factory.mktemp("downloads")
+    yield Served(server, database, key, group, empty, token, downloads)
     server.stop()
     database.dispose()
 
@@ -103,6 +122,15 @@ def scenario(invoke: Callable[..., Any], served: Served) -> None:
     assert invoke("number", first.id).did_number == first.number
     assert invoke("numbers").items[0].id == first.id
     assert invoke("balance") == Decimal("97.00")
+    fax_id = served.receive_fax(first.number, f"call-{os.urandom(4).hex()}")
+    [received] = invoke("incoming_faxes").items
+    assert received.id == fax_id and received.total_pages == 2 and received.sender == "4930123456"
+    assert invoke("incoming_faxes", number=first.number).items[0].id == fax_id
+    assert invoke("fax", fax_id).call["call_id"].startswith("call-")
+    pdf = invoke("download_fax", fax_id, served.downloads / f"{os.urandom(3).hex()}.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and not list(served.downloads.glob(".*"))
+    assert invoke("delete_fax", fax_id).id == fax_id
+    assert invoke("incoming_faxes").items == []
     assert invoke("ledger").items[0].amount == Decimal("-3.00")
     trunk = invoke("create_trunk", "PBX", "sip:fax@pbx.example.com", is_default=False)
     assert invoke("trunk", trunk.id).uri == "sip:fax@pbx.example.com"
@@ -408,3 +436,47 @@ def test_an_example_script_using_the_sdk_passes_mypy_strict(tmp_path: Path) -> N
         timeout=300,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_faxes_commands_list_download_and_delete_received_faxes(
+    home: dict[str, str], served: Served, tmp_path: Path
+) -> None:
+    key = fresh_account(served)
+    env = home | {"FAXNUM_API_KEY": key, "FAXNUM_URL": served.url}
+    provisioned = json.loads(run(env, "provision", str(served.group), "--json").stdout)
+    assert run(env, "faxes", "list").stdout.strip() == "Faxes (0): none."
+    fax_id = served.receive_fax(provisioned["number"], f"cli-{os.urandom(4).hex()}")
+    listed = json.loads(
+        run(env, "faxes", "list", "--number", provisioned["number"], "--json").stdout
+    )
+    assert [fax["id"] for fax in listed] == [fax_id]
+    assert provisioned["number"] in run(env, "faxes", "list").stdout
+    target = tmp_path / "got.pdf"
+    got = run(env, "faxes", "get", str(fax_id), "-o", str(target))
+    assert got.returncode == 0, got.stderr
+    assert target.read_bytes().startswith(b"%PDF")
+    deleted = run(env, "faxes", "delete", str(fax_id))
+    assert deleted.returncode == 0 and f"Deleted fax {fax_id}" in deleted.stdout
+    again = run(env, "faxes", "get", str(fax_id), "-o", str(tmp_path / "gone.pdf"))
+    assert again.returncode == 1 and not (tmp_path / "gone.pdf").exists()
+
+
+def test_gateway_credentials_are_created_listed_and_revoked_by_the_operator(
+    tmp_path: Path,
+) -> None:
+    env = os.environ | {
+        "FAXNUM_DATA_DIR": str(tmp_path),
+        "FAXNUM_DATABASE_URL": f"sqlite:///{tmp_path / 'faxnum.db'}",
+        "FAXNUM_SECRET_KEY": TEST_SECRET.decode(),
+    }
+    created = run(env, "gateways", "create", "hylafax-1")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("fxg_") and len(token) == 47
+    assert run(env, "gateways", "create", "hylafax-1").returncode == 1  # the name is taken
+    listed = run(env, "gateways", "list").stdout
+    assert "hylafax-1" in listed and token not in listed
+    assert run(env, "gateways", "revoke", "hylafax-1").returncode == 0
+    assert run(env, "gateways", "revoke", "hylafax-1").returncode == 1
+    with Database(env["FAXNUM_DATABASE_URL"]).reader() as uow:
+        assert uow.gateways.by_digest(key_digest(token)) is None

@@ -273,6 +273,61 @@ def register(app: typer.Typer) -> None:
             return _json(released)
         out.print(f"Released {released.did_number}.")
 
+    faxes_app = typer.Typer(help="Faxes received on your numbers.", no_args_is_help=True)
+    app.add_typer(faxes_app, name="faxes", rich_help_panel="Client")
+
+    @faxes_app.command("list")
+    def faxes_list(
+        number: Annotated[
+            str | None, typer.Option("--number", help="Only the faxes to this number.")
+        ] = None,
+        url: UrlOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Received faxes, newest first."""
+        with client(url) as sdk:
+            found = list(sdk.iter_incoming_faxes(number=number))
+        if as_json:
+            return _json(found)
+        _table(
+            f"Faxes ({len(found)})",
+            list(found),
+            {
+                "id": lambda f: f.id,
+                "received": lambda f: f.created_at.date[:19],
+                "number": lambda f: f.number,
+                "from": lambda f: f.sender or "(withheld)",
+                "pages": lambda f: f.total_pages,
+                "size": lambda f: f.filesize,
+            },
+        )
+
+    @faxes_app.command("get")
+    def faxes_get(
+        fax_id: Annotated[int, typer.Argument(help="The fax's id (see `faxnum faxes list`).")],
+        output: Annotated[
+            str | None, typer.Option("-o", "--output", help="Where to write the PDF.")
+        ] = None,
+        url: UrlOption = None,
+    ) -> None:
+        """Download a fax as a PDF (to fax-ID.pdf unless -o says where)."""
+        with client(url) as sdk:
+            written = sdk.download_fax(fax_id, output or f"fax-{fax_id}.pdf")
+        out.print(f"Wrote {written}.", highlight=False)
+
+    @faxes_app.command("delete")
+    def faxes_delete(
+        fax_id: Annotated[int, typer.Argument(help="The fax's id.")],
+        url: UrlOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Delete a fax, its file and its record, now."""
+        with client(url) as sdk:
+            deleted = sdk.delete_fax(fax_id)
+        if as_json:
+            return _json(deleted)
+        out.print(f"Deleted fax {deleted.id} ({deleted.number}).", highlight=False)
+
     @app.command("balance", rich_help_panel="Client")
     def balance(url: UrlOption = None, as_json: JsonOption = False) -> None:
         """What you can spend."""

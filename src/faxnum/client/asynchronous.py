@@ -6,8 +6,10 @@ async with AsyncClient() as faxnum:
         print(held.did_number)
 """
 
+import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -16,12 +18,14 @@ from tenacity import AsyncRetrying
 
 from faxnum.client import calls
 from faxnum.client.calls import Call, new_idempotency_key
+from faxnum.client.errors import error_for
 from faxnum.client.models import (
     AreaCode,
     AvailableNumber,
     Country,
     Delivery,
     DidGroup,
+    IncomingFax,
     LedgerEntry,
     NotificationSettings,
     Number,
@@ -35,7 +39,13 @@ from faxnum.client.models import (
     Webhook,
 )
 from faxnum.client.retry import DEFAULT_RETRIES, connection_error, policy
-from faxnum.client.sync import DEFAULT_TIMEOUT_S, http_settings, read_answer
+from faxnum.client.sync import (
+    DEFAULT_TIMEOUT_S,
+    file_url,
+    http_settings,
+    part_file,
+    read_answer,
+)
 
 T = TypeVar("T")
 
@@ -256,6 +266,43 @@ class AsyncClient:
 
     async def redeliver(self, webhook_id: int, delivery_id: int) -> Delivery:
         return await self.call(calls.redeliver(webhook_id, delivery_id))
+
+    # Received faxes.
+
+    async def incoming_faxes(
+        self, *, number: str | None = None, page: int = 1, limit: int | None = None
+    ) -> Page[IncomingFax]:
+        return await self.call(calls.incoming_faxes(page, limit, number))
+
+    def iter_incoming_faxes(
+        self, *, number: str | None = None, limit: int = 100
+    ) -> AsyncIterator[IncomingFax]:
+        return self._walk(
+            calls.incoming_faxes(1, limit, number),
+            lambda page: calls.incoming_faxes(page, limit, number),
+        )
+
+    async def fax(self, fax_id: int) -> IncomingFax:
+        return await self.call(calls.fax(fax_id))
+
+    async def download_fax(self, fax_id: int, path: str | os.PathLike[str]) -> Path:
+        target, url = Path(path), file_url(self._http.base_url, calls.fax_file_path(fax_id))
+        try:
+            async with self._http.stream("GET", url) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise error_for(response)
+                with part_file(target).open("wb") as out:
+                    async for block in response.aiter_bytes():
+                        out.write(block)
+        except httpx.TransportError as error:
+            part_file(target).unlink(missing_ok=True)
+            raise connection_error(error) from error
+        part_file(target).replace(target)
+        return target
+
+    async def delete_fax(self, fax_id: int) -> IncomingFax:
+        return await self.call(calls.delete_fax(fax_id))
 
     async def notification_settings(self) -> NotificationSettings:
         return await self.call(calls.notification_settings())

@@ -17,6 +17,7 @@ from faxnum.client.models import (
     Country,
     Delivery,
     DidGroup,
+    IncomingFax,
     LedgerEntry,
     NotificationSettings,
     Number,
@@ -317,6 +318,31 @@ def change_trunk(trunk_id: int, **changes: Any) -> Call[Trunk]:
 
 def delete_trunk(trunk_id: int) -> Call[Trunk]:
     return Call("DELETE", f"/trunks/{_id(trunk_id)}", _one(Trunk), repeatable=False)
+
+
+# Received faxes.
+
+FAX_FILE_PATH = "/receivefax/api/v1/inbox/{fax_id}/file"  # outside /api/v2
+
+
+def incoming_faxes(
+    page: int = 1, limit: int | None = None, number: str | None = None
+) -> Call[Page[IncomingFax]]:
+    """Newest first; `number` (digits, with or without '+'): only the faxes to it."""
+    path = "/incoming-faxes" if number is None else f"/incoming-faxes/{_segment(number)}"
+    return Call("GET", path, _page(IncomingFax, "inbox"), _paging(page, limit))
+
+
+def fax(fax_id: int) -> Call[IncomingFax]:
+    return Call("GET", f"/inbox/{_id(fax_id)}", _one(IncomingFax))
+
+
+def delete_fax(fax_id: int) -> Call[IncomingFax]:
+    return Call("DELETE", f"/inbox/{_id(fax_id)}", _one(IncomingFax), repeatable=False)
+
+
+def fax_file_path(fax_id: int) -> str:
+    return FAX_FILE_PATH.format(fax_id=_id(fax_id))
 
 
 # Webhooks.

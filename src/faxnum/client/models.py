@@ -3,7 +3,7 @@
 are kept (`model_extra`), so an older client never breaks on them."""
 
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,6 +123,29 @@ class Trunk(WireModel):
     uri: str | None
     t38: bool
     is_default: bool
+
+
+class PhpDate(WireModel):
+    date: str  # "2017-08-01 00:00:00.000000", UTC
+    timezone_type: int
+    timezone: str
+
+
+class IncomingFax(WireModel):
+    """A received fax. `file_url` and `preview_file` open without the key for 24 h;
+    `call` (what the gateway reported) only from `Client.fax`."""
+
+    id: int
+    did_id: int
+    filename: str
+    filesize: str
+    number: str
+    sender: str
+    total_pages: int
+    created_at: PhpDate
+    preview_file: str
+    file_url: str
+    call: dict[str, Any] | None = None
 
 
 class Webhook(WireModel):

@@ -8,8 +8,10 @@ with Client() as faxnum:                 # FAXNUM_URL / FAXNUM_API_KEY, or `faxn
 """
 
 import json
+import os
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -28,6 +30,7 @@ from faxnum.client.models import (
     Country,
     Delivery,
     DidGroup,
+    IncomingFax,
     LedgerEntry,
     NotificationSettings,
     Number,
@@ -54,6 +57,16 @@ def http_settings(api_key: str | None, base_url: str | None, timeout: float) -> 
     if config.api_key:
         headers["x-api-key"] = config.api_key
     return {"base_url": config.base_url + API_PATH, "headers": headers, "timeout": timeout}
+
+
+def file_url(http_base: httpx.URL, path: str) -> str:
+    """A path outside /api/v2 on the same server (the fax file links live there)."""
+    return str(http_base).rstrip("/").removesuffix(API_PATH) + path
+
+
+def part_file(path: Path) -> Path:
+    """Where a download is written until it is whole, beside its final name."""
+    return path.with_name(f".{path.name}.part")
 
 
 def read_answer(call: Call[T], response: httpx.Response) -> T:
@@ -280,6 +293,47 @@ class Client:
 
     def redeliver(self, webhook_id: int, delivery_id: int) -> Delivery:
         return self.call(calls.redeliver(webhook_id, delivery_id))
+
+    # Received faxes.
+
+    def incoming_faxes(
+        self, *, number: str | None = None, page: int = 1, limit: int | None = None
+    ) -> Page[IncomingFax]:
+        """Newest first; `number`: only the faxes received on it."""
+        return self.call(calls.incoming_faxes(page, limit, number))
+
+    def iter_incoming_faxes(
+        self, *, number: str | None = None, limit: int = 100
+    ) -> Iterator[IncomingFax]:
+        return self._walk(
+            calls.incoming_faxes(1, limit, number),
+            lambda page: calls.incoming_faxes(page, limit, number),
+        )
+
+    def fax(self, fax_id: int) -> IncomingFax:
+        """One fax, with what the gateway reported of the call (`call`)."""
+        return self.call(calls.fax(fax_id))
+
+    def download_fax(self, fax_id: int, path: str | os.PathLike[str]) -> Path:
+        """The fax as a PDF, written to `path` a chunk at a time; the file appears
+        only once whole."""
+        target, url = Path(path), file_url(self._http.base_url, calls.fax_file_path(fax_id))
+        try:
+            with self._http.stream("GET", url) as response:
+                if not response.is_success:
+                    response.read()
+                    raise error_for(response)
+                with part_file(target).open("wb") as out:
+                    for block in response.iter_bytes():
+                        out.write(block)
+        except httpx.TransportError as error:
+            part_file(target).unlink(missing_ok=True)
+            raise connection_error(error) from error
+        part_file(target).replace(target)
+        return target
+
+    def delete_fax(self, fax_id: int) -> IncomingFax:
+        return self.call(calls.delete_fax(fax_id))
 
     def notification_settings(self) -> NotificationSettings:
         return self.call(calls.notification_settings())
