@@ -267,12 +267,15 @@ def test_a_gateway_token_is_refused_on_the_v2_api(setup: Setup) -> None:
     assert got.status_code == 401
 
 
-def test_a_revoked_gateway_is_refused(setup: Setup) -> None:
+def test_a_gateway_revoked_after_it_was_seen_is_refused_at_once(setup: Setup) -> None:
     from faxnum.services.gateways import revoke_gateway
 
+    assert setup.send(g4_tiff(1), call_id="before").status_code == 201
     with setup.database.unit_of_work() as uow:
         revoke_gateway(uow, "hylafax-1", datetime.now(UTC))
-    assert setup.send(g4_tiff(1)).status_code == 401
+    assert setup.send(g4_tiff(1), call_id="after").status_code == 401
+    assert setup.send(g4_tiff(1), call_id="after").status_code == 401
+    assert setup.stored()[0] == 1
 
 
 def test_a_released_numbers_faxes_stay_readable_and_new_ones_are_refused(setup: Setup) -> None:
@@ -338,3 +341,59 @@ def test_fax_received_is_queued_for_the_holders_webhooks(setup: Setup) -> None:
 def _local(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}"
+
+
+def test_one_call_sent_at_once_by_racing_retries_is_stored_once(
+    setup: Setup, settings: Settings
+) -> None:
+    """Gateways retry; two copies of one call racing each other make one fax."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tiff = g4_tiff(2)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: setup.send(tiff, call_id="race-1"), range(6)))
+    assert {answer.status_code for answer in answers} == {201}, [a.text for a in answers]
+    assert len({answer.json()["data"]["id"] for answer in answers}) == 1
+    assert setup.stored()[0] == 1
+
+
+def test_a_large_fax_is_stored_in_chunks_and_read_back_whole(setup: Setup) -> None:
+    original = pdf(1)
+    padded = original + b"\n%" + b"x" * (3 * 1024 * 1024) + b"\n"  # a comment PDF readers skip
+    fax_id = setup.send(padded, call_id="big").json()["data"]["id"]
+    faxes_count, chunks = setup.stored()
+    assert faxes_count == 1 and chunks >= 6  # 512 KiB each
+    got = setup.client.get(
+        f"/receivefax/api/v1/inbox/{fax_id}/file", headers={"X-API-Key": setup.key}
+    )
+    assert got.status_code == 200 and got.content == padded
+
+
+def test_an_upload_past_the_byte_limit_is_refused_with_413(
+    settings: Settings, database: Database
+) -> None:
+    small = settings.model_copy(update={"fax_max_bytes": 64 * 1024})
+    with database.unit_of_work() as uow:
+        _, token = create_gateway(uow, "small", datetime.now(UTC))
+    with TestClient(create_app(small), raise_server_exceptions=False) as client:
+        got = client.post(
+            "/gateway/v1/faxes",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"to": "+12045550100", "from": "", "call_id": "x"},
+            files={"file": ("f.pdf", pdf(1) + b"%" + b"x" * 70_000, "application/pdf")},
+        )
+        assert got.status_code == 413, got.text
+        assert got.json()["status"] == "failed"
+
+
+def test_faxes_past_retention_are_deleted_with_their_bytes(setup: Setup) -> None:
+    from datetime import timedelta
+
+    from faxnum.services.inbox import delete_expired_faxes
+
+    setup.send(g4_tiff(1), call_id="old")
+    later = datetime.now(UTC) + timedelta(days=91)
+    assert delete_expired_faxes(setup.database.unit_of_work, datetime.now(UTC), 90) == 0
+    assert setup.stored()[0] == 1
+    assert delete_expired_faxes(setup.database.unit_of_work, later, 90) == 1
+    assert setup.stored() == (0, 0)

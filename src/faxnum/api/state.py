@@ -25,6 +25,9 @@ class AppState:
     clock: Callable[[], datetime]
     fax_links: FaxLinks  # signs the links to received faxes
     payers: KnownPayers = field(default_factory=KnownPayers)  # whose budget a key spends
+    # Gateway tokens seen lately (digest -> gateway id): the upload is read only for a
+    # token known live; the fax's own transaction checks it again.
+    gateways: KnownPayers = field(default_factory=KnownPayers)
 
 
 def state_of(request: Request) -> AppState:

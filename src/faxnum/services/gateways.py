@@ -31,10 +31,19 @@ def list_gateways(uow: InboxUnitOfWork) -> list[Gateway]:
     return uow.gateways.all()
 
 
-def authenticate_gateway(uow: InboxUnitOfWork, token: str | None) -> Gateway:
+def token_digest(token: str | None) -> bytes:
+    """The digest of a token shaped like a gateway token; Unauthorized for anything else."""
     if not token or not token.isascii() or not is_gateway_token(token):
         raise Unauthorized("A gateway token is required: Authorization: Bearer fxg_...")
-    gateway = uow.gateways.by_digest(key_digest(token))
+    return key_digest(token)
+
+
+def gateway_of(uow: InboxUnitOfWork, digest: bytes) -> Gateway:
+    gateway = uow.gateways.by_digest(digest)
     if gateway is None:
         raise Unauthorized("Unknown or revoked gateway token.")
     return gateway
+
+
+def authenticate_gateway(uow: InboxUnitOfWork, token: str | None) -> Gateway:
+    return gateway_of(uow, token_digest(token))

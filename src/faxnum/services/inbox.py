@@ -18,6 +18,7 @@ from faxnum.domain.pagination import Page, PageRequest
 from faxnum.domain.webhooks import EventType
 from faxnum.security.fax_links import FaxLinks
 from faxnum.services.events import emit
+from faxnum.services.gateways import gateway_of
 from faxnum.services.ports.faxes import InboxUnitOfWork
 
 CHUNK_BYTES = 512 * 1024
@@ -39,7 +40,7 @@ def chunks_of(file: IO[bytes]) -> Iterator[bytes]:
 
 def receive_fax(
     uow: InboxUnitOfWork,
-    gateway: Gateway,
+    gateway_digest: bytes,
     facts: CallFacts,
     inspected: InspectedFile,
     file: IO[bytes],
@@ -47,20 +48,39 @@ def receive_fax(
     now: datetime,
 ) -> Received:
     """The fax in its holder's inbox, with `fax.received` queued; the first answer
-    again for a call the gateway gave before with the same file and facts."""
+    again for a call the gateway gave before with the same file and facts. The
+    gateway's token is checked here, in the fax's transaction: one revoked a moment
+    ago stores nothing."""
+    gateway = gateway_of(uow, gateway_digest)
     digest = fingerprint(facts, inspected.sha256)
-    earlier = _earlier(uow, gateway, facts.call_id, digest)
-    if earlier is not None:
-        return earlier
     holder = uow.faxes.live_holder(facts.to)
-    if holder is None:
-        raise NotFound(f"{facts.to} is not a live number here.")
+    if holder is None:  # a retry of a call taken before the number was released replays
+        earlier = _earlier(uow, gateway, facts.call_id, digest)
+        if earlier is None:
+            raise NotFound(f"{facts.to} is not a live number here.")
+        return earlier
     fax_id = uow.faxes.add_fax(holder, gateway.id, facts, inspected, digest, now)
-    if fax_id is None:  # the same call, committed by a concurrent request meanwhile
+    if fax_id is None:  # the gateway gave this call before (or a racing retry just did)
         return existing(_earlier(uow, gateway, facts.call_id, digest), "The earlier fax")
     for seq, block in enumerate(chunks_of(file)):
         uow.faxes.add_chunk(fax_id, Rendition.ORIGINAL, seq, block)
-    fax = existing(uow.faxes.get(fax_id), f"Fax {fax_id}")
+    fax = Fax(
+        id=fax_id,
+        account_id=holder.account_id,
+        did_id=holder.did_id,
+        number=holder.number,
+        sender=facts.sender,
+        total_pages=inspected.pages,
+        size=inspected.size,
+        format=inspected.format,
+        received_at=facts.received_at or now,
+        call_id=facts.call_id,
+        remote_station_id=facts.remote_station_id,
+        speed=facts.speed,
+        duration=facts.duration,
+        ecm=facts.ecm,
+        compression=facts.compression,
+    )
     emit(uow, fax.account_id, EventType.FAX_RECEIVED, inbox_item(fax, links, now), now)
     uow.commit()
     return Received(fax, replayed=False)

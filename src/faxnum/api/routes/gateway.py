@@ -43,8 +43,7 @@ from faxnum.domain.faxes import (
     check_sender,
     check_station_id,
 )
-from faxnum.domain.gateways import Gateway
-from faxnum.services.gateways import authenticate_gateway
+from faxnum.services.gateways import gateway_of, token_digest
 from faxnum.services.inbox import check_page_count, receive_fax
 
 PREFIX = "/gateway/v1"
@@ -63,20 +62,29 @@ _FIELDS = {
     "compression",
     "pages",
 }
+# A small fax is checked on the event loop: a thread hop would cost more than the check.
+INLINE_CHECK_BYTES = 256 * 1024
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_AHEAD = timedelta(hours=1)  # a gateway's clock may run a little ahead
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 
 
-async def current_gateway(request: Request) -> Gateway:
+async def current_gateway(request: Request) -> bytes:
+    """The digest of a live gateway's token, before the upload is read: a token seen
+    live lately is taken from memory, and checked again in the fax's transaction."""
     authorization = request.headers.get("authorization", "")
     token = (
         authorization[len(_BEARER) :].strip() if authorization.lower().startswith(_BEARER) else None
     )
-    return await state_of(request).database.read(partial(authenticate_gateway, token=token))
+    state = state_of(request)
+    digest = token_digest(token)
+    if state.gateways.payer_of(digest) is None:
+        gateway = await state.database.read(partial(gateway_of, digest=digest))
+        state.gateways.remember(digest, gateway.id)
+    return digest
 
 
-CurrentGateway = Annotated[Gateway, Depends(current_gateway)]
+GatewayDigest = Annotated[bytes, Depends(current_gateway)]
 
 
 class ReceivedFaxData(BaseModel):
@@ -135,7 +143,7 @@ _UPLOAD_SCHEMA = {
     openapi_extra=merged(GATEWAY_AUTHENTICATED, _UPLOAD_SCHEMA),
     summary="A fax received on a live number, from a gateway",
 )
-async def post_fax(request: Request, gateway: CurrentGateway) -> Response:
+async def post_fax(request: Request, gateway: GatewayDigest) -> Response:
     # Pillow and PDFium load with the first fax, not in every worker that never takes one.
     from faxnum.faxfiles.inspect import inspect
 
@@ -146,12 +154,15 @@ async def post_fax(request: Request, gateway: CurrentGateway) -> Response:
     try:
         upload, facts, pages = _read_form(form, state.clock())
         try:
-            inspected = await asyncio.to_thread(inspect, upload.file, limits)
+            if upload.size is not None and upload.size <= INLINE_CHECK_BYTES:
+                inspected = inspect(upload.file, limits)
+            else:  # hashing and walking megabytes: off the event loop
+                inspected = await asyncio.to_thread(inspect, upload.file, limits)
             check_page_count(inspected, pages)
             received = await state.database.write(
                 partial(
                     receive_fax,
-                    gateway=gateway,
+                    gateway_digest=gateway,
                     facts=facts,
                     inspected=inspected,
                     file=upload.file,
@@ -161,6 +172,8 @@ async def post_fax(request: Request, gateway: CurrentGateway) -> Response:
             )
         except DomainError as refused:
             FAXES_REFUSED.labels(_reason(refused)).inc()
+            if isinstance(refused, Unauthorized):  # revoked since it was remembered
+                state.gateways.forget(gateway)
             raise
     finally:
         await form.close()
