@@ -20,6 +20,7 @@ from faxnum.services.accounts import account_id_for
 from faxnum.services.billing import credit_account
 from faxnum.store.db.database import Database
 from faxnum.testing.servers import RunningServer, faxnum_command
+from tests.fax_samples import g4_tiff
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(
@@ -185,6 +186,30 @@ def test_a_customer_signs_up_buys_searches_orders_releases_rotates_and_logs_out(
     me.check("trunks")
     me.open("/dashboard/webhooks")
     me.check("webhooks")
+    gateway = (
+        subprocess.run(
+            faxnum_command("gateways", "create", "browser-gw"),
+            env=server_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    received = httpx.post(
+        f"{server.base_url}/gateway/v1/faxes",
+        headers={"Authorization": f"Bearer {gateway}"},
+        data={"to": me.listed_numbers()[0], "from": "4930123456", "call_id": "browser-1"},
+        files={"file": ("fax.tif", g4_tiff(2), "image/tiff")},
+    )
+    assert received.status_code == 201, received.text
+    me.open("/dashboard/inbox")
+    page.wait_for_function(  # made on the first request, then kept
+        "() => { const img = document.querySelector(\"img[alt^='Page 1 of fax']\");"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )
+    me.check("inbox")
 
     # Log out: the session is dead on the server, even for a replayed cookie.
     cookie = next(c for c in page.context.cookies() if c["name"] == "faxnum_session")

@@ -12,13 +12,16 @@ from sqlalchemy import func, select
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
+from faxnum.domain.pagination import PageRequest
 from faxnum.services.accounts import account_id_for
 from faxnum.services.billing import credit_account
 from faxnum.services.dashboard import grant_operator
+from faxnum.services.gateways import create_gateway
 from faxnum.store.db.database import Database
 from faxnum.store.db.tables import numbers, web_sessions
 from tests.dbstate import snapshot
 from tests.factories import add_group
+from tests.fax_samples import g4_tiff
 
 PASSWORD = "correct horse battery staple"
 
@@ -180,6 +183,10 @@ def test_the_operator_view_is_for_operator_accounts_only(
         "/dashboard/numbers?page=-1",
         "/dashboard/ledger?page=99999999999999",
         "/dashboard/operator/groups?country=../../etc",
+        "/dashboard/inbox?number=%3Cscript%3E",
+        "/dashboard/inbox?number=%C2%B2&page=x",
+        "/dashboard/inbox/abc/delete",
+        "/dashboard/inbox/99999999999999999999/delete",
     ],
 )
 def test_ugly_input_gets_a_page_never_a_500(browser: TestClient, path: str) -> None:
@@ -325,3 +332,50 @@ def test_secure_cookies_can_be_forced_behind_an_unlisted_tls_proxy(settings: Set
         ) as client:
             cookie = client.get("/dashboard/login").headers["set-cookie"]
         assert cookie.startswith("faxnum_visitor=") and ("Secure" in cookie) is forced
+
+
+def test_the_inbox_shows_received_faxes_with_a_preview_and_deletes_after_confirming(
+    browser: TestClient, database: Database, settings: Settings
+) -> None:
+    group = add_group(database, count=3)
+    sign_up(browser, "ada@example.com")
+    credit(database, "ada@example.com", "50.00")
+    token = csrf_of(browser.get("/dashboard").text)
+    browser.post(f"/dashboard/groups/{group}/provision", data={"csrf_token": token})
+    with database.unit_of_work() as uow:
+        _, gateway_token = create_gateway(uow, "gw", datetime.now(UTC))
+    with database.reader() as uow:
+        account = account_id_for(uow, "ada@example.com")
+        number = uow.numbers.page_for(account, PageRequest())[0][0].did_number
+    sent = browser.post(
+        "/gateway/v1/faxes",
+        headers={"Authorization": f"Bearer {gateway_token}"},
+        data={"to": number, "from": "4930123456", "call_id": "dash-1"},
+        files={"file": ("f.tif", g4_tiff(2), "image/tiff")},
+    )
+    assert sent.status_code == 201, sent.text
+    fax_id = sent.json()["data"]["id"]
+    page = browser.get("/dashboard/inbox").text
+    assert number in page and "4930123456" in page
+    preview = re.search(r'<img src="([^"]+)"', page)
+    assert preview and preview.group(1).startswith(f"/receivefax/api/v1/inbox/{fax_id}/preview?")
+    png = browser.get(preview.group(1).replace("&amp;", "&"))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert number in browser.get("/dashboard/inbox", params={"number": number}).text
+    never_held = browser.get("/dashboard/inbox", params={"number": "+12045550199"})
+    assert never_held.status_code == 404 and "not found" in never_held.text
+    with TestClient(
+        create_app(settings), base_url="https://testserver", follow_redirects=False
+    ) as eve:
+        sign_up(eve, "eve@example.com")
+        eve_token = csrf_of(eve.get("/dashboard").text)
+        path = f"/dashboard/inbox/{fax_id}/delete"
+        assert eve.get(path).status_code == 404
+        assert eve.post(path, data={"csrf_token": eve_token}).status_code == 404
+        assert "No faxes" in eve.get("/dashboard/inbox").text
+    confirm = browser.get(f"/dashboard/inbox/{fax_id}/delete")
+    assert confirm.status_code == 200 and "cannot be undone" in confirm.text
+    assert browser.post(f"/dashboard/inbox/{fax_id}/delete", data={}).status_code == 403
+    done = browser.post(f"/dashboard/inbox/{fax_id}/delete", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert "No faxes" in browser.get("/dashboard/inbox").text

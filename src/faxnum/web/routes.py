@@ -43,7 +43,7 @@ from faxnum.services.dashboard import (
 from faxnum.services.numbers import list_numbers, number, release
 from faxnum.services.orders import place_order
 from faxnum.services.provisioning import provision
-from faxnum.web import account_pages
+from faxnum.web import account_pages, inbox_pages
 from faxnum.web.chart import bar_chart
 from faxnum.web.forms import Refused, form, paging, path_id, read, write, write_then_redirect
 from faxnum.web.pages import SESSION_COOKIE, problem_page, redirect, render, set_cookie
@@ -405,5 +405,6 @@ for path, method, handler in [
     ("/dashboard/operator", "GET", _operator),
     ("/dashboard/operator/groups", "GET", _operator_groups),
     *account_pages.PAGES,
+    *inbox_pages.PAGES,
 ]:
     router.add_api_route(path, _signed_in(handler), methods=[method])
