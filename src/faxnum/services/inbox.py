@@ -81,7 +81,8 @@ def receive_fax(
         ecm=facts.ecm,
         compression=facts.compression,
     )
-    emit(uow, fax.account_id, EventType.FAX_RECEIVED, inbox_item(fax, links, now), now)
+    data = {**inbox_item(fax, links, now), "account_id": fax.account_id}
+    emit(uow, fax.account_id, EventType.FAX_RECEIVED, data, now)
     uow.commit()
     return Received(fax, replayed=False)
 
