@@ -187,6 +187,7 @@ def create_app(
             *health.HOT_ROUTES,
             *provisioning.hot_routes(V2_PREFIX),
             *catalogue.hot_routes(V2_PREFIX),
+            *gateway.hot_routes(),
         ]
         if settings.fast_path
         else [],

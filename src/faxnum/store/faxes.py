@@ -9,8 +9,9 @@ from sqlalchemy import Connection, delete, exists, func, insert, or_, select, up
 from faxnum.domain.faxes import CallFacts, Fax, FaxFormat, InspectedFile, LiveHolder, Rendition
 from faxnum.domain.gateways import Gateway
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.routing import CallRoute
 from faxnum.store.db.dialect import insert_or_ignore
-from faxnum.store.db.tables import accounts, dids, fax_chunks, faxes, gateways, numbers
+from faxnum.store.db.tables import accounts, dids, fax_chunks, faxes, gateways, numbers, trunks
 from faxnum.store.housekeeping import next_cursor, old_ids
 
 _FAX_COLUMNS = (
@@ -57,6 +58,16 @@ class FaxQueries:
             .where(dids.c.number == number, numbers.c.released_at.is_(None))
         ).first()
         return None if row is None else LiveHolder(*row)
+
+    def route_of(self, number: str) -> CallRoute | None:
+        """One indexed read: the DID by number, its live number, that number's trunk."""
+        row = self._db.execute(
+            select(dids.c.number, trunks.c.id, trunks.c.uri, trunks.c.t38)
+            .join(numbers, numbers.c.did_id == dids.c.id)
+            .join(trunks, trunks.c.id == numbers.c.trunk_id)
+            .where(dids.c.number == number, numbers.c.released_at.is_(None))
+        ).first()
+        return None if row is None else CallRoute(*row)
 
     def add_fax(
         self,

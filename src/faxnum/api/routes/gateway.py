@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Route
 
+from faxnum.api.edge.hot_routes import hot_route
 from faxnum.api.edge.metrics import (
     FAX_BYTES_STORED,
     FAX_INGEST_LATENCY,
@@ -43,10 +45,13 @@ from faxnum.domain.faxes import (
     check_sender,
     check_station_id,
 )
+from faxnum.domain.routing import dialled_number
 from faxnum.services.gateways import gateway_of, token_digest
 from faxnum.services.inbox import check_page_count, receive_fax
+from faxnum.services.routing import route_for
 
 PREFIX = "/gateway/v1"
+ROUTES_PATH = "/routes/{number}"
 router = APIRouter(prefix=PREFIX, tags=["gateway"])
 _BEARER = "bearer "
 _FIELDS = {
@@ -85,6 +90,80 @@ async def current_gateway(request: Request) -> bytes:
 
 
 GatewayDigest = Annotated[bytes, Depends(current_gateway)]
+
+
+class RouteTrunk(BaseModel):
+    id: int
+    uri: str | None = Field(description="Where to send the call; null: not routed yet.")
+    t38: bool
+
+
+class RouteData(BaseModel):
+    number: str = Field(description="E.164.")
+    trunk: RouteTrunk
+
+
+class RouteResponse(BaseModel):
+    status: str = "success"
+    data: RouteData
+
+
+def _bearer(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith(_BEARER):
+        return authorization[len(_BEARER) :].strip()
+    return None
+
+
+async def answer_route(request: Request) -> Response:
+    """The SIP edge's lookup, its hottest read: answered before FastAPI's routing
+    (see `faxnum.api.edge.hot_routes`), the token checked in the lookup's own read.
+    `Accept: text/plain` gets the trunk's URI alone, for a router without a JSON
+    parser (Kamailio's `http_client`)."""
+    digest = token_digest(_bearer(request))
+    number = dialled_number(str(request.path_params["number"]))
+    found = await state_of(request).database.read(
+        partial(route_for, gateway_digest=digest, number=number)
+    )
+    if "text/plain" in request.headers.get("accept", ""):
+        if found.uri is None:
+            raise NotFound(f"{number} has no trunk address yet.")
+        return Response(found.uri, media_type="text/plain; charset=utf-8")
+    trunk = RouteTrunk(id=found.trunk_id, uri=found.uri, t38=found.t38)
+    return success(RouteResponse(data=RouteData(number=found.number, trunk=trunk)))
+
+
+# Documents the lookup in the OpenAPI; requests are answered by `answer_route` from
+# `HotRoutes` before FastAPI's routing (or by this route with the fast path off).
+@router.get(
+    ROUTES_PATH,
+    response_model=None,
+    responses={
+        **documented(RouteResponse, 401, 404, 422),
+        200: {
+            "model": RouteResponse,
+            "description": "The live number's trunk (`Accept: text/plain`: its URI alone)",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+    openapi_extra=GATEWAY_AUTHENTICATED,
+    summary="Where a call to a live number goes (for the SIP edge)",
+)
+async def get_route(
+    request: Request,
+    number: Annotated[
+        str,
+        Path(
+            json_schema_extra={"type": "string", "pattern": r"^\+?[0-9]{1,15}$"},
+            description="The dialled number's digits, with or without '+'.",
+        ),
+    ],
+) -> Response:
+    return await answer_route(request)
+
+
+def hot_routes() -> list[Route]:
+    return [hot_route(PREFIX + ROUTES_PATH, ["GET"], answer_route)]
 
 
 class ReceivedFaxData(BaseModel):
@@ -241,7 +320,7 @@ def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, in
             errors.update(invalid.errors)
             return None
 
-    to = _dialled(text("to", required=True), errors)
+    to = checked(lambda raw: dialled_number(raw, "to"), text("to", required=True))
     call_id = checked(check_call_id, text("call_id", required=True))
     sender = checked(check_sender, text("from", required=True))
     station = checked(check_station_id, text("remote_station_id"))
@@ -265,16 +344,6 @@ def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, in
         compression=compression,
     )
     return upload, facts, pages
-
-
-def _dialled(value: str | None, errors: dict[str, list[str]]) -> str | None:
-    if value is None:
-        return None
-    digits = value.strip().removeprefix("+")
-    if not digits.isascii() or not digits.isdigit() or not 1 <= len(digits) <= 15:
-        errors["to"] = ["must be the dialled number: 1 to 15 digits, with or without '+'"]
-        return None
-    return "+" + digits
 
 
 def _moment(value: str | None, now: datetime, errors: dict[str, list[str]]) -> datetime | None:

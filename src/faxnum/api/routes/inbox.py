@@ -27,8 +27,9 @@ from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import AppState, state_of
-from faxnum.domain.errors import Invalid, NotFound, existing
+from faxnum.domain.errors import NotFound, existing
 from faxnum.domain.faxes import Fax, Rendition
+from faxnum.domain.routing import dialled_number
 from faxnum.services.inbox import (
     call_facts,
     delete_fax,
@@ -56,10 +57,7 @@ _MEDIA = {Rendition.PDF: "application/pdf", Rendition.PREVIEW: "image/png"}
 
 
 def parse_recipient(raw: str) -> str:
-    digits = raw.strip().removeprefix("+")
-    if not digits.isascii() or not digits.isdigit() or not 1 <= len(digits) <= 15:
-        raise Invalid.field("recipient", "must be the number's 1 to 15 digits, with or without '+'")
-    return "+" + digits
+    return dialled_number(raw, "recipient")
 
 
 def _inbox(request: Request, found: Any, state: AppState) -> Response:

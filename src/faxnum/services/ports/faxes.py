@@ -8,12 +8,17 @@ from typing import Protocol
 from faxnum.domain.faxes import CallFacts, Fax, InspectedFile, LiveHolder, Rendition
 from faxnum.domain.gateways import Gateway
 from faxnum.domain.pagination import PageRequest
+from faxnum.domain.routing import CallRoute
 from faxnum.services.unit_of_work import UnitOfWork
 
 
 class FaxRepository(Protocol):
     def live_holder(self, number: str) -> LiveHolder | None:
         """Who holds the E.164 `number` now, if it is live."""
+        ...
+
+    def route_of(self, number: str) -> CallRoute | None:
+        """Where a call to the live E.164 `number` goes; None if it is not live."""
         ...
 
     def add_fax(
