@@ -71,6 +71,9 @@ def test_a_live_numbers_route_names_its_trunk_with_or_without_plus(edge: Edge) -
         }
     text = edge.route(digits, accept="text/plain")
     assert text.status_code == 200 and text.text == "sip:fax@pbx.example.com"
+    text = edge.route(f"{digits}?format=text")
+    assert text.status_code == 200 and text.text == "sip:fax@pbx.example.com"
+    assert edge.route(f"{digits}?format=xml").status_code == 422
 
 
 def test_a_route_follows_a_re_route_a_trunk_edit_and_a_release_at_once(edge: Edge) -> None:

@@ -118,14 +118,18 @@ def _bearer(request: Request) -> str | None:
 async def answer_route(request: Request) -> Response:
     """The SIP edge's lookup, its hottest read: answered before FastAPI's routing
     (see `faxnum.api.edge.hot_routes`), the token checked in the lookup's own read.
-    `Accept: text/plain` gets the trunk's URI alone, for a router without a JSON
-    parser (Kamailio's `http_client`)."""
+    `format=text` (or `Accept: text/plain`) gets the trunk's URI alone, for a router
+    without a JSON parser (Kamailio's `http_client` sends one header of our choosing)."""
     digest = token_digest(_bearer(request))
     number = dialled_number(str(request.path_params["number"]))
+    wanted = request.query_params.get("format", "json")
+    if wanted not in ("json", "text"):
+        raise Invalid.field("format", "must be json or text")
+    as_text = wanted == "text" or "text/plain" in request.headers.get("accept", "")
     found = await state_of(request).database.read(
         partial(route_for, gateway_digest=digest, number=number)
     )
-    if "text/plain" in request.headers.get("accept", ""):
+    if as_text:
         if found.uri is None:
             raise NotFound(f"{number} has no trunk address yet.")
         return Response(found.uri, media_type="text/plain; charset=utf-8")
@@ -142,11 +146,22 @@ async def answer_route(request: Request) -> Response:
         **documented(RouteResponse, 401, 404, 422),
         200: {
             "model": RouteResponse,
-            "description": "The live number's trunk (`Accept: text/plain`: its URI alone)",
+            "description": "The live number's trunk (`format=text`: its URI alone)",
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
     },
-    openapi_extra=GATEWAY_AUTHENTICATED,
+    openapi_extra={
+        **GATEWAY_AUTHENTICATED,
+        "parameters": [
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": ["json", "text"], "default": "json"},
+                "description": "`text`: the trunk's URI alone (404 while it has none).",
+            }
+        ],
+    },
     summary="Where a call to a live number goes (for the SIP edge)",
 )
 async def get_route(
