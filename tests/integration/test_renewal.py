@@ -231,5 +231,6 @@ def test_a_served_app_runs_the_billing_at_start_and_says_so(
     assert scenario.balance() == Decimal("5.00")  # billed without waiting an hour
     assert summaries() == [
         "renewal run as of 2026-02-28: renewed 1 number-months; expired 0; "
-        "released 0; DIDs back in stock after aging: 0; expiry warnings: 0"
+        "released 0; DIDs back in stock after aging: 0; expiry warnings: 0; "
+        "faxes past retention deleted: 0"
     ]
