@@ -21,7 +21,15 @@ from faxnum.services.gateways import create_gateway
 from faxnum.store.db.database import Database
 from faxnum.store.db.tables import fax_chunks, faxes, webhook_deliveries
 from tests.factories import add_account, add_group
-from tests.fax_samples import g4_tiff, pdf, tiff_claiming
+from tests.fax_samples import (
+    content_g4_tiff,
+    cut_off_page,
+    g4_tiff,
+    pdf,
+    thin_pdf,
+    tiff_claiming,
+    tiff_with,
+)
 
 CREATED_AT_TYPES = {"date": str, "timezone_type": int, "timezone": str}
 # What the published SDK's InlineResponse2004Inbox model reads, and its types.
@@ -253,6 +261,16 @@ def test_refusals_store_nothing(setup: Setup, database: Database) -> None:
         "negative speed": (setup.send(g4_tiff(1), call_id="c11", speed="-1"), 422),
         "truncated tiff": (setup.send(g4_tiff(2)[:300], call_id="c12"), 422),
         "truncated pdf": (setup.send(pdf(1)[:200], call_id="c13"), 422),
+        "cut-off g4 tiff": (setup.send(content_g4_tiff(3)[:-200], call_id="c14"), 422),
+        "pdf behind html": (setup.send(b"<html>" + pdf(1), call_id="c15"), 422),
+        "iso week date": (
+            setup.send(g4_tiff(1), call_id="c16", received_at="2026W011T000000Z"),
+            422,
+        ),
+        "space not T": (
+            setup.send(g4_tiff(1), call_id="c17", received_at="2026-01-01 00:00:00+00:00"),
+            422,
+        ),
     }
     for name, (response, status) in refusals.items():
         assert response.status_code == status, (name, response.text)
@@ -304,7 +322,7 @@ def test_an_inbox_fax_shows_the_call_and_can_be_deleted(setup: Setup) -> None:
     assert call["duration"] == 42 and call["ecm"] is True and call["call_id"] == "call-1"
     gone = setup.client.delete(f"/api/v2/inbox/{fax_id}", headers={"X-API-Key": setup.key})
     assert gone.status_code == 200
-    assert setup.stored() == (0, 0)
+    assert setup.stored() == (1, 0)  # its bytes gone; the call's record kept for retries
     assert (
         setup.client.get(f"/api/v2/inbox/{fax_id}", headers={"X-API-Key": setup.key}).status_code
         == 404
@@ -396,4 +414,88 @@ def test_faxes_past_retention_are_deleted_with_their_bytes(setup: Setup) -> None
     assert delete_expired_faxes(setup.database.unit_of_work, datetime.now(UTC), 90) == 0
     assert setup.stored()[0] == 1
     assert delete_expired_faxes(setup.database.unit_of_work, later, 90) == 1
+    assert setup.stored() == (0, 0)
+
+
+def test_a_deleted_fax_stays_deleted_when_its_gateway_retries_the_call(setup: Setup) -> None:
+    tiff = g4_tiff(1)
+    first = setup.send(tiff, call_id="del-1").json()
+    fax_id = first["data"]["id"]
+    assert (
+        setup.client.delete(f"/api/v2/inbox/{fax_id}", headers={"X-API-Key": setup.key}).status_code
+        == 200
+    )
+    retry = setup.send(tiff, call_id="del-1")
+    assert retry.status_code == 201 and retry.json() == first  # the first answer
+    assert (
+        setup.client.get(f"/api/v2/inbox/{fax_id}", headers={"X-API-Key": setup.key}).status_code
+        == 404
+    )
+    assert setup.stored() == (1, 0)
+
+
+def test_a_link_never_opens_a_fax_other_than_the_one_it_was_made_for(setup: Setup) -> None:
+    """Ids are never reused, and a link is bound to its fax's call as well as its id."""
+    first = setup.send(g4_tiff(1), call_id="gone").json()["data"]["id"]
+    item = setup.client.get(f"/api/v2/inbox/{first}", headers={"X-API-Key": setup.key}).json()[
+        "data"
+    ]
+    setup.client.delete(f"/api/v2/inbox/{first}", headers={"X-API-Key": setup.key})
+    second = setup.send(g4_tiff(2), call_id="next").json()["data"]["id"]
+    assert second != first
+    for link in (item["file_url"], item["preview_file"]):
+        assert setup.client.get(_local(link)).status_code == 401
+
+
+def test_previews_are_bounded_whatever_the_page_claims(setup: Setup) -> None:
+    """A page 1 point wide, or a TIFF whose resolutions differ 200-fold, still gives a
+    preview of at most 800 x 3200 pixels."""
+    for call_id, content in (
+        ("thin", thin_pdf(1, 1000)),
+        ("stretched", tiff_with(dpi=(20000, 100))),
+        ("squashed", tiff_with(dpi=(1, 10_000_000))),
+    ):
+        fax_id = setup.send(content, call_id=call_id).json()["data"]["id"]
+        got = setup.client.get(
+            f"/receivefax/api/v1/inbox/{fax_id}/preview", headers={"X-API-Key": setup.key}
+        )
+        assert got.status_code == 200, (call_id, got.text)
+        width, height = Image.open(io.BytesIO(got.content)).size
+        assert width <= 800 and height <= 3200, (call_id, width, height)
+
+
+def test_a_page_img2pdf_cannot_wrap_is_converted_on_its_own(setup: Setup) -> None:
+    fax_id = setup.send(tiff_with(mode="I;16", pages=3), call_id="deep").json()["data"]["id"]
+    got = setup.client.get(
+        f"/receivefax/api/v1/inbox/{fax_id}/file", headers={"X-API-Key": setup.key}
+    )
+    assert got.status_code == 200, got.text
+    assert len(pdfium.PdfDocument(got.content)) == 3
+
+
+def test_a_fax_cut_off_mid_page_is_shown_as_far_as_it_goes(setup: Setup) -> None:
+    fax_id = setup.send(cut_off_page(), call_id="cut").json()["data"]["id"]
+    for what in ("file", "preview"):
+        got = setup.client.get(
+            f"/receivefax/api/v1/inbox/{fax_id}/{what}", headers={"X-API-Key": setup.key}
+        )
+        assert got.status_code in (200, 409), (what, got.text)
+        assert got.json()["status"] == "failed" if got.status_code == 409 else got.content
+
+
+def test_a_form_that_cannot_be_read_is_a_422_not_a_400(setup: Setup) -> None:
+    headers = {"Authorization": f"Bearer {setup.token}"}
+    broken = setup.client.post(
+        "/gateway/v1/faxes",
+        headers={**headers, "Content-Type": "multipart/form-data"},  # no boundary
+        content=b"--x\r\n",
+    )
+    assert broken.status_code == 422, broken.text
+    huge_field = setup.client.post(
+        "/gateway/v1/faxes",
+        headers=headers,
+        data={"to": setup.number, "from": "", "call_id": "x" * 10_000},
+        files={"file": ("f", g4_tiff(1))},
+    )
+    assert huge_field.status_code == 422, huge_field.text
     assert setup.stored() == (0, 0)

@@ -1,6 +1,5 @@
 """Wire shapes of received faxes: v2's inbox items exactly, and the extensions'."""
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -37,7 +36,7 @@ class IncomingFaxesResponse(BaseModel):
 
 class CallFactsData(BaseModel):
     call_id: str
-    received_at: datetime
+    received_at: str = Field(description="As the gateway reported it, RFC 3339 in UTC.")
     remote_station_id: str | None
     speed: int | None = Field(description="Bit/s, as the gateway reported it.")
     duration: int | None = Field(description="Seconds.")

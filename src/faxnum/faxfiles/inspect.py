@@ -4,14 +4,13 @@ PDF page tree), its size and digest in one pass over it. A header that claims a 
 too large to hold in memory is refused from the header."""
 
 import hashlib
-import struct
 import warnings
 from typing import IO
 
 import pypdfium2 as pdfium
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from faxnum.domain.errors import Invalid, TooLarge
+from faxnum.domain.errors import DomainError, Invalid, TooLarge
 from faxnum.domain.faxes import FaxFormat, FaxLimits, InspectedFile
 
 READ_SIZE = 1024 * 1024
@@ -32,7 +31,7 @@ def inspect(file: IO[bytes], limits: FaxLimits) -> InspectedFile:
     file.seek(0)
     if head[:4] in _TIFF_MAGIC:
         kind, pages = FaxFormat.TIFF, _tiff_pages(file, limits)
-    elif _PDF_MAGIC in head:
+    elif head.startswith(_PDF_MAGIC):
         kind, pages = FaxFormat.PDF, _pdf_pages(file, limits)
     else:
         raise Invalid.field("file", "is neither a TIFF nor a PDF")
@@ -80,14 +79,16 @@ def _tiff_pages(file: IO[bytes], limits: FaxLimits) -> int:
         raise TooLarge(
             f"A page claims more pixels than faxnum takes ({limits.max_pixels} a page)."
         ) from bomb
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error) as error:
+    except DomainError:
+        raise
+    except Exception as error:  # Pillow on a damaged directory raises all kinds
         raise Invalid.field("file", f"is not a readable TIFF ({type(error).__name__})") from None
 
 
 def _pdf_pages(file: IO[bytes], limits: FaxLimits) -> int:
     try:
         document = pdfium.PdfDocument(file)
-    except pdfium.PdfiumError as error:
+    except Exception as error:  # PDFium's reason (a password, a damaged file)
         raise Invalid.field("file", f"is not a readable PDF ({error})") from None
     try:
         pages = len(document)
@@ -106,7 +107,9 @@ def _pdf_pages(file: IO[bytes], limits: FaxLimits) -> int:
                     f"{limits.max_pixels} pixels at {FAX_DPI} dpi."
                 )
         return pages
-    except pdfium.PdfiumError as error:
+    except DomainError:
+        raise
+    except Exception as error:
         raise Invalid.field("file", f"is not a readable PDF ({error})") from None
     finally:
         document.close()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
+from faxnum.domain.dates import as_utc, rfc3339
 from faxnum.domain.errors import Conflict, Invalid, NotFound, existing
 from faxnum.domain.faxes import CallFacts, Fax, InspectedFile, Rendition, filesize_text, fingerprint
 from faxnum.domain.gateways import Gateway
@@ -115,9 +116,12 @@ def visible_fax(uow: InboxUnitOfWork, viewer_id: int, fax_id: int) -> Fax:
     return existing(uow.faxes.visible(fax_id, viewer_id), f"Fax {fax_id}")
 
 
-def delete_fax(uow: InboxUnitOfWork, viewer_id: int, fax_id: int) -> Fax:
+def delete_fax(uow: InboxUnitOfWork, viewer_id: int, fax_id: int, now: datetime) -> Fax:
+    """The bytes go now; the record of the call stays until retention, so a gateway
+    retrying it is answered as before and nothing comes back."""
     fax = visible_fax(uow, viewer_id, fax_id)
-    uow.faxes.delete([fax.id])
+    if not uow.faxes.discard(fax.id, now):
+        raise NotFound(f"Fax {fax_id} not found.")
     uow.commit()
     return fax
 
@@ -162,7 +166,7 @@ def delete_expired_faxes(
 
 def php_date(moment: datetime) -> dict[str, Any]:
     """v2's dates as PHP's DateTime serialises them."""
-    utc = moment.astimezone(UTC)
+    utc = as_utc(moment).astimezone(UTC)
     return {
         "date": utc.strftime("%Y-%m-%d %H:%M:%S.%f"),
         "timezone_type": 3,
@@ -181,8 +185,8 @@ def inbox_item(fax: Fax, links: FaxLinks, now: datetime) -> dict[str, Any]:
         "sender": fax.sender,
         "total_pages": fax.total_pages,
         "created_at": php_date(fax.received_at),
-        "preview_file": links.url(fax.id, Rendition.PREVIEW, now, LINKS_VALID),
-        "file_url": links.url(fax.id, Rendition.PDF, now, LINKS_VALID),
+        "preview_file": links.url(fax.id, fax.call_id, Rendition.PREVIEW, now, LINKS_VALID),
+        "file_url": links.url(fax.id, fax.call_id, Rendition.PDF, now, LINKS_VALID),
     }
 
 
@@ -190,7 +194,7 @@ def call_facts(fax: Fax) -> dict[str, Any]:
     """What the gateway reported, beyond v2's item (the `/inbox/{id}` extension)."""
     return {
         "call_id": fax.call_id,
-        "received_at": fax.received_at,
+        "received_at": rfc3339(fax.received_at),
         "remote_station_id": fax.remote_station_id,
         "speed": fax.speed,
         "duration": fax.duration,

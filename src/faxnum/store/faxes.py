@@ -40,8 +40,8 @@ def _fax(row: Any) -> Fax:
 
 
 def _seen_by(viewer_id: int) -> Any:
-    """The viewer's faxes and its sub-accounts'."""
-    return or_(
+    """The viewer's faxes and its sub-accounts', not deleted."""
+    return faxes.c.deleted_at.is_(None) & or_(
         faxes.c.account_id == viewer_id,
         faxes.c.account_id.in_(select(accounts.c.id).where(accounts.c.parent_id == viewer_id)),
     )
@@ -158,7 +158,9 @@ class FaxQueries:
         )
 
     def get(self, fax_id: int) -> Fax | None:
-        row = self._db.execute(select(*_FAX_COLUMNS).where(faxes.c.id == fax_id)).first()
+        row = self._db.execute(
+            select(*_FAX_COLUMNS).where(faxes.c.id == fax_id, faxes.c.deleted_at.is_(None))
+        ).first()
         return None if row is None else _fax(row)
 
     def visible(self, fax_id: int, viewer_id: int) -> Fax | None:
@@ -200,8 +202,20 @@ class FaxQueries:
         )
         return bool(self._db.execute(select(held | received)).scalar_one())
 
+    def discard(self, fax_id: int, now: datetime) -> bool:
+        """Its bytes deleted and the fax marked deleted: gone for its holder, while a
+        retry of its call still finds it. False if it was deleted already."""
+        marked = self._db.execute(
+            update(faxes)
+            .where(faxes.c.id == fax_id, faxes.c.deleted_at.is_(None))
+            .values(deleted_at=now)
+        ).rowcount
+        if marked:
+            self._db.execute(delete(fax_chunks).where(fax_chunks.c.fax_id == fax_id))
+        return bool(marked)
+
     def delete(self, fax_ids: Sequence[int]) -> int:
-        """The faxes and all their bytes; how many faxes were deleted."""
+        """The faxes and all their bytes, for good; how many faxes were deleted."""
         if not fax_ids:
             return 0
         self._db.execute(delete(fax_chunks).where(fax_chunks.c.fax_id.in_(fax_ids)))

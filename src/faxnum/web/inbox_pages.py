@@ -70,7 +70,9 @@ async def delete(request: Request, viewer: Viewer) -> Response:
     fax_id = path_id(request, "fax_id")
     try:
         await state.database.write(
-            partial(delete_fax, viewer_id=viewer.caller.account_id, fax_id=fax_id)
+            partial(
+                delete_fax, viewer_id=viewer.caller.account_id, fax_id=fax_id, now=state.clock()
+            )
         )
     except DomainError as problem:
         return problem_page(request, viewer, "Fax not deleted", problem)

@@ -6,6 +6,7 @@ The upload is spooled by the form parser (to disk past 1 MB), checked from there
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
@@ -69,6 +71,9 @@ _FIELDS = {
 }
 # A small fax is checked on the event loop: a thread hop would cost more than the check.
 INLINE_CHECK_BYTES = 256 * 1024
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_AHEAD = timedelta(hours=1)  # a gateway's clock may run a little ahead
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
@@ -289,9 +294,10 @@ async def _form(request: Request) -> FormData:
         raise Invalid.field("file", "send the fax as multipart/form-data")
     try:
         return await request.form(max_files=1, max_fields=len(_FIELDS), max_part_size=4096)
-    except MultiPartException as error:
+    except (MultiPartException, HTTPException) as error:  # Starlette's 400 for a bad form
         FAXES_REFUSED.labels("bad_form").inc()
-        raise Invalid.field("file", f"the form could not be read: {error.message}") from None
+        reason = getattr(error, "message", None) or getattr(error, "detail", "")
+        raise Invalid.field("file", f"the form could not be read: {reason}") from None
     except ClientDisconnect:
         raise ClientGone("The gateway closed the connection during the upload.") from None
 
@@ -363,6 +369,9 @@ def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, in
 
 def _moment(value: str | None, now: datetime, errors: dict[str, list[str]]) -> datetime | None:
     if value is None or value == "":
+        return None
+    if not RFC3339.fullmatch(value):
+        errors["received_at"] = ["must be an RFC 3339 time with its offset"]
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))

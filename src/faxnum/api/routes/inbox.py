@@ -8,6 +8,7 @@ with the fax, and sent a chunk at a time.
 """
 
 import asyncio
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from functools import partial
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
-from faxnum.api.edge.auth import CurrentCaller, current_caller
+from faxnum.api.edge.auth import CurrentCaller, count_request, current_caller
 from faxnum.api.inbox_schemas import (
     InboxFaxData,
     InboxFaxResponse,
@@ -27,7 +28,7 @@ from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
 from faxnum.api.state import AppState, state_of
-from faxnum.domain.errors import NotFound, existing
+from faxnum.domain.errors import Conflict, NotFound
 from faxnum.domain.faxes import Fax, Rendition
 from faxnum.domain.routing import dialled_number
 from faxnum.services.inbox import (
@@ -52,6 +53,7 @@ RecipientPath = Annotated[
         description="The number's digits, with or without '+'.",
     ),
 ]
+_log = logging.getLogger(__name__)
 SPOOL_IN_MEMORY = 1024 * 1024  # past this, a file being made spills to disk
 _MEDIA = {Rendition.PDF: "application/pdf", Rendition.PREVIEW: "image/png"}
 
@@ -141,7 +143,12 @@ async def get_inbox_fax(request: Request, fax_id: FaxIdPath, caller: CurrentCall
 async def delete_inbox_fax(request: Request, fax_id: FaxIdPath, caller: CurrentCaller) -> Response:
     state = state_of(request)
     fax = await state.database.write(
-        partial(delete_fax, viewer_id=caller.account_id, fax_id=parse_id("fax_id", fax_id))
+        partial(
+            delete_fax,
+            viewer_id=caller.account_id,
+            fax_id=parse_id("fax_id", fax_id),
+            now=state.clock(),
+        )
     )
     return _detail(fax, state)
 
@@ -182,18 +189,8 @@ async def fax_preview(request: Request, fax_id: FaxIdPath) -> Response:
 
 async def _rendition(request: Request, fax_id: int, rendition: Rendition) -> Response:
     state = state_of(request)
-    expires = request.query_params.get("expires")
-    signature = request.query_params.get("signature")
-    signed = (
-        expires is not None
-        and signature is not None
-        and state.fax_links.opens(fax_id, rendition, expires, signature, state.clock())
-    )
-    if signed:
-        fax = await state.database.read(
-            lambda uow: existing(uow.faxes.get(fax_id), f"Fax {fax_id}")
-        )
-    else:
+    fax = await _signed_for(request, fax_id, rendition)
+    if fax is None:  # no valid link: the caller's key, as on every v2 endpoint
         caller = await current_caller(request)  # 401 without a key
         fax = await state.database.read(
             partial(visible_fax, viewer_id=caller.account_id, fax_id=fax_id)
@@ -202,14 +199,14 @@ async def _rendition(request: Request, fax_id: int, rendition: Rendition) -> Res
         partial(stored_rendition, fax_id=fax.id, rendition=rendition)
     )
     if chunks == 0:
-        await _make(state, fax, rendition)
+        await _made_once(state, fax, rendition)
         chunks = await state.database.read(
             partial(stored_rendition, fax_id=fax.id, rendition=rendition)
         )
         if chunks == 0:
             raise NotFound(f"Fax {fax_id} not found.")  # deleted while it was being made
     size = await state.database.read(lambda uow: uow.faxes.rendition_size(fax.id, rendition))
-    headers = {"Content-Length": str(size), "Cache-Control": "private, max-age=3600"}
+    headers = {"Content-Length": str(size)}
     if rendition is Rendition.PDF:
         headers["Content-Disposition"] = f'attachment; filename="{fax.filename}"'
     else:
@@ -217,6 +214,23 @@ async def _rendition(request: Request, fax_id: int, rendition: Rendition) -> Res
     return StreamingResponse(
         _stream(state, fax.id, rendition, chunks), media_type=_MEDIA[rendition], headers=headers
     )
+
+
+async def _signed_for(request: Request, fax_id: int, rendition: Rendition) -> Fax | None:
+    """The fax a valid signed link names; None without one. Link requests spend the
+    client address's budget (they carry no key whose budget they could spend)."""
+    expires = request.query_params.get("expires")
+    signature = request.query_params.get("signature")
+    if expires is None or signature is None:
+        return None
+    state = state_of(request)
+    address = request.client.host if request.client else "unknown"
+    await count_request(request, state.limiter, f"link:{address}")
+    fax = await state.database.read(lambda uow: uow.faxes.get(fax_id))
+    if fax is None:
+        return None
+    opens = state.fax_links.opens(fax.id, fax.call_id, rendition, expires, signature, state.clock())
+    return fax if opens else None
 
 
 async def _stream(
@@ -228,10 +242,33 @@ async def _stream(
         )
 
 
+# Converting decodes pages: one conversion per fax and kind at a time (a second
+# request for it waits, then finds it kept), and at most CONVERSIONS at once.
+CONVERSIONS = 2
+_converting = asyncio.Semaphore(CONVERSIONS)
+_making: dict[tuple[int, Rendition], asyncio.Lock] = {}
+
+
+async def _made_once(state: AppState, fax: Fax, rendition: Rendition) -> None:
+    key = (fax.id, rendition)
+    lock = _making.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            kept = await state.database.read(
+                partial(stored_rendition, fax_id=fax.id, rendition=rendition)
+            )
+            if kept == 0:
+                async with _converting:
+                    await _make(state, fax, rendition)
+    finally:
+        if not lock.locked() and _making.get(key) is lock:
+            del _making[key]
+
+
 async def _make(state: AppState, fax: Fax, rendition: Rendition) -> None:
     """The PDF or preview, made from the original read a chunk at a time into a
     spooled file (on disk past 1 MB), and stored."""
-    from faxnum.faxfiles.render import as_pdf, preview_png  # img2pdf, PDFium: only here
+    from faxnum.faxfiles.render import Unshowable, as_pdf, preview_png  # only here
 
     with (
         tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as original,
@@ -247,7 +284,14 @@ async def _make(state: AppState, fax: Fax, rendition: Rendition) -> None:
         if seq == 0:
             raise NotFound(f"Fax {fax.id} not found.")
         convert = as_pdf if rendition is Rendition.PDF else preview_png
-        await asyncio.to_thread(convert, original, fax.format, made)
+        try:
+            await asyncio.to_thread(convert, original, fax.format, made)
+        except Unshowable as damaged:
+            _log.warning("fax %d: its %s cannot be made: %s", fax.id, rendition.value, damaged)
+            raise Conflict(
+                f"Fax {fax.id}'s file is damaged beyond showing as a "
+                f"{'PDF' if rendition is Rendition.PDF else 'preview'}."
+            ) from None
         await state.database.write(
             partial(keep_rendition, fax_id=fax.id, rendition=rendition, file=made)
         )

@@ -349,10 +349,15 @@ faxes = Table(
     Column("duration", Integer, nullable=True),
     Column("ecm", Boolean, nullable=True),
     Column("compression", String(32), nullable=True),
+    # Deleted by its holder: the bytes are gone, the row stays (until retention) so a
+    # gateway's retry of the call is answered as before and stores nothing.
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("gateway_id", "call_id"),
     Index("ix_faxes_account_id", "account_id", "id"),
     Index("ix_faxes_account_number", "account_id", "number", "id"),
     Index("ix_faxes_created_at", "created_at"),
+    # Never reuse an id: a link signed for a deleted fax must not open a newer one.
+    sqlite_autoincrement=True,
 )
 
 # A fax's bytes, a chunk per row: the file as received, and the PDF and preview made

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("duration", sa.Integer(), nullable=True),
         sa.Column("ecm", sa.Boolean(), nullable=True),
         sa.Column("compression", sa.String(length=32), nullable=True),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_faxes_account_id_accounts")
         ),
@@ -57,6 +58,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_faxes")),
         sa.UniqueConstraint("gateway_id", "call_id", name=op.f("uq_faxes_gateway_id_call_id")),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_faxes_account_id", "faxes", ["account_id", "id"], unique=False)
     op.create_index(
