@@ -88,6 +88,9 @@ class Settings(BaseModel):
     trusted_proxies: str | None = None
     # Bearer token for GET /metrics (Prometheus); unset, /metrics does not exist.
     metrics_token: SecretStr | None = None
+    # Routing lookups on SQLite: an answer is given again until the store next changes
+    # (in any process); off, every lookup reads.
+    keep_route_answers: bool = True
     # Received faxes: kept this many days, then deleted in batches by the renewal run;
     # an upload past any limit is refused before it is stored.
     fax_retention_days: int = Field(default=90, ge=1, le=36500)

@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import update
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
-from faxnum.services.gateways import create_gateway
+from faxnum.services.gateways import create_gateway, revoke_gateway
 from faxnum.store.db.database import Database
+from faxnum.store.db.tables import trunks
 from tests.conftest import FAST_PATH_IDS, settings_on_both_paths
 from tests.factories import add_account, add_group
 
@@ -106,3 +108,22 @@ def test_a_number_not_live_or_not_a_number_or_no_token_gets_a_clean_refusal(edge
     assert unrouted.status_code == 404
     assert edge.route(edge.number).json()["data"]["trunk"]["uri"] is None
     assert edge.client.post(f"/gateway/v1/routes/{edge.number}").status_code == 405
+
+
+def test_a_change_committed_by_another_process_is_seen_by_the_next_lookup(
+    edge: Edge, database: Database
+) -> None:
+    """Answers are kept until the store changes: a revocation or a re-route written by
+    another process (here: another connection) is seen at once, not after a while."""
+    trunk = edge.api("POST", "/trunks", name="PBX", uri="sip:fax@a.example.com")["data"]["id"]
+    edge.api("PATCH", f"/numbers/{edge.number_id}", trunk_id=trunk)
+    for _ in range(3):  # answered, then given again
+        assert edge.route(edge.number).json()["data"]["trunk"]["uri"] == "sip:fax@a.example.com"
+    with database.write_engine.begin() as connection:
+        connection.execute(
+            update(trunks).where(trunks.c.id == trunk).values(uri="sip:fax@b.example.com")
+        )
+    assert edge.route(edge.number).json()["data"]["trunk"]["uri"] == "sip:fax@b.example.com"
+    with database.unit_of_work() as uow:
+        revoke_gateway(uow, "kamailio", datetime.now(UTC))
+    assert edge.route(edge.number).status_code == 401

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -19,6 +20,7 @@ from faxnum.api.edge.layer import Edge
 from faxnum.api.edge.metrics import router as metrics_router
 from faxnum.api.edge.ratelimit import RateLimiter
 from faxnum.api.edge.redaction import install_redaction
+from faxnum.api.edge.route_answers import RouteAnswers
 from faxnum.api.openapi import install_openapi
 from faxnum.api.routes import (
     accounts,
@@ -45,6 +47,7 @@ from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.services.reservation_sweep import sweep_periodically
 from faxnum.services.webhook_delivery import DeliveryWorker
+from faxnum.store.db.change_watch import CommitWatch
 from faxnum.store.db.database import Database
 from faxnum.web import routes as dashboard
 from faxnum.web.errors import install_page_errors
@@ -88,6 +91,14 @@ def _delivery_worker(state: AppState) -> _Delivery:
     return _Delivery(worker, sender)
 
 
+def _route_answers(database: Database, settings: Settings) -> RouteAnswers | None:
+    """On SQLite, routing answers are kept until the next commit (PostgreSQL has no
+    cheap way to tell that nothing changed: there, every lookup reads)."""
+    if not database.sqlite or not settings.keep_route_answers:
+        return None
+    return RouteAnswers(CommitWatch(str(make_url(database.url).database)))
+
+
 class _FaxnumAPI(FastAPI):
     """FastAPI inside `Edge`: the edge's work (request id, limits, headers, errors, log,
     metrics, hot routes) comes before FastAPI's own layers, so the hot routes skip them.
@@ -124,15 +135,17 @@ def create_app(
     (serve no key that cannot be shown again), unless its launcher did
     (`secret_checked`: `faxnum serve` checks before it becomes the server)."""
     settings = settings or settings_from_environment()
+    database = Database(settings.effective_database_url, serving=True)
     state = AppState(
         settings=settings,
-        database=Database(settings.effective_database_url, serving=True),
+        database=database,
         limiter=RateLimiter(settings.rate_limit, settings.redis_url),
         auth_limiter=RateLimiter(settings.auth_rate_limit, settings.redis_url),
         change_limiter=RateLimiter(settings.account_change_rate_limit, settings.redis_url),
         cipher=settings.key_cipher(),
         clock=clock,
         fax_links=FaxLinks.of(settings.link_base_url, settings.effective_secrets),
+        route_answers=_route_answers(database, settings),
     )
 
     @asynccontextmanager
@@ -180,6 +193,8 @@ def create_app(
                 task.cancel()
         if delivery is not None:
             await delivery.stop()
+        if state.route_answers is not None:
+            state.route_answers.close()
         state.database.dispose()
 
     app = _FaxnumAPI(

@@ -8,6 +8,7 @@ from fastapi import Request
 
 from faxnum.api.edge.payers import KnownPayers
 from faxnum.api.edge.ratelimit import RateLimiter
+from faxnum.api.edge.route_answers import RouteAnswers
 from faxnum.config import Settings
 from faxnum.security.fax_links import FaxLinks
 from faxnum.security.key_cipher import KeyCipher
@@ -24,6 +25,7 @@ class AppState:
     cipher: KeyCipher
     clock: Callable[[], datetime]
     fax_links: FaxLinks  # signs the links to received faxes
+    route_answers: RouteAnswers | None = None  # SQLite: routing answers kept till a commit
     payers: KnownPayers = field(default_factory=KnownPayers)  # whose budget a key spends
     # Gateway tokens seen lately (digest -> gateway id): the upload is read only for a
     # token known live; the fax's own transaction checks it again.

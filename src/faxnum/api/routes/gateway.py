@@ -28,8 +28,9 @@ from faxnum.api.edge.metrics import (
     FAXES_RECEIVED,
     FAXES_REFUSED,
 )
+from faxnum.api.edge.route_answers import KeptAnswer
 from faxnum.api.openapi import GATEWAY_AUTHENTICATED, merged
-from faxnum.api.responses import documented, success
+from faxnum.api.responses import documented, failure, success
 from faxnum.api.state import state_of
 from faxnum.domain.errors import (
     ClientGone,
@@ -47,7 +48,7 @@ from faxnum.domain.faxes import (
     check_sender,
     check_station_id,
 )
-from faxnum.domain.routing import dialled_number
+from faxnum.domain.routing import CallRoute, dialled_number
 from faxnum.services.gateways import gateway_of, token_digest
 from faxnum.services.inbox import check_page_count, receive_fax
 from faxnum.services.routing import route_for
@@ -122,7 +123,8 @@ def _bearer(request: Request) -> str | None:
 
 async def answer_route(request: Request) -> Response:
     """The SIP edge's lookup, its hottest read: answered before FastAPI's routing
-    (see `faxnum.api.edge.hot_routes`), the token checked in the lookup's own read.
+    (see `faxnum.api.edge.hot_routes`), the token checked in the lookup's own read,
+    and the answer kept until the store next changes (`api/edge/route_answers.py`).
     `format=text` (or `Accept: text/plain`) gets the trunk's URI alone, for a router
     without a JSON parser (Kamailio's `http_client` sends one header of our choosing)."""
     digest = token_digest(_bearer(request))
@@ -131,12 +133,34 @@ async def answer_route(request: Request) -> Response:
     if wanted not in ("json", "text"):
         raise Invalid.field("format", "must be json or text")
     as_text = wanted == "text" or "text/plain" in request.headers.get("accept", "")
-    found = await state_of(request).database.read(
-        partial(route_for, gateway_digest=digest, number=number)
-    )
+    state = state_of(request)
+    kept = state.route_answers
+    key = (digest, number, as_text)
+    if kept is not None:
+        found_before = kept.get(key)
+        if found_before is not None:
+            return Response(
+                found_before.body, found_before.status, media_type=found_before.media_type
+            )
+        read_at = kept.current()
+    try:
+        found = await state.database.read(partial(route_for, gateway_digest=digest, number=number))
+        answer = _route_answer(found, as_text)
+    except NotFound as missing:
+        answer = failure(404, missing.message)
+    if kept is not None:
+        kept.keep(
+            key,
+            KeptAnswer(answer.status_code, bytes(answer.body), answer.media_type or ""),
+            read_at,
+        )
+    return answer
+
+
+def _route_answer(found: CallRoute, as_text: bool) -> Response:
     if as_text:
         if found.uri is None:
-            raise NotFound(f"{number} has no trunk address yet.")
+            raise NotFound(f"{found.number} has no trunk address yet.")
         return Response(found.uri, media_type="text/plain; charset=utf-8")
     trunk = RouteTrunk(id=found.trunk_id, uri=found.uri, t38=found.t38)
     return success(RouteResponse(data=RouteData(number=found.number, trunk=trunk)))
