@@ -87,9 +87,14 @@ def _accepts(port: int) -> bool:
         return False
 
 
+# For tests: nothing a test asserts depends on durability, and they run faster without it.
+TEST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """initdb into a temporary directory, serve it on a free port, remove it afterwards."""
+def throwaway_postgres(settings: tuple[str, ...] = TEST_SETTINGS) -> Iterator[str]:
+    """initdb into a temporary directory, serve it on a free port with `settings`
+    (`name=value`, as `postgres -c` takes them), remove it afterwards."""
     initdb, postgres, isready = (
         _postgres_bin("initdb"),
         _postgres_bin("postgres"),
@@ -119,13 +124,8 @@ def throwaway_postgres() -> Iterator[str]:
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
                 "max_connections=300",
+                *(part for setting in settings for part in ("-c", setting)),
             ]
         ),
         stdout=subprocess.DEVNULL,
