@@ -26,15 +26,26 @@ _MARKED = re.compile(rf'"{re.escape(_MONEY_MARK)}(-?[0-9]+\.[0-9]{{2}})"')
 
 
 def emit(
-    uow: UnitOfWork, account_id: int, event: EventType, data: dict[str, Any], now: datetime
+    uow: UnitOfWork,
+    account_id: int,
+    event: EventType,
+    data: dict[str, Any],
+    now: datetime,
+    hearing: list[int] | None = None,
 ) -> None:
     """Queue `event` about `account_id` for every endpoint that hears it (the caller
-    commits). Events of one account tree are numbered in commit order."""
-    hearing = [
-        hook.webhook_id for hook in uow.webhooks.subscribers(account_id) if hook.hears(event)
-    ]
+    commits); `hearing`, if the caller looked them up already (`listening`). Events
+    of one account tree are numbered in commit order."""
+    if hearing is None:
+        hearing = listening(uow, account_id, event)
     if hearing:
         queue(uow, account_id, event, data, now, hearing)
+
+
+def listening(uow: UnitOfWork, account_id: int, event: EventType) -> list[int]:
+    """The endpoints that hear `event` about `account_id`: a read, which a use case may
+    do before it locks anything."""
+    return [hook.webhook_id for hook in uow.webhooks.subscribers(account_id) if hook.hears(event)]
 
 
 def queue(

@@ -86,6 +86,7 @@ def _due_number(row: Any) -> DueNumber:
 class NumberQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._pending: dict[int, int] = {}  # account -> live numbers added, not counted yet
 
     def add_number(
         self,
@@ -108,8 +109,16 @@ class NumberQueries:
             "expiration_date": expires,
         }
         number_id = int(_ADD_NUMBER.rows(self._db, values)[0].id)
-        _COUNT_LIVE.run(self._db, {"account_id": account_id, "delta": 1})
+        # Counted just before the commit (`count_pending`): the account's row is one
+        # every provisioning of the account takes, so it is locked last.
+        self._pending[account_id] = self._pending.get(account_id, 0) + 1
         return number_id
+
+    def count_pending(self) -> None:
+        """The live numbers added in this transaction, counted on their accounts."""
+        for account_id, delta in sorted(self._pending.items()):
+            _COUNT_LIVE.run(self._db, {"account_id": account_id, "delta": delta})
+        self._pending.clear()
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None:
         """A number as provisioning answered it (to replay an idempotent request)."""

@@ -95,6 +95,7 @@ class ConnectionUnitOfWork(ABC):
 
     def commit(self) -> None:
         assert self._transaction is not None, "commit() outside a `with` block"
+        self.numbers.count_pending()
         self._transaction.commit()
 
     def schema_is_current(self) -> bool:
