@@ -8,7 +8,7 @@ from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
 from faxnum.domain.numbers import Did, DidGroup, ProvisionedNumber
 from faxnum.domain.webhooks import EventType
-from faxnum.services.billing import pay
+from faxnum.services.billing import charge
 from faxnum.services.events import emit, listening, provisioned_data
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -21,15 +21,16 @@ def assign_number(
     now: datetime,
     order_id: int | None = None,
 ) -> ProvisionedNumber:
-    # Reads and inserts first, the account rows last (see `pay`): who hears the event
-    # is read before anything of the account is locked; the event itself is queued
-    # after, so that events keep their account tree's commit order.
+    # The account rows as late as the order of things allows: who hears the event is
+    # read before anything of the account is locked, the live count is applied at the
+    # commit. The balance comes before the ledger entry and the event after both, so
+    # that entries and events are numbered in the account tree's commit order.
     hearing = listening(uow, caller.account_id, EventType.NUMBER_PROVISIONED)
     number_id = uow.numbers.add_number(
         caller.account_id, did.id, group.id, caller.trunk_id, now, add_months(now.date()), order_id
     )
     ordered = "" if order_id is None else f" (order {order_id})"
-    pay(
+    charge(
         uow,
         caller.payer_id,
         group.first_charge,
@@ -37,6 +38,7 @@ def assign_number(
         now,
         number_id=number_id,
         actor_id=caller.account_id,
+        keep_holds=True,  # a purchase: what live holds were promised stays theirs
     )
     assigned = ProvisionedNumber(number_id, did, group, caller.trunk_id)
     data = provisioned_data(assigned, caller.account_id)

@@ -50,35 +50,6 @@ def charge(
         emit(uow, account_id, EventType.BALANCE_LOW, data, now)
 
 
-def pay(
-    uow: UnitOfWork,
-    account_id: int,
-    amount: Decimal,
-    description: str,
-    now: datetime,
-    number_id: int,
-    actor_id: int,
-) -> None:
-    """A purchase, as `charge` with `keep_holds`, for a use case that is rolled back
-    whole when it is refused: the ledger entry is written first and the balance last,
-    so the payer's row, which every purchase of the account tree locks, is held from
-    then to the commit only. (A caller that commits after catching the refusal would
-    keep the entry: such callers use `charge`.)"""
-    uow.ledger.add_entry(
-        account_id, -amount, "charge", description, now, number_id=number_id, actor_id=actor_id
-    )
-    change = uow.accounts.change_balance(account_id, -amount, keep_holds=True)
-    if change is None:
-        raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
-    if change.fell_below_low:
-        data = {
-            "account_id": account_id,
-            "balance": change.after,
-            "low_balance_threshold": change.low_balance,
-        }
-        emit(uow, account_id, EventType.BALANCE_LOW, data, now)
-
-
 def balance(uow: UnitOfWork, caller: Caller) -> Decimal:
     """What the caller can spend: a sub-account spends its parent's balance."""
     return uow.accounts.balance(caller.payer_id)
