@@ -372,3 +372,27 @@ def test_the_edge_answers_keepalives_and_relays_nothing_else(stage: Stage) -> No
     assert hops.final_answer().startswith("SIP/2.0 483")
     with pytest.raises(AssertionError):
         stage.trunk.expect(r"INVITE ", 0.5)
+
+
+def test_a_forged_in_dialog_request_is_relayed_nowhere(stage: Stage) -> None:
+    """A request that claims a dialog (a To tag, a Route naming the edge) the edge never
+    set up is refused: it does not reach the host its request-URI names."""
+    elsewhere, branch = SipSocket(), secrets.token_hex(8)
+    try:
+        stage.caller.send(
+            f"BYE sip:victim@127.0.0.1:{elsewhere.port} SIP/2.0\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{stage.caller.port};branch=z9hG4bK{branch};rport\n"
+            "Max-Forwards: 70\n"
+            f"Route: <sip:127.0.0.1:{stage.edge[1]};lr>\n"
+            "From: <sip:attacker@127.0.0.1>;tag=forged\n"
+            "To: <sip:victim@127.0.0.1>;tag=forged-too\n"
+            f"Call-ID: {secrets.token_hex(8)}\n"
+            "CSeq: 2 BYE\n"
+            "Content-Length: 0\n\n",
+            stage.edge,
+        )
+        assert stage.caller.expect(r"SIP/2\.0 [3-6]\d\d ").startswith("SIP/2.0 403")
+        with pytest.raises(AssertionError):
+            elsewhere.expect(r"BYE ", 0.5)
+    finally:
+        elsewhere.close()
