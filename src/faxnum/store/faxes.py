@@ -122,12 +122,12 @@ class FaxQueries:
 
     def add_chunk_once(self, fax_id: int, rendition: Rendition, seq: int, data: bytes) -> bool:
         """False if that chunk is there already (another request made it first)."""
-        result = self._db.execute(
-            insert_or_ignore(self._db, fax_chunks, "fax_id", "rendition", "seq").values(
-                fax_id=fax_id, rendition=rendition.value, seq=seq, data=data
-            )
-        )
-        return bool(result.rowcount)
+        added = self._db.execute(
+            insert_or_ignore(self._db, fax_chunks, "fax_id", "rendition", "seq")
+            .values(fax_id=fax_id, rendition=rendition.value, seq=seq, data=data)
+            .returning(fax_chunks.c.seq)  # (PostgreSQL's rowcount does not say)
+        ).scalar_one_or_none()
+        return added is not None
 
     def chunk(self, fax_id: int, rendition: Rendition, seq: int) -> bytes | None:
         found = self._db.execute(
