@@ -5,7 +5,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from faxnum.domain.errors import Invalid
@@ -15,6 +15,12 @@ MAX_STATION_ID = 64
 MAX_COMPRESSION = 32
 _PRINTABLE = re.compile(r"[\x20-\x7e]+")
 _SENDER = re.compile(r"\+?[0-9*#]{0,32}")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+EARLIEST_ARRIVAL = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_CLOCK_AHEAD = timedelta(hours=1)
 
 
 class FaxFormat(StrEnum):
@@ -82,6 +88,29 @@ class Fax:
     ecm: bool | None
     compression: str | None
 
+    @classmethod
+    def arrived(
+        cls, fax_id: int, holder: "LiveHolder", facts: CallFacts, file: InspectedFile, now: datetime
+    ) -> "Fax":
+        """The fax just taken in: the number's holder, the call's facts, the file's."""
+        return cls(
+            id=fax_id,
+            account_id=holder.account_id,
+            did_id=holder.did_id,
+            number=holder.number,
+            sender=facts.sender,
+            total_pages=file.pages,
+            size=file.size,
+            format=file.format,
+            received_at=facts.received_at or now,
+            call_id=facts.call_id,
+            remote_station_id=facts.remote_station_id,
+            speed=facts.speed,
+            duration=facts.duration,
+            ecm=facts.ecm,
+            compression=facts.compression,
+        )
+
     @property
     def filename(self) -> str:
         """Always a PDF to the holder: a TIFF is converted when first fetched."""
@@ -142,6 +171,22 @@ def check_compression(value: str | None) -> str | None:
             "compression", f"must be at most {MAX_COMPRESSION} printable ASCII characters"
         )
     return value.strip()
+
+
+def check_received_at(value: str, now: datetime) -> datetime:
+    """When a gateway says the fax arrived: RFC 3339 with its offset, from 2000 to now
+    (a gateway's clock may run an hour ahead); in UTC."""
+    reason = "must be an RFC 3339 time with its offset"
+    if not _RFC3339.fullmatch(value):
+        raise Invalid.field("received_at", reason)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise Invalid.field("received_at", reason) from None
+    if not EARLIEST_ARRIVAL <= moment <= now + MAX_CLOCK_AHEAD:
+        raise Invalid.field("received_at", "must be a moment between 2000 and now")
+    return moment
 
 
 def filesize_text(size: int) -> str:

@@ -65,23 +65,7 @@ def receive_fax(
         return existing(_earlier(uow, gateway, facts.call_id, digest), "The earlier fax")
     for seq, block in enumerate(chunks_of(file)):
         uow.faxes.add_chunk(fax_id, Rendition.ORIGINAL, seq, block)
-    fax = Fax(
-        id=fax_id,
-        account_id=holder.account_id,
-        did_id=holder.did_id,
-        number=holder.number,
-        sender=facts.sender,
-        total_pages=inspected.pages,
-        size=inspected.size,
-        format=inspected.format,
-        received_at=facts.received_at or now,
-        call_id=facts.call_id,
-        remote_station_id=facts.remote_station_id,
-        speed=facts.speed,
-        duration=facts.duration,
-        ecm=facts.ecm,
-        compression=facts.compression,
-    )
+    fax = Fax.arrived(fax_id, holder, facts, inspected, now)
     data = {**inbox_item(fax, links, now), "account_id": fax.account_id}
     emit(uow, fax.account_id, EventType.FAX_RECEIVED, data, now)
     uow.commit()

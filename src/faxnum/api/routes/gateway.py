@@ -6,10 +6,9 @@ The upload is spooled by the form parser (to disk past 1 MB), checked from there
 """
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -45,6 +44,7 @@ from faxnum.domain.faxes import (
     CallFacts,
     check_call_id,
     check_compression,
+    check_received_at,
     check_sender,
     check_station_id,
 )
@@ -72,11 +72,6 @@ _FIELDS = {
 }
 # A small fax is checked on the event loop: a thread hop would cost more than the check.
 INLINE_CHECK_BYTES = 256 * 1024
-RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_CLOCK_AHEAD = timedelta(hours=1)  # a gateway's clock may run a little ahead
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 
 
@@ -370,7 +365,12 @@ def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, in
     sender = checked(check_sender, text("from", required=True))
     station = checked(check_station_id, text("remote_station_id"))
     compression = checked(check_compression, text("compression"))
-    received_at = _moment(text("received_at"), now, errors)
+    given_arrival, arrived = text("received_at"), None
+    if given_arrival:
+        try:
+            arrived = check_received_at(given_arrival, now)
+        except Invalid as invalid:
+            errors.update(invalid.errors)
     speed = whole("speed", 0, 10_000_000)
     duration = whole("duration", 0, 86_400)
     pages = whole("pages", 1, 100_000)
@@ -381,7 +381,7 @@ def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, in
         call_id=str(call_id),
         to=str(to),
         sender=str(sender),
-        received_at=received_at,
+        received_at=arrived,
         remote_station_id=station,
         speed=speed,
         duration=duration,
@@ -389,27 +389,6 @@ def _read_form(form: FormData, now: datetime) -> tuple[UploadFile, CallFacts, in
         compression=compression,
     )
     return upload, facts, pages
-
-
-def _moment(value: str | None, now: datetime, errors: dict[str, list[str]]) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if not RFC3339.fullmatch(value):
-        errors["received_at"] = ["must be an RFC 3339 time with its offset"]
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-        if moment.tzinfo is None:
-            errors["received_at"] = ["must carry its UTC offset (Z or +hh:mm)"]
-            return None
-        moment = moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        errors["received_at"] = ["must be an RFC 3339 time with its offset"]
-        return None
-    if not EARLIEST <= moment <= now + MAX_CLOCK_AHEAD:
-        errors["received_at"] = ["must be a moment between 2000 and now"]
-        return None
-    return moment
 
 
 def _flag(value: str | None, errors: dict[str, list[str]]) -> bool | None:
