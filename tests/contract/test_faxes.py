@@ -75,7 +75,7 @@ def test_a_call_is_taken_once_per_gateway_and_seen_by_its_holder_tree_only(
         assert uow.faxes.page_for(stranger, None, PageRequest()) == ([], 0)
         assert uow.faxes.ever_held(parent, number) and not uow.faxes.ever_held(stranger, number)
         assert uow.faxes.chunk(fax_id, Rendition.ORIGINAL, 0) == b"abc"
-        assert uow.faxes.chunk_count(fax_id, Rendition.PDF) == 0
+        assert uow.faxes.stored(fax_id, Rendition.PDF) == (0, 0)
 
 
 def test_a_rendition_is_kept_once_and_a_discarded_fax_keeps_only_its_call(
@@ -89,13 +89,13 @@ def test_a_rendition_is_kept_once_and_a_discarded_fax_keeps_only_its_call(
         assert not uow.faxes.add_chunk_once(fax_id, Rendition.PDF, 0, b"other")
         uow.commit()
     with database.unit_of_work() as uow:
-        assert uow.faxes.rendition_size(fax_id, Rendition.PDF) == 3
+        assert uow.faxes.stored(fax_id, Rendition.PDF) == (1, 3)
         assert uow.faxes.discard(fax_id, NOW)
         assert not uow.faxes.discard(fax_id, NOW)  # never twice
         uow.commit()
     with database.reader() as uow:
         assert uow.faxes.get(fax_id) is None and uow.faxes.visible(fax_id, parent) is None
-        assert uow.faxes.chunk_count(fax_id, Rendition.ORIGINAL) == 0
+        assert uow.faxes.stored(fax_id, Rendition.ORIGINAL) == (0, 0)
         assert uow.faxes.of_call(gateway, "call-2") is not None  # a retry still finds it
     with database.unit_of_work() as uow:
         assert uow.faxes.purge(NOW + timedelta(seconds=1), 0, 10) == (1, None)

@@ -110,9 +110,9 @@ def delete_fax(uow: InboxUnitOfWork, viewer_id: int, fax_id: int, now: datetime)
     return fax
 
 
-def stored_rendition(uow: InboxUnitOfWork, fax_id: int, rendition: Rendition) -> int:
-    """How many chunks of `rendition` are kept (0: not made yet)."""
-    return uow.faxes.chunk_count(fax_id, rendition)
+def stored_rendition(uow: InboxUnitOfWork, fax_id: int, rendition: Rendition) -> tuple[int, int]:
+    """How many chunks of `rendition` are kept (0: not made yet), and their bytes."""
+    return uow.faxes.stored(fax_id, rendition)
 
 
 def read_chunk(uow: InboxUnitOfWork, fax_id: int, rendition: Rendition, seq: int) -> bytes:

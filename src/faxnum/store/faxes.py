@@ -139,23 +139,14 @@ class FaxQueries:
         ).scalar_one_or_none()
         return None if found is None else bytes(found)
 
-    def chunk_count(self, fax_id: int, rendition: Rendition) -> int:
-        return int(
-            self._db.execute(
-                select(func.count()).where(
-                    fax_chunks.c.fax_id == fax_id, fax_chunks.c.rendition == rendition.value
-                )
-            ).scalar_one()
-        )
-
-    def rendition_size(self, fax_id: int, rendition: Rendition) -> int:
-        return int(
-            self._db.execute(
-                select(func.coalesce(func.sum(func.length(fax_chunks.c.data)), 0)).where(
-                    fax_chunks.c.fax_id == fax_id, fax_chunks.c.rendition == rendition.value
-                )
-            ).scalar_one()
-        )
+    def stored(self, fax_id: int, rendition: Rendition) -> tuple[int, int]:
+        """How many chunks of `rendition` are kept, and their bytes in all."""
+        chunks, size = self._db.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(fax_chunks.c.data)), 0)).where(
+                fax_chunks.c.fax_id == fax_id, fax_chunks.c.rendition == rendition.value
+            )
+        ).one()
+        return int(chunks), int(size)
 
     def get(self, fax_id: int) -> Fax | None:
         row = self._db.execute(
@@ -225,13 +216,6 @@ class FaxQueries:
         """One batch of faxes that arrived before `before`, deleted with their bytes."""
         ids = old_ids(self._db, faxes, before, after_id, limit)
         return self.delete(ids), next_cursor(ids, limit)
-
-    def stored_bytes(self) -> int:
-        return int(
-            self._db.execute(
-                select(func.coalesce(func.sum(func.length(fax_chunks.c.data)), 0))
-            ).scalar_one()
-        )
 
 
 class GatewayQueries:

@@ -9,9 +9,9 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import Response
 
-from faxnum.api.routes.inbox import parse_recipient
 from faxnum.api.state import state_of
 from faxnum.domain.errors import DomainError
+from faxnum.domain.routing import dialled_number
 from faxnum.services.dashboard import Viewer
 from faxnum.services.inbox import delete_fax, inbox_item, inbox_page, visible_fax
 from faxnum.web.forms import form, paging, path_id
@@ -27,7 +27,7 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
     state = state_of(request)
     raw = (request.query_params.get("number") or "").strip()
     try:
-        number = parse_recipient(raw) if raw else None
+        number = dialled_number(raw, "number") if raw else None
         page = await state.database.read(
             partial(
                 inbox_page,

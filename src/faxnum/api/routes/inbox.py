@@ -58,10 +58,6 @@ SPOOL_IN_MEMORY = 1024 * 1024  # past this, a file being made spills to disk
 _MEDIA = {Rendition.PDF: "application/pdf", Rendition.PREVIEW: "image/png"}
 
 
-def parse_recipient(raw: str) -> str:
-    return dialled_number(raw, "recipient")
-
-
 def _inbox(request: Request, found: Any, state: AppState) -> Response:
     now = state.clock()
     items = [
@@ -107,7 +103,7 @@ async def incoming_faxes_to(
             inbox_page,
             viewer_id=caller.account_id,
             wanted=paging,
-            number=parse_recipient(recipient),
+            number=dialled_number(recipient, "recipient"),
         )
     )
     return _inbox(request, found, state)
@@ -195,17 +191,16 @@ async def _rendition(request: Request, fax_id: int, rendition: Rendition) -> Res
         fax = await state.database.read(
             partial(visible_fax, viewer_id=caller.account_id, fax_id=fax_id)
         )
-    chunks = await state.database.read(
+    chunks, size = await state.database.read(
         partial(stored_rendition, fax_id=fax.id, rendition=rendition)
     )
     if chunks == 0:
         await _made_once(state, fax, rendition)
-        chunks = await state.database.read(
+        chunks, size = await state.database.read(
             partial(stored_rendition, fax_id=fax.id, rendition=rendition)
         )
         if chunks == 0:
             raise NotFound(f"Fax {fax_id} not found.")  # deleted while it was being made
-    size = await state.database.read(lambda uow: uow.faxes.rendition_size(fax.id, rendition))
     headers = {"Content-Length": str(size)}
     if rendition is Rendition.PDF:
         headers["Content-Disposition"] = f'attachment; filename="{fax.filename}"'
@@ -254,7 +249,7 @@ async def _made_once(state: AppState, fax: Fax, rendition: Rendition) -> None:
     lock = _making.setdefault(key, asyncio.Lock())
     try:
         async with lock:
-            kept = await state.database.read(
+            kept, _ = await state.database.read(
                 partial(stored_rendition, fax_id=fax.id, rendition=rendition)
             )
             if kept == 0:

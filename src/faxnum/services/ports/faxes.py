@@ -45,9 +45,9 @@ class FaxRepository(Protocol):
 
     def chunk(self, fax_id: int, rendition: Rendition, seq: int) -> bytes | None: ...
 
-    def chunk_count(self, fax_id: int, rendition: Rendition) -> int: ...
-
-    def rendition_size(self, fax_id: int, rendition: Rendition) -> int: ...
+    def stored(self, fax_id: int, rendition: Rendition) -> tuple[int, int]:
+        """How many chunks of `rendition` are kept (0: not made yet), and their bytes."""
+        ...
 
     def get(self, fax_id: int) -> Fax | None:
         """A fax not deleted."""
@@ -76,8 +76,6 @@ class FaxRepository(Protocol):
     def purge(self, before: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
         """One batch of faxes that arrived before `before`, with their bytes."""
         ...
-
-    def stored_bytes(self) -> int: ...
 
 
 class GatewayRepository(Protocol):
