@@ -396,3 +396,40 @@ def test_a_forged_in_dialog_request_is_relayed_nowhere(stage: Stage) -> None:
             elsewhere.expect(r"BYE ", 0.5)
     finally:
         elsewhere.close()
+
+
+def test_a_request_within_a_dialog_goes_only_to_the_dialogs_other_end(stage: Stage) -> None:
+    """The caller of a real call cannot use its dialog to reach anyone but the trunk:
+    a request aimed elsewhere, by its request-URI or by a Route after the edge's, is
+    refused, and the call's own BYE still arrives."""
+    elsewhere = SipSocket()
+    try:
+        call = stage.call()
+        call.invite()
+        answer(stage.trunk, stage.trunk.expect(r"INVITE "), "200 OK", to_tag="trunk9")
+        ok = call.final_answer()
+        to = header(ok, "To")[0]
+        edge_route = ", ".join(reversed(header(ok, "Record-Route")))
+        for target, routes in (
+            (f"sip:x@127.0.0.1:{elsewhere.port}", edge_route),
+            (
+                f"sip:fax@127.0.0.1:{stage.trunk.port}",
+                f"{edge_route}, <sip:127.0.0.1:{elsewhere.port};lr>",
+            ),
+        ):
+            stage.caller.send(
+                f"INFO {target} SIP/2.0\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{stage.caller.port};branch=z9hG4bK{secrets.token_hex(8)};rport\n"
+                f"Max-Forwards: 70\nRoute: {routes}\n"
+                f"From: <sip:4930123456@127.0.0.1>;tag={call.tag}\nTo: {to}\n"
+                f"Call-ID: {call.call_id}\nCSeq: 3 INFO\nContent-Length: 0\n\n",
+                stage.edge,
+            )
+            refused = stage.caller.expect(r"SIP/2\.0 [3-6]\d\d ", call_id=call.call_id)
+            assert refused.startswith("SIP/2.0 403"), refused
+        with pytest.raises(AssertionError):
+            elsewhere.expect(r"INFO ", 0.5)
+        call.ack_and_bye(ok)
+        assert header(stage.trunk.expect(r"BYE "), "Call-ID") == [call.call_id]
+    finally:
+        elsewhere.close()
