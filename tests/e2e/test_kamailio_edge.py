@@ -417,9 +417,10 @@ def test_a_request_within_a_dialog_goes_only_to_the_dialogs_other_end(stage: Sta
                 f"{edge_route}, <sip:127.0.0.1:{elsewhere.port};lr>",
             ),
         ):
+            branch = secrets.token_hex(8)
             stage.caller.send(
                 f"INFO {target} SIP/2.0\n"
-                f"Via: SIP/2.0/UDP 127.0.0.1:{stage.caller.port};branch=z9hG4bK{secrets.token_hex(8)};rport\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{stage.caller.port};branch=z9hG4bK{branch};rport\n"
                 f"Max-Forwards: 70\nRoute: {routes}\n"
                 f"From: <sip:4930123456@127.0.0.1>;tag={call.tag}\nTo: {to}\n"
                 f"Call-ID: {call.call_id}\nCSeq: 3 INFO\nContent-Length: 0\n\n",
