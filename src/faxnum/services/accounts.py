@@ -23,6 +23,7 @@ from faxnum.services.billing import credit
 from faxnum.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+U = TypeVar("U", bound=UnitOfWork)
 P = ParamSpec("P")
 
 WRONG_CREDENTIALS = "Wrong email or password."
@@ -113,16 +114,16 @@ def authenticate(uow: UnitOfWork, api_key: str | None) -> Caller:
 
 def as_holder_of(
     api_key: str,
-    use_case: Callable[Concatenate[UnitOfWork, Caller, P], T],
+    use_case: Callable[Concatenate[U, Caller, P], T],
     *args: P.args,
     **kwargs: P.kwargs,
-) -> Callable[[UnitOfWork], T]:
+) -> Callable[[U], T]:
     """`use_case(uow, caller, *args, **kwargs)` run as the key's holder, authenticated
     in the use case's own transaction: one transaction instead of a read and a write,
     and a key revoked (or an account disabled) a moment before is refused in that same
     moment."""
 
-    def run(uow: UnitOfWork) -> T:
+    def run(uow: U) -> T:
         return use_case(uow, authenticate(uow, api_key), *args, **kwargs)
 
     return run
@@ -222,6 +223,11 @@ def rotate_key(
     uow.accounts.add_key(account_id, key_digest(api_key), cipher.encrypt(api_key), now)
     uow.commit()
     return api_key
+
+
+def rotate_own_key(uow: UnitOfWork, caller: Caller, cipher: KeyCipher, now: datetime) -> str:
+    """The caller's account gets a new key in place of the one it came with."""
+    return rotate_key(uow, cipher, caller.account_id, now, replacing=caller.key_id)
 
 
 def account_id_for(uow: UnitOfWork, email: str) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
+from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import as_utc, rfc3339
 from faxnum.domain.errors import Conflict, Invalid, NotFound, existing
 from faxnum.domain.faxes import CallFacts, Fax, InspectedFile, Rendition, filesize_text, fingerprint
@@ -88,22 +89,22 @@ def check_page_count(inspected: InspectedFile, pages: int | None) -> None:
 
 
 def inbox_page(
-    uow: InboxUnitOfWork, viewer_id: int, wanted: PageRequest, number: str | None = None
+    uow: InboxUnitOfWork, caller: Caller, wanted: PageRequest, number: str | None = None
 ) -> Page[Fax]:
-    """Newest first. A number the viewer never held is not found."""
-    if number is not None and not uow.faxes.ever_held(viewer_id, number):
+    """Newest first. A number the caller never held is not found."""
+    if number is not None and not uow.faxes.ever_held(caller.account_id, number):
         raise NotFound(f"Number {number} not found.")
-    return Page.of(uow.faxes.page_for(viewer_id, number, wanted), wanted)
+    return Page.of(uow.faxes.page_for(caller.account_id, number, wanted), wanted)
 
 
-def visible_fax(uow: InboxUnitOfWork, viewer_id: int, fax_id: int) -> Fax:
-    return existing(uow.faxes.visible(fax_id, viewer_id), f"Fax {fax_id}")
+def visible_fax(uow: InboxUnitOfWork, caller: Caller, fax_id: int) -> Fax:
+    return existing(uow.faxes.visible(fax_id, caller.account_id), f"Fax {fax_id}")
 
 
-def delete_fax(uow: InboxUnitOfWork, viewer_id: int, fax_id: int, now: datetime) -> Fax:
+def delete_fax(uow: InboxUnitOfWork, caller: Caller, fax_id: int, now: datetime) -> Fax:
     """The bytes go now; the record of the call stays until retention, so a gateway
     retrying it is answered as before and nothing comes back."""
-    fax = visible_fax(uow, viewer_id, fax_id)
+    fax = visible_fax(uow, caller, fax_id)
     if not uow.faxes.discard(fax.id, now):
         raise NotFound(f"Fax {fax_id} not found.")
     uow.commit()

@@ -23,8 +23,8 @@ from faxnum.services.unit_of_work import UnitOfWork
 
 def create_subaccount(
     uow: UnitOfWork,
-    cipher: KeyCipher,
     caller: Caller,
+    cipher: KeyCipher,
     registration: Registration,
     now: datetime,
     most: int = DEFAULT_MAX_SUBACCOUNTS,
@@ -58,7 +58,7 @@ def set_subaccount_disabled(
 
 
 def rotate_subaccount_key(
-    uow: UnitOfWork, cipher: KeyCipher, caller: Caller, subaccount_id: int, now: datetime
+    uow: UnitOfWork, caller: Caller, cipher: KeyCipher, subaccount_id: int, now: datetime
 ) -> str:
     _own_subaccount(uow, caller, subaccount_id)
     return rotate_key(uow, cipher, subaccount_id, now)

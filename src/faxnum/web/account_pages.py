@@ -49,7 +49,7 @@ async def subaccounts(request: Request, viewer: Viewer) -> Response:
 
 async def create_sub(request: Request, viewer: Viewer) -> Response:
     fields = await form(request)
-    await count_account_change(request, viewer.caller)
+    await count_account_change(request, viewer.caller.payer_id)
     state = state_of(request)
     try:
         registration = await with_password_work(
@@ -89,7 +89,7 @@ async def toggle_sub(request: Request, viewer: Viewer) -> Response:
 
 async def rotate_sub(request: Request, viewer: Viewer) -> Response:
     await form(request)
-    await count_account_change(request, viewer.caller)
+    await count_account_change(request, viewer.caller.payer_id)
     state = state_of(request)
     try:
         sub_id = path_id(request, "subaccount_id")

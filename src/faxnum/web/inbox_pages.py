@@ -31,7 +31,7 @@ async def inbox(request: Request, viewer: Viewer) -> Response:
         page = await state.database.read(
             partial(
                 inbox_page,
-                viewer_id=viewer.caller.account_id,
+                caller=viewer.caller,
                 wanted=paging(request),
                 number=number,
             )
@@ -56,9 +56,7 @@ async def delete_page(request: Request, viewer: Viewer) -> Response:
     state = state_of(request)
     fax_id = path_id(request, "fax_id")
     try:
-        fax = await state.database.read(
-            partial(visible_fax, viewer_id=viewer.caller.account_id, fax_id=fax_id)
-        )
+        fax = await state.database.read(partial(visible_fax, caller=viewer.caller, fax_id=fax_id))
     except DomainError as problem:
         return problem_page(request, viewer, "Fax not found", problem)
     return render(request, "fax_delete.html", "Delete a fax", viewer, fax=fax)
@@ -70,9 +68,7 @@ async def delete(request: Request, viewer: Viewer) -> Response:
     fax_id = path_id(request, "fax_id")
     try:
         await state.database.write(
-            partial(
-                delete_fax, viewer_id=viewer.caller.account_id, fax_id=fax_id, now=state.clock()
-            )
+            partial(delete_fax, caller=viewer.caller, fax_id=fax_id, now=state.clock())
         )
     except DomainError as problem:
         return problem_page(request, viewer, "Fax not deleted", problem)

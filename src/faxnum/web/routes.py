@@ -212,7 +212,7 @@ async def _rotate(request: Request, viewer: Viewer) -> Response:
             request, "message.html", "Key not rotated", viewer, status_code=422,
             error="Tick the box to confirm that the current key stops working.",
         )  # fmt: skip
-    await count_account_change(request, viewer.caller)
+    await count_account_change(request, viewer.caller.payer_id)
     state = state_of(request)
     await write(
         request,

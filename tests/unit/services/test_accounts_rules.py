@@ -67,7 +67,7 @@ def test_a_sub_account_belongs_to_its_parent_and_cannot_have_its_own(
 ) -> None:
     registration = prepare_registration("child@example.com", None, password_required=False)
     with store.unit_of_work() as uow:
-        child = create_subaccount(uow, cipher, caller, registration, NOW)
+        child = create_subaccount(uow, caller, cipher, registration, NOW)
     with store.unit_of_work() as uow:
         child_caller = authenticate(uow, child.api_key)
     assert child_caller.parent_id == caller.account_id
@@ -75,7 +75,7 @@ def test_a_sub_account_belongs_to_its_parent_and_cannot_have_its_own(
 
     grandchild = prepare_registration("grandchild@example.com", None, password_required=False)
     with store.unit_of_work() as uow, pytest.raises(Conflict):
-        create_subaccount(uow, cipher, child_caller, grandchild, NOW)
+        create_subaccount(uow, child_caller, cipher, grandchild, NOW)
 
 
 @pytest.mark.parametrize("key", [None, "", "fxn_" + "0" * 32, "not-a-key"])
@@ -137,7 +137,7 @@ def test_a_disabled_parent_shuts_out_its_sub_accounts_keys_and_logins(
 ) -> None:
     registration = prepare_registration("child@example.com", PASSWORD, password_required=False)
     with store.unit_of_work() as uow:
-        child = create_subaccount(uow, cipher, caller, registration, NOW)
+        child = create_subaccount(uow, caller, cipher, registration, NOW)
     with store.unit_of_work() as uow:
         set_disabled(uow, "owner@example.com", True)
     with store.unit_of_work() as uow, pytest.raises(Unauthorized):
@@ -155,7 +155,7 @@ def test_a_sub_account_never_takes_an_email_from_its_owner(
 ) -> None:
     squatted = prepare_registration("stranger@example.com", "squatter password", False)
     with store.unit_of_work() as uow:
-        squatter = create_subaccount(uow, cipher, caller, squatted, NOW)
+        squatter = create_subaccount(uow, caller, cipher, squatted, NOW)
 
     owner = prepare_registration("stranger@example.com", PASSWORD, password_required=True)
     with store.unit_of_work() as uow:
@@ -177,7 +177,7 @@ def test_only_so_many_sub_accounts_share_one_email_and_each_logs_in_to_its_own(
         parent = open_account(store, cipher, f"parent{n}@example.com")
         shared = prepare_registration("shared@example.com", f"password number {n}", False)
         with store.unit_of_work() as uow:
-            keys.append(create_subaccount(uow, cipher, parent, shared, NOW).api_key)
+            keys.append(create_subaccount(uow, parent, cipher, shared, NOW).api_key)
     for n, key in enumerate(keys):
         assert (
             log_in(store.unit_of_work, cipher, "shared@example.com", f"password number {n}") == key
@@ -186,14 +186,14 @@ def test_only_so_many_sub_accounts_share_one_email_and_each_logs_in_to_its_own(
     one_more = open_account(store, cipher, "late@example.com")
     shared = prepare_registration("shared@example.com", None, False)
     with store.unit_of_work() as uow, pytest.raises(Conflict):
-        create_subaccount(uow, cipher, one_more, shared, NOW)
+        create_subaccount(uow, one_more, cipher, shared, NOW)
     with store.unit_of_work() as uow:
         create_subaccount(
-            uow, cipher, one_more, prepare_registration("x@example.com", None, False), NOW
+            uow, one_more, cipher, prepare_registration("x@example.com", None, False), NOW
         )
     with store.unit_of_work() as uow, pytest.raises(Conflict):  # and once per parent
         create_subaccount(
-            uow, cipher, one_more, prepare_registration("x@example.com", None, False), NOW
+            uow, one_more, cipher, prepare_registration("x@example.com", None, False), NOW
         )
 
 

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
+from faxnum.api.edge.auth import refusal_of_unchecked_key
 from faxnum.api.edge.body_limit import TOO_LARGE, BodyTooLarge
 from faxnum.api.responses import failure
 from faxnum.domain.errors import (
@@ -52,8 +53,10 @@ def status_of(error: DomainError) -> int:
     return 500
 
 
-async def on_domain_error(_: Request, error: Exception) -> Response:
+async def on_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
+    if not isinstance(error, Unauthorized | RateLimited | Unavailable):
+        error = await refusal_of_unchecked_key(request) or error
     headers = None
     if isinstance(error, RateLimited):
         headers = {"Retry-After": str(error.retry_after)}
@@ -65,8 +68,11 @@ async def on_domain_error(_: Request, error: Exception) -> Response:
     return failure(status_of(error), error.message, errors, headers)
 
 
-async def on_validation_error(_: Request, error: Exception) -> Response:
+async def on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    refused_key = await refusal_of_unchecked_key(request)
+    if refused_key is not None:
+        return await on_domain_error(request, refused_key)
     errors: dict[str, list[str]] = {}
     for problem in error.errors():
         name = _parameter_name(problem)

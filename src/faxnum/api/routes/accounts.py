@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.body import body_parameters
-from faxnum.api.edge.auth import CurrentCaller, count_account_change, count_anonymous_request
+from faxnum.api.edge.auth import Holder, KeyHolder, count_account_change, count_anonymous_request
 from faxnum.api.openapi import AUTHENTICATED, PASSWORD_BODY, SUBUSER_BODY
 from faxnum.api.params import MAX_ID, Paging
 from faxnum.api.responses import documented, page_meta, success
@@ -23,14 +23,13 @@ from faxnum.api.schemas import (
     SubusersResponse,
 )
 from faxnum.api.state import state_of
-from faxnum.domain.accounts import Caller
 from faxnum.security.passwords import with_password_work
 from faxnum.services.accounts import (
     Registration,
     log_in,
     prepare_registration,
     register,
-    rotate_key,
+    rotate_own_key,
 )
 from faxnum.services.subaccounts import (
     create_subaccount,
@@ -120,20 +119,17 @@ async def login(request: Request) -> Response:
     openapi_extra=AUTHENTICATED | SUBUSER_BODY,
     summary="Create a sub-account",
 )
-async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
-    await count_account_change(request, caller)
+async def create_subuser(request: Request, holder: Holder) -> Response:
+    await count_account_change(request, holder.payer_id)
     await count_anonymous_request(request)
     registration = await _registration(request, password_required=False)
     state = state_of(request)
-    created = await state.database.write(
-        partial(
-            create_subaccount,
-            cipher=state.cipher,
-            caller=caller,
-            registration=registration,
-            now=state.clock(),
-            most=state.settings.max_subaccounts,
-        )
+    created = await holder.write(
+        create_subaccount,
+        cipher=state.cipher,
+        registration=registration,
+        now=state.clock(),
+        most=state.settings.max_subaccounts,
     )
     return _key_response(created.api_key)
 
@@ -145,18 +141,10 @@ async def create_subuser(request: Request, caller: CurrentCaller) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="Replace the caller's API key (the old one stops working)",
 )
-async def rotate(request: Request, caller: CurrentCaller) -> Response:
-    await count_account_change(request, caller)
+async def rotate(request: Request, holder: Holder) -> Response:
+    await count_account_change(request, holder.payer_id)
     state = state_of(request)
-    new_key = await state.database.write(
-        partial(
-            rotate_key,
-            cipher=state.cipher,
-            account_id=caller.account_id,
-            now=state.clock(),
-            replacing=caller.key_id,
-        )
-    )
+    new_key = await holder.write(rotate_own_key, cipher=state.cipher, now=state.clock())
     return _key_response(new_key)
 
 
@@ -170,9 +158,9 @@ SubuserId = Annotated[int, Path(ge=1, le=MAX_ID, description="From List sub-acco
     openapi_extra=AUTHENTICATED,
     summary="List the caller's sub-accounts, oldest first",
 )
-async def subusers(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+async def subusers(request: Request, holder: Holder, paging: Paging) -> Response:
     state = state_of(request)
-    found = await state.database.read(partial(list_subaccounts, caller=caller, wanted=paging))
+    found = await holder.read(list_subaccounts, wanted=paging)
     return success(
         SubusersResponse(
             data=[SubuserData.of(account) for account in found.items],
@@ -181,11 +169,9 @@ async def subusers(request: Request, caller: CurrentCaller, paging: Paging) -> R
     )
 
 
-async def _set_disabled(
-    request: Request, caller: Caller, subuser_id: int, disabled: bool
-) -> Response:
-    changed = await state_of(request).database.write(
-        partial(set_subaccount_disabled, caller=caller, subaccount_id=subuser_id, disabled=disabled)
+async def _set_disabled(holder: KeyHolder, subuser_id: int, disabled: bool) -> Response:
+    changed = await holder.write(
+        set_subaccount_disabled, subaccount_id=subuser_id, disabled=disabled
     )
     return success(SubuserResponse(data=SubuserData.of(changed)))
 
@@ -197,10 +183,8 @@ async def _set_disabled(
     openapi_extra=AUTHENTICATED,
     summary="Disable a sub-account: its key and login get 401 at once",
 )
-async def disable_subuser(
-    request: Request, caller: CurrentCaller, subuser_id: SubuserId
-) -> Response:
-    return await _set_disabled(request, caller, subuser_id, True)
+async def disable_subuser(request: Request, holder: Holder, subuser_id: SubuserId) -> Response:
+    return await _set_disabled(holder, subuser_id, True)
 
 
 @router.post(
@@ -210,10 +194,8 @@ async def disable_subuser(
     openapi_extra=AUTHENTICATED,
     summary="Enable a sub-account again",
 )
-async def enable_subuser(
-    request: Request, caller: CurrentCaller, subuser_id: SubuserId
-) -> Response:
-    return await _set_disabled(request, caller, subuser_id, False)
+async def enable_subuser(request: Request, holder: Holder, subuser_id: SubuserId) -> Response:
+    return await _set_disabled(holder, subuser_id, False)
 
 
 @router.post(
@@ -223,18 +205,10 @@ async def enable_subuser(
     openapi_extra=AUTHENTICATED,
     summary="Replace a sub-account's API key (the old one stops working)",
 )
-async def rotate_subuser_key(
-    request: Request, caller: CurrentCaller, subuser_id: SubuserId
-) -> Response:
-    await count_account_change(request, caller)
+async def rotate_subuser_key(request: Request, holder: Holder, subuser_id: SubuserId) -> Response:
+    await count_account_change(request, holder.payer_id)
     state = state_of(request)
-    new_key = await state.database.write(
-        partial(
-            rotate_subaccount_key,
-            cipher=state.cipher,
-            caller=caller,
-            subaccount_id=subuser_id,
-            now=state.clock(),
-        )
+    new_key = await holder.write(
+        rotate_subaccount_key, cipher=state.cipher, subaccount_id=subuser_id, now=state.clock()
     )
     return success(SubuserKeyResponse(data=ApiKeyData(api_key=new_key)))

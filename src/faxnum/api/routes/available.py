@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder
 from faxnum.api.extension_schemas import AvailableNumberData, AvailableNumbersResponse
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import AREA_CODE_PATTERN, CITY_PATTERN_PATTERN, COUNTRY_SCHEMA, MAX_ID
@@ -61,7 +61,7 @@ def _search_page(
 )
 async def available_numbers(
     request: Request,
-    caller: CurrentCaller,
+    holder: Holder,
     country: Annotated[str, Query(json_schema_extra=COUNTRY_SCHEMA)],
     paging: Annotated[PageRequest, Depends(_search_page)],
     state_id: Annotated[int | None, Query(alias="stateId", ge=1, le=MAX_ID)] = None,
@@ -114,7 +114,7 @@ async def available_numbers(
         patterns=patterns,
     )
     state = state_of(request)
-    found = await state.database.read(partial(find_available_numbers, wanted=wanted, page=paging))
+    found = await holder.read_shared(partial(find_available_numbers, wanted=wanted, page=paging))
     return success(
         AvailableNumbersResponse(
             data=[AvailableNumberData.of(item) for item in found.items],

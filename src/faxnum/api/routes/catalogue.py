@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from starlette.routing import Route
 
 from faxnum.api.body import refuse_body_only
-from faxnum.api.edge.auth import CurrentCaller, budgeted_key, refusal_forgets_key
+from faxnum.api.edge.auth import Holder, key_holder
 from faxnum.api.edge.hot_routes import hot_route
 from faxnum.api.openapi import AUTHENTICATED, merged, query_parameters
 from faxnum.api.params import (
@@ -38,10 +38,8 @@ from faxnum.api.schemas import (
     StateData,
     StatesResponse,
 )
-from faxnum.api.state import state_of
 from faxnum.domain.catalogue import MAX_CITY_PATTERN_LENGTH, CityPattern, DidGroupFilter
 from faxnum.domain.errors import Invalid
-from faxnum.services.accounts import once_authenticated
 from faxnum.services.catalogue import (
     find_did_groups,
     list_area_codes,
@@ -106,13 +104,10 @@ async def answer_did_groups(request: Request) -> Response:
     (see `faxnum.api.edge.hot_routes`), its key authenticated in the listing's own read:
     one transaction, and its filters parsed by the endpoint itself. Off the event
     loop: a whole country's listing (a thousand groups) takes tens of milliseconds."""
-    api_key = await budgeted_key(request)
+    holder = await key_holder(request)
     await refuse_body_only(request, *_FILTERS)
     wanted = did_group_filter(request)
-    with refusal_forgets_key(request, api_key):
-        groups = await state_of(request).database.read_off_loop(
-            once_authenticated(api_key, partial(find_did_groups, wanted=wanted))
-        )
+    groups = await holder.read_shared(partial(find_did_groups, wanted=wanted), off_loop=True)
     return success(DidGroupsResponse(data=[DidGroupData.of(group) for group in groups]))
 
 
@@ -143,8 +138,8 @@ def hot_routes(prefix: str) -> list[Route]:
     openapi_extra=AUTHENTICATED,
     summary="List countries with numbers to provision",
 )
-async def countries(request: Request, caller: CurrentCaller) -> Response:
-    found = await state_of(request).database.read(list_countries)
+async def countries(request: Request, holder: Holder) -> Response:
+    found = await holder.read_shared(list_countries)
     return success(CountriesResponse(data=[CountryData.of(country) for country in found]))
 
 
@@ -156,8 +151,8 @@ async def countries(request: Request, caller: CurrentCaller) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="List the states (subdivisions) of a country",
 )
-async def states(request: Request, country_code: CountryPath, caller: CurrentCaller) -> Response:
-    found = await state_of(request).database.read(
+async def states(request: Request, country_code: CountryPath, holder: Holder) -> Response:
+    found = await holder.read_shared(
         partial(list_states, country_code=country_segment(country_code))
     )
     return success(StatesResponse(states=[StateData.of(state) for state in found]))
@@ -172,9 +167,9 @@ async def states(request: Request, country_code: CountryPath, caller: CurrentCal
     summary="List the area codes of a state",
 )
 async def area_codes(
-    request: Request, country_code: CountryPath, state_id: StateIdPath, caller: CurrentCaller
+    request: Request, country_code: CountryPath, state_id: StateIdPath, holder: Holder
 ) -> Response:
     state = None if is_placeholder(state_id) else parse_id("state_id", state_id)
     query = partial(list_area_codes, country_code=country_segment(country_code), state_id=state)
-    found = await state_of(request).database.read(query)
+    found = await holder.read_shared(query)
     return success(AreaCodesResponse(areacodes=[AreaCodeData.of(area) for area in found]))

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
-from faxnum.api.edge.auth import CurrentCaller, count_request, current_caller
+from faxnum.api.edge.auth import Holder, count_request, key_holder
 from faxnum.api.inbox_schemas import (
     InboxFaxData,
     InboxFaxResponse,
@@ -77,11 +77,9 @@ def _inbox(request: Request, found: Any, state: AppState) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="The caller's received faxes (and its sub-accounts'), newest first",
 )
-async def incoming_faxes(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+async def incoming_faxes(request: Request, holder: Holder, paging: Paging) -> Response:
     state = state_of(request)
-    found = await state.database.read(
-        partial(inbox_page, viewer_id=caller.account_id, wanted=paging)
-    )
+    found = await holder.read(inbox_page, wanted=paging)
     return _inbox(request, found, state)
 
 
@@ -95,16 +93,13 @@ async def incoming_faxes(request: Request, caller: CurrentCaller, paging: Paging
     summary="The faxes received on one number, newest first",
 )
 async def incoming_faxes_to(
-    request: Request, recipient: RecipientPath, caller: CurrentCaller, paging: Paging
+    request: Request, recipient: RecipientPath, holder: Holder, paging: Paging
 ) -> Response:
     state = state_of(request)
-    found = await state.database.read(
-        partial(
-            inbox_page,
-            viewer_id=caller.account_id,
-            wanted=paging,
-            number=dialled_number(recipient, "recipient"),
-        )
+    found = await holder.read(
+        inbox_page,
+        wanted=paging,
+        number=dialled_number(recipient, "recipient"),
     )
     return _inbox(request, found, state)
 
@@ -121,11 +116,9 @@ def _detail(fax: Fax, state: AppState) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="One received fax, with what the gateway reported of the call",
 )
-async def get_inbox_fax(request: Request, fax_id: FaxIdPath, caller: CurrentCaller) -> Response:
+async def get_inbox_fax(request: Request, fax_id: FaxIdPath, holder: Holder) -> Response:
     state = state_of(request)
-    fax = await state.database.read(
-        partial(visible_fax, viewer_id=caller.account_id, fax_id=parse_id("fax_id", fax_id))
-    )
+    fax = await holder.read(visible_fax, fax_id=parse_id("fax_id", fax_id))
     return _detail(fax, state)
 
 
@@ -136,15 +129,12 @@ async def get_inbox_fax(request: Request, fax_id: FaxIdPath, caller: CurrentCall
     openapi_extra=AUTHENTICATED,
     summary="Delete a received fax, its file and its record, now",
 )
-async def delete_inbox_fax(request: Request, fax_id: FaxIdPath, caller: CurrentCaller) -> Response:
+async def delete_inbox_fax(request: Request, fax_id: FaxIdPath, holder: Holder) -> Response:
     state = state_of(request)
-    fax = await state.database.write(
-        partial(
-            delete_fax,
-            viewer_id=caller.account_id,
-            fax_id=parse_id("fax_id", fax_id),
-            now=state.clock(),
-        )
+    fax = await holder.write(
+        delete_fax,
+        fax_id=parse_id("fax_id", fax_id),
+        now=state.clock(),
     )
     return _detail(fax, state)
 
@@ -187,10 +177,8 @@ async def _rendition(request: Request, fax_id: int, rendition: Rendition) -> Res
     state = state_of(request)
     fax = await _signed_for(request, fax_id, rendition)
     if fax is None:  # no valid link: the caller's key, as on every v2 endpoint
-        caller = await current_caller(request)  # 401 without a key
-        fax = await state.database.read(
-            partial(visible_fax, viewer_id=caller.account_id, fax_id=fax_id)
-        )
+        holder = await key_holder(request)  # 401 without a key
+        fax = await holder.read(visible_fax, fax_id=fax_id)
     chunks, size = await state.database.read(
         partial(stored_rendition, fax_id=fax.id, rendition=rendition)
     )

@@ -1,11 +1,10 @@
 """The caller's balance and ledger."""
 
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 
 from fastapi import APIRouter, Request, Response
 
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder
 from faxnum.api.openapi import AUTHENTICATED
 from faxnum.api.params import Paging
 from faxnum.api.responses import V2JSONResponse, documented, page_meta, success
@@ -26,10 +25,8 @@ _CENTS = Decimal("0.01")
     openapi_extra=AUTHENTICATED,
     summary="The balance the caller can spend",
 )
-async def get_balance(request: Request, caller: CurrentCaller) -> Response:
-    amount = (await state_of(request).database.read(partial(balance, caller=caller))).quantize(
-        _CENTS, ROUND_HALF_UP
-    )
+async def get_balance(request: Request, holder: Holder) -> Response:
+    amount = (await holder.read(balance)).quantize(_CENTS, ROUND_HALF_UP)
     # A JSON number written with exactly two decimals (100.10, not 100.1): no float on the way.
     body = f'{{"status":"success","balance":{amount:.2f}}}'
     return Response(body, media_type=V2JSONResponse.media_type)
@@ -45,11 +42,11 @@ async def get_balance(request: Request, caller: CurrentCaller) -> Response:
 )
 async def get_ledger(
     request: Request,
-    caller: CurrentCaller,
+    holder: Holder,
     paging: Paging,
 ) -> Response:
     state = state_of(request)
-    found = await state.database.read(partial(ledger_page, caller=caller, wanted=paging))
+    found = await holder.read(ledger_page, wanted=paging)
     return success(
         LedgerResponse(
             entries=[LedgerEntryData.of(entry) for entry in found.items],

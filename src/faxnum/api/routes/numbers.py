@@ -1,12 +1,11 @@
 """The caller's own numbers: the v2 list, and one number looked at, routed, given back."""
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.body import body_schema, model_body
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder, KeyHolder
 from faxnum.api.extension_schemas import (
     NumberDetailData,
     NumberPatch,
@@ -55,14 +54,14 @@ _RELEASE_RESPONSES = documented(
 )
 async def numbers(
     request: Request,
-    caller: CurrentCaller,
+    holder: Holder,
     paging: Paging,
 ) -> Response:
     include = request.query_params.get("include")
     if include not in (None, INCLUDE_TRUNK):
         raise Invalid.field("include", f"must be {INCLUDE_TRUNK} or left out")
     state = state_of(request)
-    found = await state.database.read(partial(list_numbers, caller=caller, wanted=paging))
+    found = await holder.read(list_numbers, wanted=paging)
     meta = page_meta(request, found, state.settings.public_url)
     if include == INCLUDE_TRUNK:
         return success(
@@ -82,10 +81,8 @@ async def numbers(
     openapi_extra=AUTHENTICATED,
     summary="One of the caller's numbers, with its trunk",
 )
-async def get_number(request: Request, number_id: NumberIdPath, caller: CurrentCaller) -> Response:
-    found = await state_of(request).database.read(
-        partial(number, caller=caller, number_id=parse_id("number_id", number_id))
-    )
+async def get_number(request: Request, number_id: NumberIdPath, holder: Holder) -> Response:
+    found = await holder.read(number, number_id=parse_id("number_id", number_id))
     return success(NumberResponse(data=NumberDetailData.of(found)))
 
 
@@ -96,25 +93,20 @@ async def get_number(request: Request, number_id: NumberIdPath, caller: CurrentC
     openapi_extra=merged(AUTHENTICATED, body_schema(NumberPatch)),
     summary="Route a number to another of the caller's trunks",
 )
-async def patch_number(
-    request: Request, number_id: NumberIdPath, caller: CurrentCaller
-) -> Response:
+async def patch_number(request: Request, number_id: NumberIdPath, holder: Holder) -> Response:
     body = await model_body(request, NumberPatch)
-    changed = await state_of(request).database.write(
-        partial(
-            route,
-            caller=caller,
-            number_id=parse_id("number_id", number_id),
-            trunk_id=body.trunk_id,
-        )
+    changed = await holder.write(
+        route,
+        number_id=parse_id("number_id", number_id),
+        trunk_id=body.trunk_id,
     )
     return success(NumberResponse(data=NumberDetailData.of(changed)))
 
 
-async def _release(request: Request, caller: CurrentCaller, raw_id: str) -> Response:
+async def _release(request: Request, holder: KeyHolder, raw_id: str) -> Response:
     state = state_of(request)
-    released = await state.database.write(
-        partial(release, caller=caller, number_id=parse_id("number_id", raw_id), now=state.clock())
+    released = await holder.write(
+        release, number_id=parse_id("number_id", raw_id), now=state.clock()
     )
     return success(NumberResponse(data=NumberDetailData.of(released)))
 
@@ -126,10 +118,8 @@ async def _release(request: Request, caller: CurrentCaller, raw_id: str) -> Resp
     openapi_extra=AUTHENTICATED,
     summary="Give a number back: it rests in aging, then returns to stock",
 )
-async def delete_number(
-    request: Request, number_id: NumberIdPath, caller: CurrentCaller
-) -> Response:
-    return await _release(request, caller, number_id)
+async def delete_number(request: Request, number_id: NumberIdPath, holder: Holder) -> Response:
+    return await _release(request, holder, number_id)
 
 
 @router.post(
@@ -139,7 +129,5 @@ async def delete_number(
     openapi_extra=AUTHENTICATED,
     summary="Give a number back (same as DELETE /numbers/{number_id})",
 )
-async def release_number(
-    request: Request, number_id: NumberIdPath, caller: CurrentCaller
-) -> Response:
-    return await _release(request, caller, number_id)
+async def release_number(request: Request, number_id: NumberIdPath, holder: Holder) -> Response:
+    return await _release(request, holder, number_id)

@@ -1,13 +1,12 @@
 """Orders: several numbers provisioned as one all-or-nothing unit."""
 
 from datetime import timedelta
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.body import body_schema, idempotency_key, model_body
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder
 from faxnum.api.edge.metrics import PROVISIONS
 from faxnum.api.extension_schemas import OrderData, OrderRequest, OrderResponse, OrdersResponse
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
@@ -42,21 +41,18 @@ OrderIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
     openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, body_schema(OrderRequest)),
     summary="Provision several numbers at once, all or nothing",
 )
-async def create_order(request: Request, caller: CurrentCaller) -> Response:
+async def create_order(request: Request, holder: Holder) -> Response:
     body = await model_body(request, OrderRequest)
     state = state_of(request)
     key = idempotency_key(
         request, request.query_params.get("idempotency_key") or body.idempotency_key
     )
-    placed, replayed = await state.database.write(
-        partial(
-            place_order,
-            caller=caller,
-            wanted=body.wanted(),
-            now=state.clock(),
-            request=None if key is None else IdempotentRequest.of(key, body.fingerprint()),
-            retention=timedelta(hours=state.settings.idempotency_hours),
-        )
+    placed, replayed = await holder.write(
+        place_order,
+        wanted=body.wanted(),
+        now=state.clock(),
+        request=None if key is None else IdempotentRequest.of(key, body.fingerprint()),
+        retention=timedelta(hours=state.settings.idempotency_hours),
     )
     response = success(OrderResponse(data=OrderData.of(placed)))
     if replayed:
@@ -73,9 +69,9 @@ async def create_order(request: Request, caller: CurrentCaller) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="The caller's orders (and its sub-accounts'), newest first",
 )
-async def list_orders(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+async def list_orders(request: Request, holder: Holder, paging: Paging) -> Response:
     state = state_of(request)
-    found = await state.database.read(partial(orders_page, caller=caller, wanted=paging))
+    found = await holder.read(orders_page, wanted=paging)
     return success(
         OrdersResponse(
             data=[OrderData.of(item) for item in found.items],
@@ -91,8 +87,6 @@ async def list_orders(request: Request, caller: CurrentCaller, paging: Paging) -
     openapi_extra=AUTHENTICATED,
     summary="One order",
 )
-async def get_order(request: Request, order_id: OrderIdPath, caller: CurrentCaller) -> Response:
-    found = await state_of(request).database.read(
-        partial(order, caller=caller, order_id=parse_id("order_id", order_id))
-    )
+async def get_order(request: Request, order_id: OrderIdPath, holder: Holder) -> Response:
+    found = await holder.read(order, order_id=parse_id("order_id", order_id))
     return success(OrderResponse(data=OrderData.of(found)))

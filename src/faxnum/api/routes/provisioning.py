@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 from starlette.routing import Route
 
 from faxnum.api.body import idempotency_key, parameter
-from faxnum.api.edge.auth import budgeted_key, refusal_forgets_key
+from faxnum.api.edge.auth import key_holder
 from faxnum.api.edge.hot_routes import hot_route
 from faxnum.api.edge.metrics import PROVISIONS
 from faxnum.api.openapi import AUTHENTICATED, IDEMPOTENT, merged
@@ -17,7 +17,6 @@ from faxnum.api.routes import get_and_post
 from faxnum.api.schemas import ProvisionedNumberData, ProvisionResponse
 from faxnum.api.state import state_of
 from faxnum.domain.idempotency import IdempotentRequest
-from faxnum.services.accounts import as_holder_of
 from faxnum.services.provisioning import provision, provision_idempotently
 
 router = APIRouter(tags=["provisioning"])
@@ -67,28 +66,22 @@ _PLACEHOLDER_GROUP_ID_PARAMETER = {
 async def _provision(request: Request, raw_group_id: str | None) -> Response:
     """The key is authenticated inside the provisioning's own transaction (one
     transaction per request), after its account tree's budget was spent."""
-    api_key = await budgeted_key(request)
+    holder = await key_holder(request)
     group_id = parse_id("did_group_id", raw_group_id)
     state = state_of(request)
     now = state.clock()
     key = idempotency_key(request, await parameter(request, "idempotency_key"))
-    with refusal_forgets_key(request, api_key):
-        if key is None:
-            provisioned = await state.database.write(
-                as_holder_of(api_key, provision, group_id=group_id, now=now)
-            )
-            replayed = False
-        else:
-            provisioned, replayed = await state.database.write(
-                as_holder_of(
-                    api_key,
-                    provision_idempotently,
-                    group_id=group_id,
-                    now=now,
-                    request=IdempotentRequest.for_provisioning(key, group_id),
-                    retention=timedelta(hours=state.settings.idempotency_hours),
-                )
-            )
+    if key is None:
+        provisioned = await holder.write(provision, group_id=group_id, now=now)
+        replayed = False
+    else:
+        provisioned, replayed = await holder.write(
+            provision_idempotently,
+            group_id=group_id,
+            now=now,
+            request=IdempotentRequest.for_provisioning(key, group_id),
+            retention=timedelta(hours=state.settings.idempotency_hours),
+        )
     response = success(ProvisionResponse(data=ProvisionedNumberData.of(provisioned)))
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -1,13 +1,12 @@
 """Reservations: hold numbers while a customer decides."""
 
 from datetime import timedelta
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.body import body_schema, idempotency_key, model_body
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder
 from faxnum.api.extension_schemas import (
     ReservationData,
     ReservationRequest,
@@ -47,24 +46,21 @@ ReservationIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
     openapi_extra=merged(AUTHENTICATED, IDEMPOTENT, body_schema(ReservationRequest)),
     summary="Hold numbers for a while, all or nothing",
 )
-async def create_reservation(request: Request, caller: CurrentCaller) -> Response:
+async def create_reservation(request: Request, holder: Holder) -> Response:
     body = await model_body(request, ReservationRequest)
     state = state_of(request)
     now = state.clock()
     key = idempotency_key(
         request, request.query_params.get("idempotency_key") or body.idempotency_key
     )
-    held, replayed = await state.database.write(
-        partial(
-            reserve,
-            caller=caller,
-            wanted=body.wanted(),
-            ttl_seconds=body.ttl_seconds,
-            max_reserved=state.settings.max_reserved,
-            now=now,
-            request=None if key is None else IdempotentRequest.of(key, body.fingerprint()),
-            retention=timedelta(hours=state.settings.idempotency_hours),
-        )
+    held, replayed = await holder.write(
+        reserve,
+        wanted=body.wanted(),
+        ttl_seconds=body.ttl_seconds,
+        max_reserved=state.settings.max_reserved,
+        now=now,
+        request=None if key is None else IdempotentRequest.of(key, body.fingerprint()),
+        retention=timedelta(hours=state.settings.idempotency_hours),
     )
     response = success(ReservationResponse(data=ReservationData.of(held, now)))
     if replayed:
@@ -79,9 +75,9 @@ async def create_reservation(request: Request, caller: CurrentCaller) -> Respons
     openapi_extra=AUTHENTICATED,
     summary="The caller's reservations, newest first",
 )
-async def list_reservations(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+async def list_reservations(request: Request, holder: Holder, paging: Paging) -> Response:
     state = state_of(request)
-    found = await state.database.read(partial(reservations_page, caller=caller, wanted=paging))
+    found = await holder.read(reservations_page, wanted=paging)
     now = state.clock()
     return success(
         ReservationsResponse(
@@ -99,13 +95,11 @@ async def list_reservations(request: Request, caller: CurrentCaller, paging: Pag
     summary="One of the caller's reservations",
 )
 async def get_reservation(
-    request: Request, reservation_id: ReservationIdPath, caller: CurrentCaller
+    request: Request, reservation_id: ReservationIdPath, holder: Holder
 ) -> Response:
     state = state_of(request)
-    found = await state.database.read(
-        partial(
-            reservation, caller=caller, reservation_id=parse_id("reservation_id", reservation_id)
-        )
+    found = await holder.read(
+        reservation, reservation_id=parse_id("reservation_id", reservation_id)
     )
     return success(ReservationResponse(data=ReservationData.of(found, state.clock())))
 
@@ -126,16 +120,13 @@ async def get_reservation(
     summary="Cancel a reservation: its numbers are available again at once",
 )
 async def cancel_reservation(
-    request: Request, reservation_id: ReservationIdPath, caller: CurrentCaller
+    request: Request, reservation_id: ReservationIdPath, holder: Holder
 ) -> Response:
     state = state_of(request)
     now = state.clock()
-    cancelled = await state.database.write(
-        partial(
-            cancel,
-            caller=caller,
-            reservation_id=parse_id("reservation_id", reservation_id),
-            now=now,
-        )
+    cancelled = await holder.write(
+        cancel,
+        reservation_id=parse_id("reservation_id", reservation_id),
+        now=now,
     )
     return success(ReservationResponse(data=ReservationData.of(cancelled, now)))

@@ -1,12 +1,11 @@
 """Trunks: where the caller's numbers deliver inbound faxes."""
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.body import body_schema, model_body
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder
 from faxnum.api.extension_schemas import (
     TrunkCreate,
     TrunkData,
@@ -38,9 +37,9 @@ TrunkIdPath = Annotated[str, Path(json_schema_extra=ID_SCHEMA)]
     openapi_extra=AUTHENTICATED,
     summary="The caller's trunks",
 )
-async def list_trunks(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+async def list_trunks(request: Request, holder: Holder, paging: Paging) -> Response:
     state = state_of(request)
-    found = await state.database.read(partial(trunks_page, caller=caller, wanted=paging))
+    found = await holder.read(trunks_page, wanted=paging)
     return success(
         TrunksResponse(
             data=[TrunkData.of(item) for item in found.items],
@@ -58,18 +57,15 @@ async def list_trunks(request: Request, caller: CurrentCaller, paging: Paging) -
     openapi_extra=merged(AUTHENTICATED, body_schema(TrunkCreate)),
     summary="Add a trunk",
 )
-async def create_trunk(request: Request, caller: CurrentCaller) -> Response:
+async def create_trunk(request: Request, holder: Holder) -> Response:
     body = await model_body(request, TrunkCreate)
-    created = await state_of(request).database.write(
-        partial(
-            add_trunk,
-            caller=caller,
-            name=body.name,
-            uri=body.uri,
-            t38=body.t38,
-            is_default=body.is_default,
-            allow_private=state_of(request).settings.trunk_allow_private,
-        )
+    created = await holder.write(
+        add_trunk,
+        name=body.name,
+        uri=body.uri,
+        t38=body.t38,
+        is_default=body.is_default,
+        allow_private=state_of(request).settings.trunk_allow_private,
     )
     return success(TrunkResponse(data=TrunkData.of(created)))
 
@@ -81,10 +77,8 @@ async def create_trunk(request: Request, caller: CurrentCaller) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="One trunk of the caller or of one of its sub-accounts",
 )
-async def get_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCaller) -> Response:
-    found = await state_of(request).database.read(
-        partial(visible_trunk, caller=caller, trunk_id=parse_id("trunk_id", trunk_id))
-    )
+async def get_trunk(request: Request, trunk_id: TrunkIdPath, holder: Holder) -> Response:
+    found = await holder.read(visible_trunk, trunk_id=parse_id("trunk_id", trunk_id))
     return success(TrunkResponse(data=TrunkData.of(found)))
 
 
@@ -95,17 +89,14 @@ async def get_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCall
     openapi_extra=merged(AUTHENTICATED, body_schema(TrunkPatch)),
     summary="Change a trunk; is_default true makes it the default",
 )
-async def patch_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCaller) -> Response:
+async def patch_trunk(request: Request, trunk_id: TrunkIdPath, holder: Holder) -> Response:
     body = await model_body(request, TrunkPatch)
     changes = TrunkChanges(name=body.name, uri=body.uri, t38=body.t38, is_default=body.is_default)
-    changed = await state_of(request).database.write(
-        partial(
-            change_trunk,
-            caller=caller,
-            trunk_id=parse_id("trunk_id", trunk_id),
-            changes=changes,
-            allow_private=state_of(request).settings.trunk_allow_private,
-        )
+    changed = await holder.write(
+        change_trunk,
+        trunk_id=parse_id("trunk_id", trunk_id),
+        changes=changes,
+        allow_private=state_of(request).settings.trunk_allow_private,
     )
     return success(TrunkResponse(data=TrunkData.of(changed)))
 
@@ -128,11 +119,9 @@ async def patch_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCa
     openapi_extra=AUTHENTICATED,
     summary="Delete a trunk no number points to",
 )
-async def remove_trunk(request: Request, trunk_id: TrunkIdPath, caller: CurrentCaller) -> Response:
+async def remove_trunk(request: Request, trunk_id: TrunkIdPath, holder: Holder) -> Response:
     state = state_of(request)
-    deleted = await state.database.write(
-        partial(
-            delete_trunk, caller=caller, trunk_id=parse_id("trunk_id", trunk_id), now=state.clock()
-        )
+    deleted = await holder.write(
+        delete_trunk, trunk_id=parse_id("trunk_id", trunk_id), now=state.clock()
     )
     return success(TrunkResponse(data=TrunkData.of(deleted)))

@@ -1,13 +1,12 @@
 """Webhooks: endpoints that hear the account's events, their log, and the settings of
 the notices only faxnum sends (expiry warnings, low balance)."""
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
 from faxnum.api.body import body_schema, model_body
-from faxnum.api.edge.auth import CurrentCaller
+from faxnum.api.edge.auth import Holder
 from faxnum.api.openapi import AUTHENTICATED, merged
 from faxnum.api.params import ID_SCHEMA, Paging, parse_id
 from faxnum.api.responses import documented, page_meta, success
@@ -66,9 +65,9 @@ def _with_secret(found: Webhook, secret: str) -> WebhookSecretResponse:
     openapi_extra=AUTHENTICATED,
     summary="The caller's webhooks",
 )
-async def list_webhooks(request: Request, caller: CurrentCaller, paging: Paging) -> Response:
+async def list_webhooks(request: Request, holder: Holder, paging: Paging) -> Response:
     state = state_of(request)
-    found = await state.database.read(partial(webhooks_page, caller=caller, wanted=paging))
+    found = await holder.read(webhooks_page, wanted=paging)
     return success(
         WebhooksResponse(
             data=[WebhookData.of(item) for item in found.items],
@@ -91,20 +90,17 @@ async def list_webhooks(request: Request, caller: CurrentCaller, paging: Paging)
     openapi_extra=merged(AUTHENTICATED, body_schema(WebhookCreate)),
     summary="Register a webhook; its signing secret is shown this once",
 )
-async def create_webhook(request: Request, caller: CurrentCaller) -> Response:
+async def create_webhook(request: Request, holder: Holder) -> Response:
     body = await model_body(request, WebhookCreate)
     state = state_of(request)
     events = parse_event_types(body.events)
     url = await registration_url(body.url, state.settings.outbound_policy)
-    created, secret = await state.database.write(
-        partial(
-            add_webhook,
-            caller=caller,
-            url=url,
-            events=events,
-            cipher=state.cipher,
-            now=state.clock(),
-        )
+    created, secret = await holder.write(
+        add_webhook,
+        url=url,
+        events=events,
+        cipher=state.cipher,
+        now=state.clock(),
     )
     return success(_with_secret(created, secret))
 
@@ -116,12 +112,8 @@ async def create_webhook(request: Request, caller: CurrentCaller) -> Response:
     openapi_extra=AUTHENTICATED,
     summary="One webhook",
 )
-async def get_webhook(
-    request: Request, webhook_id: WebhookIdPath, caller: CurrentCaller
-) -> Response:
-    found = await state_of(request).database.read(
-        partial(webhook, caller=caller, webhook_id=parse_id("webhook_id", webhook_id))
-    )
+async def get_webhook(request: Request, webhook_id: WebhookIdPath, holder: Holder) -> Response:
+    found = await holder.read(webhook, webhook_id=parse_id("webhook_id", webhook_id))
     return success(WebhookResponse(data=WebhookData.of(found)))
 
 
@@ -132,9 +124,7 @@ async def get_webhook(
     openapi_extra=merged(AUTHENTICATED, body_schema(WebhookPatch)),
     summary="Change a webhook's URL or events, or disable / enable it",
 )
-async def patch_webhook(
-    request: Request, webhook_id: WebhookIdPath, caller: CurrentCaller
-) -> Response:
+async def patch_webhook(request: Request, webhook_id: WebhookIdPath, holder: Holder) -> Response:
     hook_id = parse_id("webhook_id", webhook_id)
     body = await model_body(request, WebhookPatch)
     state = state_of(request)
@@ -146,9 +136,7 @@ async def patch_webhook(
         all_events=all_events,
         enabled=body.enabled,
     )
-    changed = await state.database.write(
-        partial(change_webhook, caller=caller, webhook_id=hook_id, changes=changes)
-    )
+    changed = await holder.write(change_webhook, webhook_id=hook_id, changes=changes)
     return success(WebhookResponse(data=WebhookData.of(changed)))
 
 
@@ -159,12 +147,8 @@ async def patch_webhook(
     openapi_extra=AUTHENTICATED,
     summary="Delete a webhook with its delivery log",
 )
-async def remove_webhook(
-    request: Request, webhook_id: WebhookIdPath, caller: CurrentCaller
-) -> Response:
-    deleted = await state_of(request).database.write(
-        partial(delete_webhook, caller=caller, webhook_id=parse_id("webhook_id", webhook_id))
-    )
+async def remove_webhook(request: Request, webhook_id: WebhookIdPath, holder: Holder) -> Response:
+    deleted = await holder.write(delete_webhook, webhook_id=parse_id("webhook_id", webhook_id))
     return success(WebhookResponse(data=WebhookData.of(deleted)))
 
 
@@ -176,17 +160,14 @@ async def remove_webhook(
     summary="A new signing secret (shown this once); the old one also signs for 24 hours",
 )
 async def rotate_webhook_secret(
-    request: Request, webhook_id: WebhookIdPath, caller: CurrentCaller
+    request: Request, webhook_id: WebhookIdPath, holder: Holder
 ) -> Response:
     state = state_of(request)
-    found, secret = await state.database.write(
-        partial(
-            rotate_secret,
-            caller=caller,
-            webhook_id=parse_id("webhook_id", webhook_id),
-            cipher=state.cipher,
-            now=state.clock(),
-        )
+    found, secret = await holder.write(
+        rotate_secret,
+        webhook_id=parse_id("webhook_id", webhook_id),
+        cipher=state.cipher,
+        now=state.clock(),
     )
     return success(_with_secret(found, secret))
 
@@ -200,17 +181,12 @@ async def rotate_webhook_secret(
     openapi_extra=AUTHENTICATED,
     summary="Queue a webhook.test event to this webhook",
 )
-async def test_webhook(
-    request: Request, webhook_id: WebhookIdPath, caller: CurrentCaller
-) -> Response:
+async def test_webhook(request: Request, webhook_id: WebhookIdPath, holder: Holder) -> Response:
     state = state_of(request)
-    queued = await state.database.write(
-        partial(
-            send_test,
-            caller=caller,
-            webhook_id=parse_id("webhook_id", webhook_id),
-            now=state.clock(),
-        )
+    queued = await holder.write(
+        send_test,
+        webhook_id=parse_id("webhook_id", webhook_id),
+        now=state.clock(),
     )
     return success(DeliveryResponse(data=DeliveryData.of(queued)))
 
@@ -223,16 +199,13 @@ async def test_webhook(
     summary="A webhook's deliveries, newest first, each with its last attempt",
 )
 async def list_deliveries(
-    request: Request, webhook_id: WebhookIdPath, caller: CurrentCaller, paging: Paging
+    request: Request, webhook_id: WebhookIdPath, holder: Holder, paging: Paging
 ) -> Response:
     state = state_of(request)
-    found = await state.database.read(
-        partial(
-            deliveries_page,
-            caller=caller,
-            webhook_id=parse_id("webhook_id", webhook_id),
-            wanted=paging,
-        )
+    found = await holder.read(
+        deliveries_page,
+        webhook_id=parse_id("webhook_id", webhook_id),
+        wanted=paging,
     )
     return success(
         DeliveriesResponse(
@@ -253,15 +226,12 @@ async def get_delivery(
     request: Request,
     webhook_id: WebhookIdPath,
     delivery_id: DeliveryIdPath,
-    caller: CurrentCaller,
+    holder: Holder,
 ) -> Response:
-    found, attempts = await state_of(request).database.read(
-        partial(
-            delivery,
-            caller=caller,
-            webhook_id=parse_id("webhook_id", webhook_id),
-            delivery_id=parse_id("delivery_id", delivery_id),
-        )
+    found, attempts = await holder.read(
+        delivery,
+        webhook_id=parse_id("webhook_id", webhook_id),
+        delivery_id=parse_id("delivery_id", delivery_id),
     )
     detail = DeliveryDetail(
         **DeliveryData.of(found).model_dump(),
@@ -283,17 +253,14 @@ async def redeliver_delivery(
     request: Request,
     webhook_id: WebhookIdPath,
     delivery_id: DeliveryIdPath,
-    caller: CurrentCaller,
+    holder: Holder,
 ) -> Response:
     state = state_of(request)
-    queued = await state.database.write(
-        partial(
-            redeliver,
-            caller=caller,
-            webhook_id=parse_id("webhook_id", webhook_id),
-            delivery_id=parse_id("delivery_id", delivery_id),
-            now=state.clock(),
-        )
+    queued = await holder.write(
+        redeliver,
+        webhook_id=parse_id("webhook_id", webhook_id),
+        delivery_id=parse_id("delivery_id", delivery_id),
+        now=state.clock(),
     )
     return success(DeliveryResponse(data=DeliveryData.of(queued)))
 
@@ -305,8 +272,8 @@ async def redeliver_delivery(
     openapi_extra=AUTHENTICATED,
     summary="When number.expiring and balance.low are sent",
 )
-async def get_notification_settings(request: Request, caller: CurrentCaller) -> Response:
-    found = await state_of(request).database.read(partial(notification_settings, caller=caller))
+async def get_notification_settings(request: Request, holder: Holder) -> Response:
+    found = await holder.read(notification_settings)
     return success(NotificationSettingsResponse(data=NotificationSettingsData.of(found)))
 
 
@@ -317,14 +284,11 @@ async def get_notification_settings(request: Request, caller: CurrentCaller) -> 
     openapi_extra=merged(AUTHENTICATED, body_schema(NotificationSettingsPatch)),
     summary="Change when number.expiring and balance.low are sent",
 )
-async def patch_notification_settings(request: Request, caller: CurrentCaller) -> Response:
+async def patch_notification_settings(request: Request, holder: Holder) -> Response:
     body = await model_body(request, NotificationSettingsPatch)
-    changed = await state_of(request).database.write(
-        partial(
-            change_notification_settings,
-            caller=caller,
-            expiring_days=body.expiring_days,
-            low_balance=body.low_balance_threshold,
-        )
+    changed = await holder.write(
+        change_notification_settings,
+        expiring_days=body.expiring_days,
+        low_balance=body.low_balance_threshold,
     )
     return success(NotificationSettingsResponse(data=NotificationSettingsData.of(changed)))
