@@ -31,6 +31,7 @@ from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import NotificationSettings
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import accounts, api_keys, trunks, web_sessions
+from faxnum.store.pages import count, oldest_first
 
 _parent = accounts.alias("parent")
 # An account is shut out when it, or the parent whose balance it spends, is disabled.
@@ -130,15 +131,10 @@ class AccountQueries:
     ) -> tuple[list[AccountSummary], int]:
         """Oldest first; and how many there are."""
         mine = accounts.c.parent_id == parent_id
-        total = self._db.execute(select(func.count()).select_from(accounts).where(mine))
         rows = self._db.execute(
-            select(*_SUMMARY_COLUMNS)
-            .where(mine)
-            .order_by(accounts.c.id)
-            .limit(wanted.limit)
-            .offset(wanted.offset)
+            oldest_first(select(*_SUMMARY_COLUMNS).where(mine), accounts.c.id, wanted)
         )
-        return [_summary(row) for row in rows], int(total.scalar_one())
+        return [_summary(row) for row in rows], count(self._db, accounts, mine)
 
     def set_disabled(self, account_id: int, disabled: bool) -> bool:
         """Disabling also ends the dashboard sessions of the account and of its

@@ -13,6 +13,7 @@ from faxnum.domain.routing import CallRoute
 from faxnum.store.db.dialect import insert_or_ignore
 from faxnum.store.db.tables import accounts, dids, fax_chunks, faxes, gateways, numbers, trunks
 from faxnum.store.housekeeping import next_cursor, old_ids
+from faxnum.store.pages import count, newest_first
 
 _FAX_COLUMNS = (
     faxes.c.id,
@@ -167,15 +168,10 @@ class FaxQueries:
         where = [_seen_by(viewer_id)]
         if number is not None:
             where.append(faxes.c.number == number)
-        total = self._db.execute(select(func.count()).select_from(faxes).where(*where))
         rows = self._db.execute(
-            select(*_FAX_COLUMNS)
-            .where(*where)
-            .order_by(faxes.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
+            newest_first(select(*_FAX_COLUMNS).where(*where), faxes.c.id, wanted)
         )
-        return [_fax(row) for row in rows], int(total.scalar_one())
+        return [_fax(row) for row in rows], count(self._db, faxes, *where)
 
     def ever_held(self, viewer_id: int, number: str) -> bool:
         """Whether the viewer (or a sub-account) holds or once held `number`, or has a

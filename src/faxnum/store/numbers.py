@@ -42,6 +42,7 @@ from faxnum.store.db.tables import (
     numbers,
     webhooks,
 )
+from faxnum.store.pages import count, page_ids
 
 ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = Prepared(insert(numbers).returning(numbers.c.id))
@@ -235,16 +236,7 @@ class NumberQueries:
                 accounts.c.id.in_(holders)
             )
         )
-        # The page's ids first, from the index alone; then their details: the joins are
-        # made for one page, not for every number the account holds.
-        page_ids = (
-            select(numbers.c.id)
-            .where(live)
-            .order_by(numbers.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
-        )
-        ids = list(self._db.execute(page_ids).scalars())
+        ids = page_ids(self._db, numbers.c.id, live, wanted)
         rows = self._db.execute(
             _LISTINGS.where(numbers.c.id.in_(ids)).order_by(numbers.c.id.desc())
         )
@@ -371,18 +363,8 @@ class LedgerQueries:
         visible = ledger_entries.c.account_id == account_id
         if parent is not None:
             visible = visible | (ledger_entries.c.actor_id == account_id)
-        total = self._db.execute(
-            select(func.count()).select_from(ledger_entries).where(visible)
-        ).scalar_one()
-        # The page's ids from the two indexes alone, then that page's rows.
-        page_ids = (
-            select(ledger_entries.c.id)
-            .where(visible)
-            .order_by(ledger_entries.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
-        )
-        ids = list(self._db.execute(page_ids).scalars())
+        total = count(self._db, ledger_entries, visible)
+        ids = page_ids(self._db, ledger_entries.c.id, visible, wanted)
         rows = self._db.execute(
             select(
                 ledger_entries.c.id,

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, insert, or_, select
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.money import from_micros, to_micros
@@ -12,6 +12,7 @@ from faxnum.domain.orders import Order
 from faxnum.domain.pagination import PageRequest
 from faxnum.store.db.tables import accounts, orders
 from faxnum.store.numbers import NumberQueries
+from faxnum.store.pages import count, newest_first
 
 
 class OrderQueries:
@@ -42,15 +43,8 @@ class OrderQueries:
     def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Order], int]:
         """Newest first; and how many there are."""
         visible = _placed_by(viewer_id)
-        total = self._db.execute(select(func.count()).select_from(orders).where(visible))
-        page = self._orders(
-            select(orders)
-            .where(visible)
-            .order_by(orders.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
-        )
-        return page, int(total.scalar_one())
+        page = self._orders(newest_first(select(orders).where(visible), orders.c.id, wanted))
+        return page, count(self._db, orders, visible)
 
     def _orders(self, query: Select[Any]) -> list[Order]:
         rows = self._db.execute(query).all()

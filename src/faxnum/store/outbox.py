@@ -24,6 +24,7 @@ from faxnum.store.db.tables import (
     webhooks,
 )
 from faxnum.store.housekeeping import next_cursor, old_ids
+from faxnum.store.pages import count, newest_first
 from faxnum.store.webhooks import sealed_secrets
 
 _PENDING = DeliveryStatus.PENDING.value
@@ -88,16 +89,12 @@ class OutboxQueries:
     def deliveries_page(self, webhook_id: int, wanted: PageRequest) -> tuple[list[Delivery], int]:
         """Newest first, each with its last attempt."""
         mine = webhook_deliveries.c.webhook_id == webhook_id
-        total = self._db.execute(select(func.count()).select_from(webhook_deliveries).where(mine))
         rows = self._db.execute(
-            select(*_DELIVERY_COLUMNS)
-            .where(mine)
-            .order_by(webhook_deliveries.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
+            newest_first(select(*_DELIVERY_COLUMNS).where(mine), webhook_deliveries.c.id, wanted)
         ).all()
         last = self._last_attempts([row.id for row in rows])
-        return [_delivery(row, last.get(row.id)) for row in rows], int(total.scalar_one())
+        total = count(self._db, webhook_deliveries, mine)
+        return [_delivery(row, last.get(row.id)) for row in rows], total
 
     def delivery(self, delivery_id: int, webhook_id: int) -> Delivery | None:
         row = self._db.execute(

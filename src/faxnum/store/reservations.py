@@ -5,13 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, insert, or_, select, update
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.reservations import Reservation, ReservationStatus
 from faxnum.store.db.tables import accounts, dids, reservation_dids, reservations
+from faxnum.store.pages import count, newest_first
 
 _ACTIVE = ReservationStatus.ACTIVE.value
 
@@ -91,15 +92,10 @@ class ReservationQueries:
 
     def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Reservation], int]:
         seen = _seen_by(viewer_id)
-        total = self._db.execute(select(func.count()).select_from(reservations).where(seen))
         page = self._fetch(
-            select(reservations)
-            .where(seen)
-            .order_by(reservations.c.id.desc())
-            .limit(wanted.limit)
-            .offset(wanted.offset)
+            newest_first(select(reservations).where(seen), reservations.c.id, wanted)
         )
-        return page, int(total.scalar_one())
+        return page, count(self._db, reservations, seen)
 
     def close(
         self,

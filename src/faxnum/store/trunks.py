@@ -9,6 +9,7 @@ from faxnum.domain.pagination import PageRequest
 from faxnum.domain.trunks import Trunk, TrunkChanges
 from faxnum.store.account_lock import hold_account
 from faxnum.store.db.tables import accounts, trunks
+from faxnum.store.pages import count, oldest_first
 
 _COLUMNS = (
     trunks.c.id,
@@ -67,15 +68,9 @@ class TrunkQueries:
 
     def page_for(self, viewer_id: int, wanted: PageRequest) -> tuple[list[Trunk], int]:
         seen = _seen_by(viewer_id)
-        total = self._db.execute(
-            select(func.count())
-            .select_from(trunks.join(accounts, accounts.c.id == trunks.c.account_id))
-            .where(*seen)
-        )
-        rows = self._db.execute(
-            _VISIBLE.where(*seen).order_by(trunks.c.id).limit(wanted.limit).offset(wanted.offset)
-        )
-        return [Trunk(*row) for row in rows], int(total.scalar_one())
+        total = count(self._db, trunks.join(accounts, accounts.c.id == trunks.c.account_id), *seen)
+        rows = self._db.execute(oldest_first(_VISIBLE.where(*seen), trunks.c.id, wanted))
+        return [Trunk(*row) for row in rows], total
 
     def count_held(self, account_id: int) -> int:
         """PostgreSQL: the account row stays locked to the end of the transaction (an

@@ -11,6 +11,7 @@ from faxnum.domain.webhooks import EventType, Listener, SealedSecrets, Webhook, 
 from faxnum.store.account_lock import hold_account
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import accounts, webhook_attempts, webhook_deliveries, webhooks
+from faxnum.store.pages import count, oldest_first
 
 _COLUMNS = (
     webhooks.c.id,
@@ -87,15 +88,8 @@ class WebhookQueries:
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[Webhook], int]:
         mine = webhooks.c.account_id == account_id
-        total = self._db.execute(select(func.count()).select_from(webhooks).where(mine))
-        rows = self._db.execute(
-            select(*_COLUMNS)
-            .where(mine)
-            .order_by(webhooks.c.id)
-            .limit(wanted.limit)
-            .offset(wanted.offset)
-        )
-        return [_webhook(row) for row in rows], int(total.scalar_one())
+        rows = self._db.execute(oldest_first(select(*_COLUMNS).where(mine), webhooks.c.id, wanted))
+        return [_webhook(row) for row in rows], count(self._db, webhooks, mine)
 
     def change(self, webhook_id: int, changes: WebhookChanges) -> bool:
         values: dict[str, Any] = {}
