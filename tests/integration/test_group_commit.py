@@ -16,6 +16,7 @@ from faxnum.store.db.group_commit import GroupCommitWriter
 from faxnum.store.db.tables import ledger_entries
 from tests.dbstate import balances_match_ledger
 from tests.factories import add_account
+from tests.waiting import A_MOMENT_S, STUCK_AFTER_S
 
 
 def pay_in(account_id: int, micros: int, fail: bool = False) -> Callable[[UnitOfWork], int]:
@@ -152,7 +153,7 @@ def test_the_loop_goes_on_while_a_batch_commits_and_answers_only_after(
 
     def hold_the_commit(_connection: object) -> None:
         timeline.append("commit starts")
-        timeline.append("commit goes on" if release.wait(2) else "the loop was stuck")
+        timeline.append("commit goes on" if release.wait(STUCK_AFTER_S) else "the loop was stuck")
 
     event.listen(database.write_engine, "commit", hold_the_commit)
 
@@ -161,7 +162,7 @@ def test_the_loop_goes_on_while_a_batch_commits_and_answers_only_after(
         while not timeline:
             await asyncio.sleep(0.001)
         second = asyncio.create_task(writer.run(pay_in(account, 2)))  # the next batch
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(A_MOMENT_S)
         timeline.append(f"answered before the commit: {first.done() or second.done()}")
         release.set()
         return [await first, await second]
@@ -182,12 +183,17 @@ def test_a_closed_writer_finishes_its_commit_and_refuses_what_comes_after(
 ) -> None:
     account = add_account(database, credit="0").account_id
     writer = GroupCommitWriter(database.write_engine)
-    release = threading.Event()
-    event.listen(database.write_engine, "commit", lambda _connection: release.wait(2))
+    release, held = threading.Event(), threading.Event()
+
+    def hold_the_commit(_connection: object) -> None:
+        held.set()
+        release.wait(STUCK_AFTER_S)
+
+    event.listen(database.write_engine, "commit", hold_the_commit)
 
     async def closed_during_a_commit() -> list[object]:
         committing = asyncio.create_task(writer.run(pay_in(account, 1)))
-        await asyncio.sleep(0.05)  # its batch is committing, held by the listener
+        await asyncio.to_thread(held.wait, STUCK_AFTER_S)  # its batch is committing
         queued = asyncio.create_task(writer.run(pay_in(account, 2)))
         await asyncio.sleep(0)
         closing = asyncio.get_running_loop().run_in_executor(None, writer.close)
@@ -196,7 +202,7 @@ def test_a_closed_writer_finishes_its_commit_and_refuses_what_comes_after(
         release.set()
         await closing
         answered = asyncio.gather(committing, queued, return_exceptions=True)
-        return list(await asyncio.wait_for(answered, 5))  # never left unanswered
+        return list(await asyncio.wait_for(answered, STUCK_AFTER_S))  # never left unanswered
 
     first, second = asyncio.run(closed_during_a_commit())
     assert first == 1
@@ -222,17 +228,16 @@ def test_a_turn_ends_when_the_batch_under_way_has_committed(database: Database) 
 
     def hold_the_commit(_connection: object) -> None:
         committing.set()
-        release.wait(2)
+        release.wait(STUCK_AFTER_S)
 
     event.listen(database.write_engine, "commit", hold_the_commit)
 
     async def a_turn_during_a_commit() -> list[str]:
         seen = []
         write = asyncio.create_task(writer.run(pay_in(account, 1)))
-        while not committing.is_set():
-            await asyncio.sleep(0.001)
+        await asyncio.to_thread(committing.wait, STUCK_AFTER_S)
         turn = asyncio.create_task(writer.turn())
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(A_MOMENT_S)
         seen.append(f"turn before the commit: {turn.done()}")
         release.set()
         await turn
@@ -247,6 +252,6 @@ def test_a_turn_ends_when_the_batch_under_way_has_committed(database: Database) 
     writer.close()
 
     async def after_closing() -> None:
-        await asyncio.wait_for(writer.turn(), 1)
+        await asyncio.wait_for(writer.turn(), STUCK_AFTER_S)
 
     asyncio.run(after_closing())  # a closed writer keeps no read waiting

@@ -22,6 +22,7 @@ from faxnum.store.db.tables import dids, idempotency_keys, ledger_entries, numbe
 from faxnum.store.inventory import DidQueries
 from tests.dbstate import balances_match_ledger, group_stock_matches, snapshot
 from tests.factories import add_account, add_group
+from tests.waiting import STUCK_AFTER_S
 
 POLICY = LifecyclePolicy(grace_days=7, aging_days=30)
 
@@ -220,7 +221,7 @@ def test_a_served_app_runs_the_billing_at_start_and_says_so(
         caplog.at_level(logging.INFO, logger="faxnum"),
         TestClient(create_app(hourly, clock=lambda: at(date(2026, 2, 28)))),
     ):
-        deadline = time_module.monotonic() + 20
+        deadline = time_module.monotonic() + STUCK_AFTER_S
 
         def summaries() -> list[str]:
             return [r.getMessage() for r in caplog.records if "renewal run" in r.getMessage()]

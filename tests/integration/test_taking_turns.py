@@ -10,6 +10,7 @@ from sqlalchemy import Connection, event
 from faxnum.store.db.database import POSTGRES_THREADS, Database
 from tests.factories import add_account, add_group
 from tests.integration.test_group_commit import pay_in
+from tests.waiting import A_MOMENT_S, STUCK_AFTER_S
 
 
 def test_a_read_off_the_loop_waits_for_the_writes_under_way_before_it(
@@ -30,7 +31,7 @@ def test_a_read_off_the_loop_waits_for_the_writes_under_way_before_it(
             return  # a read's: PostgreSQL's reads share the writes' engine
         with lock:
             committing.append(1)
-        release.wait(5)
+        release.wait(STUCK_AFTER_S)
 
     event.listen(database.write_engine, "commit", hold_the_commit)
 
@@ -42,10 +43,10 @@ def test_a_read_off_the_loop_waits_for_the_writes_under_way_before_it(
         read = asyncio.create_task(
             database.read_off_loop(lambda uow: uow.catalogue.countries_with_groups())
         )
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(A_MOMENT_S)
         seen.append(f"read while the writes commit: {read.done()}")
         release.set()
-        countries = await asyncio.wait_for(read, 5)
+        countries = await asyncio.wait_for(read, STUCK_AFTER_S)
         seen.append(f"read after: {[country.code for country in countries]}")
         await asyncio.gather(*writes)
         return seen
