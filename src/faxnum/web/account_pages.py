@@ -34,7 +34,7 @@ from faxnum.services.webhooks import (
     webhook,
     webhooks_page,
 )
-from faxnum.web.forms import form, paging, path_id, read, write, write_then_redirect
+from faxnum.web.forms import act_on_path_id, form, paging, path_id, read, write, write_then_redirect
 from faxnum.web.pages import problem_page, redirect, render
 
 # Sub-accounts
@@ -242,14 +242,8 @@ async def order_reservation(request: Request, viewer: Viewer) -> Response:
 
 
 async def cancel_reservation(request: Request, viewer: Viewer) -> Response:
-    await form(request)
-    now = state_of(request).clock()
-    return await write_then_redirect(
-        request, viewer, "Not cancelled",
-        lambda: partial(
-            cancel, caller=viewer.caller, reservation_id=path_id(request, "reservation_id"),
-            now=now,
-        ),
+    return await act_on_path_id(
+        request, viewer, "Not cancelled", cancel, ("reservation_id", "reservation_id"),
         "/dashboard/reservations",
     )  # fmt: skip
 

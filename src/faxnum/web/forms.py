@@ -2,6 +2,7 @@
 number and path ids, and the database's read and write paths."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -70,3 +71,25 @@ async def write_then_redirect(
     except DomainError as problem:
         return problem_page(request, viewer, refused, problem)
     return redirect(to)
+
+
+async def act_on_path_id(
+    request: Request,
+    viewer: Viewer,
+    refused: str,
+    use_case: Callable[..., object],
+    ids: tuple[str, str],
+    to: str,
+) -> Response:
+    """A button's change: `use_case` as the viewer, now, on the id the path names;
+    `ids` is (the path parameter, the use case's argument)."""
+    await form(request)  # the CSRF check
+    now = state_of(request).clock()
+    path_param, argument = ids
+    return await write_then_redirect(
+        request, viewer, refused,
+        lambda: partial(
+            use_case, caller=viewer.caller, now=now, **{argument: path_id(request, path_param)}
+        ),
+        to,
+    )  # fmt: skip

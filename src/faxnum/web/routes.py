@@ -45,7 +45,16 @@ from faxnum.services.orders import place_order
 from faxnum.services.provisioning import provision
 from faxnum.web import account_pages, inbox_pages
 from faxnum.web.chart import bar_chart
-from faxnum.web.forms import Refused, form, paging, path_id, read, write, write_then_redirect
+from faxnum.web.forms import (
+    Refused,
+    act_on_path_id,
+    form,
+    paging,
+    path_id,
+    read,
+    write,
+    write_then_redirect,
+)
 from faxnum.web.pages import SESSION_COOKIE, problem_page, redirect, render, set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -248,13 +257,8 @@ async def _release_page(request: Request, viewer: Viewer) -> Response:
 
 
 async def _release(request: Request, viewer: Viewer) -> Response:
-    await form(request)
-    now = state_of(request).clock()
-    return await write_then_redirect(
-        request, viewer, "Not released",
-        lambda: partial(
-            release, caller=viewer.caller, number_id=path_id(request, "number_id"), now=now
-        ),
+    return await act_on_path_id(
+        request, viewer, "Not released", release, ("number_id", "number_id"),
         "/dashboard/numbers?done=released",
     )  # fmt: skip
 
@@ -299,13 +303,8 @@ async def _find(request: Request, viewer: Viewer) -> Response:
 
 
 async def _provision(request: Request, viewer: Viewer) -> Response:
-    await form(request)
-    now = state_of(request).clock()
-    return await write_then_redirect(
-        request, viewer, "Not provisioned",
-        lambda: partial(
-            provision, caller=viewer.caller, group_id=path_id(request, "group_id"), now=now
-        ),
+    return await act_on_path_id(
+        request, viewer, "Not provisioned", provision, ("group_id", "group_id"),
         "/dashboard/numbers?done=provisioned",
     )  # fmt: skip
 
