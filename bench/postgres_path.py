@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from faxnum.testing.backends import throwaway_postgres
-from faxnum.testing.servers import running_server
+from faxnum.testing.servers import output_read_by_another_process, running_server
 from provision import CLOCK_TICKS, cpu_seconds, prepare, server_env, vacuum, wrk
 
 CONNECTIONS = 32
@@ -119,7 +119,10 @@ def pgbench(server: str, seconds: int) -> Figures:
 
 def faxnum_run(url: str, key: str, data_dir: str, seconds: int) -> Figures:
     env = server_env(url, data_dir)
-    with running_server(env) as server:  # the access log on, as `make run` has it
+    with (  # the access log on and read by another process, as `make run` has it
+        output_read_by_another_process(Path(data_dir)) as output,
+        running_server(env, log_path=output) as server,
+    ):
         provision = f"{server.base_url}/api/v2/countries/didgroups/1/provision"
         wrk(provision, 2, CONNECTIONS, {"X-API-Key": key})  # warm-up
         server_before, database_before = cpu_seconds(server.process.pid), postgres_cpu_seconds()

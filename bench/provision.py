@@ -47,7 +47,12 @@ from faxnum.services.accounts import create_account
 from faxnum.services.inventory import load_groups
 from faxnum.store.db.database import Database
 from faxnum.store.db.migrate import upgrade
-from faxnum.testing.servers import RunningServer, free_port, wait_until_healthy
+from faxnum.testing.servers import (
+    RunningServer,
+    free_port,
+    output_read_by_another_process,
+    wait_until_healthy,
+)
 from faxnum.testing.servers import running_server as served
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -176,9 +181,13 @@ def server_env(url: str, data_dir: str, redis_url: str | None = None) -> dict[st
 def running_server(
     url: str, data_dir: str, workers: int = 1, redis_url: str | None = None
 ) -> Iterator[RunningServer]:
-    """`faxnum serve` on a free port, limits out of the way."""
+    """`faxnum serve` on a free port, limits out of the way, with its access log on and
+    its output read by another process, as `make run` serves."""
     env = server_env(url, data_dir, redis_url)
-    with served(env, "--workers", str(workers), "--no-access-log") as server:
+    with (
+        output_read_by_another_process(Path(data_dir)) as output,
+        served(env, "--workers", str(workers), log_path=output) as server,
+    ):
         yield server
 
 

@@ -9,6 +9,7 @@ module too, with the same environment.
 """
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -26,6 +27,14 @@ if TYPE_CHECKING:
 # layer, which FastAPI imports to ask whether a model is a v1 one (none is).
 for _never_served in ("httpx._main", "watchfiles", "pydantic.v1"):
     sys.modules.setdefault(_never_served, None)  # type: ignore[arg-type]
+
+# What a server's log records never show, so not gathered for every record (the logging
+# HOWTO's optimizations): the calling file and line, the thread, the process and its
+# multiprocessing name. Each cost more than the rest of an access-log line.
+logging._srcfile = None
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
 
 OPTIONS_VARIABLE = "FAXNUM_SERVER_OPTIONS"
 SETTINGS_VARIABLE = "FAXNUM_SERVED_SETTINGS"  # kept: every worker reads it

@@ -10,7 +10,7 @@ def server_logging(access_log: bool) -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["json_line"] = {"format": "%(message)s"}
     config["handlers"]["json_access"] = {
-        "class": "logging.StreamHandler",
+        "class": "faxnum.api.edge.log_lines.BatchedLines",  # off the request's path
         "formatter": "json_line",
         "stream": "ext://sys.stdout",
     }

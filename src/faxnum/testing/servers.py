@@ -28,7 +28,9 @@ class RunningServer:
     log_path: Path | None
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path else ""
+        if self.log_path is None or not self.log_path.is_file():  # nothing, or a pipe
+            return ""
+        return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout_s: float = 30) -> None:
         self.process.terminate()
@@ -81,9 +83,27 @@ def wait_until_healthy(server: RunningServer) -> None:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], *options: str) -> Iterator[RunningServer]:
-    server = start_server(os.environ | dict(env), *options)
+def running_server(
+    env: Mapping[str, str], *options: str, log_path: Path | None = None
+) -> Iterator[RunningServer]:
+    server = start_server(os.environ | dict(env), *options, log_path=log_path)
     try:
         yield server
     finally:
         server.stop(timeout_s=60)
+
+
+@contextmanager
+def output_read_by_another_process(directory: Path) -> Iterator[Path]:
+    """A named pipe that another process drains, as a terminal, `tee` or the service
+    manager's journal reads a server's output: hand it to `running_server` as its
+    log_path, and the server pays for its output what it pays in production (a file
+    or /dev/null would make each write cheaper than that)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pipe = directory / "server-output"
+    os.mkfifo(pipe)
+    reader = subprocess.Popen(["cat", str(pipe)], stdout=subprocess.DEVNULL)
+    try:
+        yield pipe
+    finally:
+        reader.wait(timeout=60)  # the server closed its end, so cat has ended

@@ -9,6 +9,7 @@ from faxnum.api.edge.headers import request_id_of
 from faxnum.api.edge.redaction import redacted_target
 
 access_log = logging.getLogger("faxnum.access")
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def log_request(scope: Scope, status: int, seconds: float) -> None:
@@ -19,7 +20,7 @@ def log_request(scope: Scope, status: int, seconds: float) -> None:
 def _line(scope: Scope, status: int, seconds: float) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
     client = scope.get("client")
-    return json.dumps(
+    return _JSON.encode(
         {
             "request_id": request_id_of(scope),
             "method": scope.get("method"),
@@ -27,6 +28,5 @@ def _line(scope: Scope, status: int, seconds: float) -> str:
             "status": status,
             "ms": round(seconds * 1000, 2),
             "client": client[0] if client else None,
-        },
-        ensure_ascii=False,
+        }
     )
