@@ -101,9 +101,11 @@ def output_read_by_another_process(directory: Path) -> Iterator[Path]:
     or /dev/null would make each write cheaper than that)."""
     directory.mkdir(parents=True, exist_ok=True)
     pipe = directory / "server-output"
+    pipe.unlink(missing_ok=True)  # an earlier server's
     os.mkfifo(pipe)
     reader = subprocess.Popen(["cat", str(pipe)], stdout=subprocess.DEVNULL)
     try:
         yield pipe
     finally:
         reader.wait(timeout=60)  # the server closed its end, so cat has ended
+        pipe.unlink(missing_ok=True)
