@@ -33,6 +33,7 @@ from faxnum.domain.webhooks import MAX_EXPIRING_DAYS
 from faxnum.store.catalogue import CatalogueQueries, group_of
 from faxnum.store.db.dialect import days_before
 from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.sent_with_commit import SentWithCommit
 from faxnum.store.db.tables import (
     accounts,
     countries,
@@ -85,8 +86,9 @@ def _due_number(row: Any) -> DueNumber:
 
 
 class NumberQueries:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, later: SentWithCommit | None = None) -> None:
         self._db = connection
+        self._later = later  # where the live-number counts wait for the COMMIT
         self._pending: dict[int, int] = {}  # account -> live numbers added, not counted yet
 
     def add_number(
@@ -118,7 +120,11 @@ class NumberQueries:
     def count_pending(self) -> None:
         """The live numbers added in this transaction, counted on their accounts."""
         for account_id, delta in sorted(self._pending.items()):
-            _COUNT_LIVE.run(self._db, {"account_id": account_id, "delta": delta})
+            values = {"account_id": account_id, "delta": delta}
+            if self._later is None:
+                _COUNT_LIVE.run(self._db, values)
+            else:
+                self._later.add(_COUNT_LIVE, values)
         self._pending.clear()
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None:
@@ -327,8 +333,9 @@ def _visible_to(account_id: int) -> ColumnElement[bool]:
 
 
 class LedgerQueries:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, later: SentWithCommit | None = None) -> None:
         self._db = connection
+        self._later = later  # where entries wait for the COMMIT; None: written at once
 
     def add_entry(
         self,
@@ -340,18 +347,19 @@ class LedgerQueries:
         number_id: int | None = None,
         actor_id: int | None = None,
     ) -> None:
-        _ADD_ENTRY.run(
-            self._db,
-            {
-                "actor_id": actor_id,
-                "account_id": account_id,
-                "amount_micros": to_micros(amount),
-                "kind": kind,
-                "description": description,
-                "number_id": number_id,
-                "created_at": now,
-            },
-        )
+        values = {
+            "actor_id": actor_id,
+            "account_id": account_id,
+            "amount_micros": to_micros(amount),
+            "kind": kind,
+            "description": description,
+            "number_id": number_id,
+            "created_at": now,
+        }
+        if self._later is None:
+            _ADD_ENTRY.run(self._db, values)
+        else:
+            self._later.add(_ADD_ENTRY, values)
 
     def page_for(self, account_id: int, wanted: PageRequest) -> tuple[list[LedgerEntry], int]:
         """Entries on the account's money, and those it caused on its parent's."""

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import TypeVar, cast
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from faxnum.domain.errors import Unavailable
 from faxnum.store.db.checkpointer import Checkpointer
@@ -63,7 +63,7 @@ class Database:
         with _unavailable_when_unreachable():
             if self.sqlite:
                 return _run(query, self.reader())
-            return await self._in_turn(partial(_run, query, self.reader()))
+            return await self._in_turn(partial(run_fresh_if_broken, query, self.reader))
 
     async def read_off_loop(self, query: Callable[[ConnectionUnitOfWork], T]) -> T:
         """A read that may take long (many rows) or wait (a readiness probe): never on
@@ -73,7 +73,7 @@ class Database:
         it; waiting, it gets one read per batch, as each of them gets one write."""
         with _unavailable_when_unreachable():
             if not self.sqlite:
-                return await self._in_turn(partial(_run, query, self.reader()))
+                return await self._in_turn(partial(run_fresh_if_broken, query, self.reader))
             if self._group_writer is not None:
                 await self._group_writer.turn()
             return await asyncio.to_thread(_run, query, self.reader())
@@ -113,6 +113,23 @@ def _run(use_case: Callable[[ConnectionUnitOfWork], T], unit_of_work: SqlUnitOfW
         return use_case(uow)
 
 
+def run_fresh_if_broken(
+    use_case: Callable[[ConnectionUnitOfWork], T], unit_of_work: Callable[[], SqlUnitOfWork]
+) -> T:
+    """PostgreSQL's connections are not pinged before each use: one the server closed
+    (a restart, an idle timeout, a failover) fails at its first statement, and the pool
+    then replaces every connection older than that failure. The use case runs once more
+    on a fresh connection, unless its COMMIT had been sent: then whether it was kept is
+    unknown, and the error stands (a 503 to the client, who may retry idempotently)."""
+    first = unit_of_work()
+    try:
+        return _run(use_case, first)
+    except DBAPIError as error:
+        if not error.connection_invalidated or first.commit_sent:
+            raise
+    return _run(use_case, unit_of_work())
+
+
 def _run_retrying(
     use_case: Callable[[ConnectionUnitOfWork], T], unit_of_work: Callable[[], SqlUnitOfWork]
 ) -> T:
@@ -123,7 +140,7 @@ def _run_retrying(
 
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            return _run(use_case, unit_of_work())
+            return run_fresh_if_broken(use_case, unit_of_work)
         except OperationalError as error:
             retryable = isinstance(error.orig, (DeadlockDetected, SerializationFailure))
             if attempt == WRITE_ATTEMPTS - 1 or not retryable:

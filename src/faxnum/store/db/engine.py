@@ -24,7 +24,10 @@ def make_engine(
     `auto_checkpoint`, WAL checkpoints are left to a `Checkpointer`. Migrations turn
     `foreign_keys` off: SQLite alters a table by copying it, which enforcement breaks."""
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # No ping on each checkout: it is a round trip before every transaction. A
+        # connection found broken is replaced and its use case run again instead
+        # (`database.run_fresh_if_broken`).
+        return create_engine(url, pool_size=10, max_overflow=10)
     return _sqlite_engine(url, writer, auto_checkpoint, foreign_keys, read_only=False)
 
 

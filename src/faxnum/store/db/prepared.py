@@ -83,11 +83,18 @@ class Prepared:
         cursor = _cursor(connection)
         try:
             cursor.execute(form.sql, form.parameters(values))
-            # (An INSERT may return its key unasked: PostgreSQL's implicit RETURNING.)
-            raw = cursor.fetchall() if form.row_type._fields and cursor.description else []
+            # Only a statement that names its columns returns rows: a SELECT or a
+            # RETURNING. (Asking the cursor's `description` builds its column objects
+            # on every call.)
+            raw = cursor.fetchall() if form.row_type._fields else []
         except dialect.loaded_dbapi.Error as error:
+            # As `Connection.execute` would: a connection the server closed is dropped
+            # from the pool, and the error says so (the use case may then run again).
+            broken = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+            if broken:
+                connection.invalidate(error)
             raise DBAPIError.instance(
-                form.sql, values, error, dialect.loaded_dbapi.Error
+                form.sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=broken
             ) from error
         return form.rows(raw)
 

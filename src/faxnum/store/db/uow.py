@@ -17,6 +17,7 @@ from sqlalchemy.engine import RootTransaction
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.db.migrate import schema_is_current
+from faxnum.store.db.sent_with_commit import SentWithCommit
 from faxnum.store.faxes import FaxQueries, GatewayQueries
 from faxnum.store.idempotency import IdempotencyQueries
 from faxnum.store.inventory import DidQueries
@@ -49,6 +50,8 @@ class ConnectionUnitOfWork(ABC):
     _connection: Connection | None = None
     _transaction: "RootTransaction | _Savepoint | None" = None
     _read_only = False  # a read-only transaction that went well ends with COMMIT
+    _later: SentWithCommit
+    commit_sent = False
 
     @abstractmethod
     def _begin(self) -> "tuple[Connection, RootTransaction | _Savepoint]": ...
@@ -63,8 +66,9 @@ class ConnectionUnitOfWork(ABC):
         self.accounts = AccountQueries(connection)
         self.catalogue = CatalogueQueries(connection)
         self.dids = DidQueries(connection)
-        self.numbers = NumberQueries(connection)
-        self.ledger = LedgerQueries(connection)
+        self._later = SentWithCommit(connection)
+        self.numbers = NumberQueries(connection, self._later)
+        self.ledger = LedgerQueries(connection, self._later)
         self.idempotency = IdempotencyQueries(connection)
         self.reservations = ReservationQueries(connection)
         self.orders = OrderQueries(connection)
@@ -91,12 +95,14 @@ class ConnectionUnitOfWork(ABC):
                     self._transaction.rollback()
         finally:
             self._transaction = None
+            self._later.forget()
             self._end()
 
     def commit(self) -> None:
         assert self._transaction is not None, "commit() outside a `with` block"
         self.numbers.count_pending()
-        self._transaction.commit()
+        self.commit_sent = True  # from here on, a lost connection leaves the outcome unknown
+        self._later.commit(self._transaction)
 
     def schema_is_current(self) -> bool:
         assert self._connection is not None, "used outside a `with` block"
