@@ -33,9 +33,13 @@ class SentWithCommit:
         writes, self._writes = self._writes, []
         if writes and self._db.dialect.name == "postgresql":
             driver_connection: Any = self._db.connection.dbapi_connection
-            with driver_connection.pipeline():
-                self._run(writes)
-                transaction.commit()
+            try:
+                with driver_connection.pipeline():
+                    self._run(writes)
+                    transaction.commit()
+            except BaseException:
+                self._end_failed_transaction(driver_connection)
+                raise
             return
         self._run(writes)
         transaction.commit()
@@ -43,6 +47,21 @@ class SentWithCommit:
     def forget(self) -> None:
         """The transaction rolls back: they never ran."""
         self._writes.clear()
+
+    def _end_failed_transaction(self, driver_connection: Any) -> None:
+        """SQLAlchemy settles a failed COMMIT with a ROLLBACK sent inside the pipeline,
+        which the server skips there (everything after an error in a pipeline is), and
+        then counts the connection as reset: without this it would go back to the pool
+        inside an aborted transaction, and its next use (a retry of this very use case
+        after a deadlock, say) would fail."""
+        from psycopg.pq import TransactionStatus  # PostgreSQL's only
+
+        if driver_connection.info.transaction_status == TransactionStatus.IDLE:
+            return
+        try:
+            driver_connection.rollback()
+        except Exception:  # noqa: BLE001  # the connection is gone: never reuse it
+            self._db.invalidate()
 
     def _run(self, writes: list[tuple[Prepared, Mapping[str, Any]]]) -> None:
         for statement, values in writes:
