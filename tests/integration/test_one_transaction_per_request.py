@@ -4,12 +4,14 @@ transaction, and a key refused a moment ago is refused at once, before anything 
 about the request's input."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from faxnum.api.app import create_app
+from faxnum.api.edge.payers import FRESH_FOR_S, KnownPayers
 from faxnum.config import Settings
 from faxnum.store.db.database import Database
 from tests.dbstate import snapshot
@@ -130,3 +132,68 @@ def test_a_live_key_with_bad_input_is_told_about_its_input(
 
     assert refused.status_code == 422 and "limit" in refused.json()["errors"]
     assert missing.status_code == 404
+
+
+@pytest.fixture
+def limited_client(settings: Settings) -> Iterator[TestClient]:
+    limited = settings.model_copy(update={"rate_limit": "5/minute"})
+    with TestClient(create_app(limited)) as client:
+        yield client
+
+
+def _oversized_chunks() -> Iterator[bytes]:
+    """A body with no declared length that passes the limit as it streams."""
+    yield b'{"name": "'
+    for _ in range(40):
+        yield b"a" * 4096
+    yield b'"}'
+
+
+def test_a_revoked_key_sending_a_body_too_large_is_refused_and_spends_no_more_budget(
+    limited_client: TestClient, database: Database
+) -> None:
+    key = add_account(database).api_key
+    assert limited_client.get("/api/v2/balance", headers={"X-API-Key": key}).status_code == 200
+    rotated = limited_client.post("/api/v2/keys/rotate", headers={"X-API-Key": key})
+    new_key = rotated.json()["api_key"]
+
+    refused = [
+        limited_client.post(
+            "/api/v2/trunks",
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+            content=_oversized_chunks(),
+        )
+        for _ in range(6)
+    ]
+    balance = limited_client.get("/api/v2/balance", headers={"X-API-Key": new_key})
+
+    assert [answer.status_code for answer in refused] == [401] * 6
+    assert all("ratelimit-remaining" not in answer.headers for answer in refused)
+    assert balance.status_code == 200
+    assert balance.headers["RateLimit-Remaining"] == "1"  # 5 - (1 + 1 + 1 + 1)
+
+
+def test_a_revoked_key_is_authenticated_first_once_its_last_authentication_is_past(
+    limited_client: TestClient, database: Database
+) -> None:
+    """Even when its tree's budget is spent: 401, never the tree's 403 and its quota."""
+    now = [0.0]
+    state = limited_client.app.state.faxnum  # type: ignore[attr-defined]
+    limited_client.app.state.faxnum = replace(  # type: ignore[attr-defined]
+        state, payers=KnownPayers(clock=lambda: now[0])
+    )
+    parent = {"X-API-Key": add_account(database).api_key}
+    made = limited_client.post("/api/v2/subuser", headers=parent, json={"email": "c@example.com"})
+    child = {"X-API-Key": made.json()["api_key"]}
+    assert limited_client.get("/api/v2/balance", headers=child).status_code == 200
+    child_id = limited_client.get("/api/v2/subusers", headers=parent).json()["data"][0]["id"]
+    disabled = limited_client.post(f"/api/v2/subusers/{child_id}/disable", headers=parent)
+    assert disabled.status_code == 200
+    spent = limited_client.get("/api/v2/balance", headers=parent)
+    assert spent.status_code == 200 and spent.headers["RateLimit-Remaining"] == "0"
+    now[0] += FRESH_FOR_S * 2
+
+    refused = limited_client.get("/api/v2/balance", headers=child)
+
+    assert refused.status_code == 401
+    assert "ratelimit-remaining" not in refused.headers

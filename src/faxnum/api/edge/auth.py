@@ -66,6 +66,7 @@ class KeyHolder:
 
     request: Request
     api_key: str
+    digest: bytes
     payer_id: int
 
     async def read(
@@ -109,9 +110,13 @@ class KeyHolder:
         except Unavailable:
             raise  # perhaps before the key was read
         except DomainError:
-            self.request.state.unchecked_key = None  # refused after the key was read
+            self._authenticated()  # refused after the key was read
             raise
+        self._authenticated()
+
+    def _authenticated(self) -> None:
         self.request.state.unchecked_key = None
+        state_of(self.request).payers.remember(self.digest, self.payer_id)
 
 
 def _forget(request: Request, api_key: str) -> None:
@@ -137,7 +142,7 @@ async def key_holder(request: Request) -> KeyHolder:
     else:
         request.state.unchecked_key = api_key
     await count_request(request, state.limiter, f"account:{payer}")
-    return KeyHolder(request, api_key, payer)
+    return KeyHolder(request, api_key, digest, payer)
 
 
 async def refusal_of_unchecked_key(request: Request) -> Unauthorized | None:

@@ -115,9 +115,18 @@ def unexpected(scope: Scope, error: Exception) -> Response:
     return failure(500, "Internal server error.")
 
 
-async def on_body_too_large(_: Request, error: Exception) -> Response:
+async def on_body_too_large(request: Request, error: Exception) -> Response:
     """A streamed body passed the limit while a route read it (`Edge` refuses declared
     ones before any route runs)."""
+    return await too_large(request)
+
+
+async def too_large(request: Request) -> Response:
+    """413, unless the request's key, remembered from an earlier request, is refused
+    now: then 401, as anywhere else, and the key spends no more budget."""
+    refused_key = await refusal_of_unchecked_key(request)
+    if refused_key is not None:
+        return await on_domain_error(request, refused_key)
     return failure(413, TOO_LARGE)
 
 

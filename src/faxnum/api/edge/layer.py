@@ -10,12 +10,13 @@ about as much as the liveness answer itself.
 
 import time
 
+from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faxnum.api.edge import body_limit, header_limit
 from faxnum.api.edge.access_log import log_request
-from faxnum.api.edge.errors import unexpected
+from faxnum.api.edge.errors import too_large, unexpected
 from faxnum.api.edge.headers import incoming_request_id, with_response_headers
 from faxnum.api.edge.hot_routes import HotRoutes, answer
 from faxnum.api.edge.metrics import record_request
@@ -66,7 +67,8 @@ class Edge:
                     await self.app(scope, limited, send_out)
         except body_limit.BodyTooLarge:
             if not responded:
-                await failure(413, body_limit.TOO_LARGE)(scope, receive, send_out)
+                refusal = await too_large(Request(scope, receive))
+                await refusal(scope, receive, send_out)
         except Exception as error:
             bug = unexpected(scope, error)  # logged; answered unless the answer has begun
             if not responded:
