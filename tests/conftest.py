@@ -184,6 +184,14 @@ def database(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
+def limited_client(settings: Settings) -> Iterator[TestClient]:
+    """A budget of 5 requests a minute per account tree."""
+    limited = settings.model_copy(update={"rate_limit": "5/minute"})
+    with TestClient(create_app(limited)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client

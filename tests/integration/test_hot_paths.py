@@ -5,7 +5,6 @@ key refused a moment ago is refused at once."""
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,13 +28,6 @@ SAFETY_HEADERS = {
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
 }
-
-
-@pytest.fixture
-def limited_client(settings: Settings) -> Iterator[TestClient]:
-    limited = settings.model_copy(update={"rate_limit": "5/minute"})
-    with TestClient(create_app(limited)) as test_client:
-        yield test_client
 
 
 def test_hot_answers_carry_the_request_id_safety_and_quota_headers(

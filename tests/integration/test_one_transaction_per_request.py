@@ -92,6 +92,16 @@ def test_an_authenticated_write_is_one_transaction(
     assert _transactions_of(quiet_client, "DELETE", f"/api/v2/numbers/{number_id}", key) == (200, 1)
 
 
+def _seen_then_rotated(client: TestClient, database: Database) -> tuple[str, str]:
+    """A key this process has seen authenticated, then replaced: (old, new). Two
+    requests of its tree's budget spent."""
+    key = add_account(database).api_key
+    assert client.get("/api/v2/balance", headers={"X-API-Key": key}).status_code == 200
+    rotated = client.post("/api/v2/keys/rotate", headers={"X-API-Key": key})
+    assert rotated.status_code == 200
+    return key, str(rotated.json()["api_key"])
+
+
 @pytest.mark.parametrize(
     ("method", "url", "body"),
     [
@@ -108,9 +118,7 @@ def test_an_authenticated_write_is_one_transaction(
 def test_a_key_revoked_after_it_was_seen_is_refused_before_its_input_is_judged(
     client: TestClient, database: Database, method: str, url: str, body: object
 ) -> None:
-    key = add_account(database).api_key
-    assert client.get("/api/v2/balance", headers={"X-API-Key": key}).status_code == 200
-    assert client.post("/api/v2/keys/rotate", headers={"X-API-Key": key}).status_code == 200
+    key, _ = _seen_then_rotated(client, database)
     before = snapshot(database.write_engine)
 
     refused = client.request(method, url, headers={"X-API-Key": key}, json=body)
@@ -134,13 +142,6 @@ def test_a_live_key_with_bad_input_is_told_about_its_input(
     assert missing.status_code == 404
 
 
-@pytest.fixture
-def limited_client(settings: Settings) -> Iterator[TestClient]:
-    limited = settings.model_copy(update={"rate_limit": "5/minute"})
-    with TestClient(create_app(limited)) as client:
-        yield client
-
-
 def _oversized_chunks() -> Iterator[bytes]:
     """A body with no declared length that passes the limit as it streams."""
     yield b'{"name": "'
@@ -152,10 +153,7 @@ def _oversized_chunks() -> Iterator[bytes]:
 def test_a_revoked_key_sending_a_body_too_large_is_refused_and_spends_no_more_budget(
     limited_client: TestClient, database: Database
 ) -> None:
-    key = add_account(database).api_key
-    assert limited_client.get("/api/v2/balance", headers={"X-API-Key": key}).status_code == 200
-    rotated = limited_client.post("/api/v2/keys/rotate", headers={"X-API-Key": key})
-    new_key = rotated.json()["api_key"]
+    key, new_key = _seen_then_rotated(limited_client, database)
 
     refused = [
         limited_client.post(

@@ -105,7 +105,7 @@ class KeyHolder:
         try:
             yield
         except Unauthorized:
-            _forget(self.request, self.api_key)
+            _forget(self.request, self.digest)
             raise
         except Unavailable:
             raise  # perhaps before the key was read
@@ -119,8 +119,8 @@ class KeyHolder:
         state_of(self.request).payers.remember(self.digest, self.payer_id)
 
 
-def _forget(request: Request, api_key: str) -> None:
-    state_of(request).payers.forget(key_digest(api_key))
+def _forget(request: Request, digest: bytes) -> None:
+    state_of(request).payers.forget(digest)
     request.state.quota = None
 
 
@@ -157,7 +157,7 @@ async def refusal_of_unchecked_key(request: Request) -> Unauthorized | None:
     try:
         await state_of(request).database.read(partial(authenticate, api_key=api_key))
     except Unauthorized as refusal:
-        _forget(request, api_key)
+        _forget(request, key_digest(api_key))
         return refusal
     except DomainError:
         return None  # the store is unavailable: the first refusal stands

@@ -49,11 +49,11 @@ class SentWithCommit:
         self._writes.clear()
 
     def _end_failed_transaction(self, driver_connection: Any) -> None:
-        """SQLAlchemy settles a failed COMMIT with a ROLLBACK sent inside the pipeline,
-        which the server skips there (everything after an error in a pipeline is), and
-        then counts the connection as reset: without this it would go back to the pool
-        inside an aborted transaction, and its next use (a retry of this very use case
-        after a deadlock, say) would fail."""
+        """After a failed COMMIT in a pipeline the server still holds the transaction
+        as aborted (what follows an error in a pipeline is skipped, SQLAlchemy's own
+        ROLLBACK with it), and the connection went back to the pool that way: its next
+        use (a retry of this very use case after a deadlock, say) failed
+        (`tests/integration/test_sent_with_commit.py`)."""
         from psycopg.pq import TransactionStatus  # PostgreSQL's only
 
         if driver_connection.info.transaction_status == TransactionStatus.IDLE:
