@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from faxnum.store.db.postgres_messages import owe_begin
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 READER_CACHE_KIB = 256
@@ -27,7 +29,13 @@ def make_engine(
         # No ping on each checkout: it is a round trip before every transaction. A
         # connection found broken is replaced and its use case run again instead
         # (`database.run_fresh_if_broken`).
-        return create_engine(url, pool_size=10, max_overflow=10)
+        # psycopg prepares nothing itself: the hot statements are prepared by
+        # `postgres_messages`, and psycopg would deallocate them at a ROLLBACK.
+        engine = create_engine(
+            url, pool_size=10, max_overflow=10, connect_args={"prepare_threshold": None}
+        )
+        owe_begin(engine)
+        return engine
     return _sqlite_engine(url, writer, auto_checkpoint, foreign_keys, read_only=False)
 
 

@@ -8,6 +8,8 @@ compiled by SQLAlchemy once per dialect and set of parameter names, with its par
 and result conversions taken from the same types, and then costs one cursor call.
 Driver errors come out as SQLAlchemy's own exceptions, so callers (the PostgreSQL
 retry, the group commit) see what `Connection.execute` would have raised.
+On PostgreSQL a statement is prepared by each connection once and sent as `EXECUTE`
+(`postgres_messages`), so that several can share one message.
 """
 
 from collections import namedtuple
@@ -17,9 +19,11 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, RootTransaction
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable, ReturnsRows
+
+from faxnum.store.db import postgres_messages
 
 Processor = Callable[[Any], Any] | None
 
@@ -37,6 +41,7 @@ class _Form:
     result_processors: tuple[Processor, ...] | None  # None: no column needs one
     row_type: Any
     plain: Callable[[Mapping[str, Any]], Any] | None  # the values in order, if that is all
+    postgres: postgres_messages.Statement | None  # PostgreSQL's: how it is prepared and sent
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         if self.plain is not None:  # every value given, none converted
@@ -71,15 +76,22 @@ class Prepared:
         self.statement = statement
         self._forms: dict[tuple[str, ...], _Form] = {}  # by dialect and parameter names
 
-    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
-        """Every row the statement returns (none for a statement returning none)."""
-        if not connection.in_transaction():
-            connection.begin()  # as `Connection.execute` would have (autobegin)
-        dialect = connection.dialect
+    def form(self, dialect: Dialect, values: Mapping[str, Any]) -> _Form:
         key = (dialect.name, *values)
         form = self._forms.get(key)
         if form is None:
             form = self._forms[key] = _compile(self.statement, dialect, sorted(values))
+        return form
+
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Every row the statement returns (none for a statement returning none)."""
+        dialect = connection.dialect
+        form = self.form(dialect, values)
+        if form.postgres is not None:
+            sent = (form.postgres, form.parameters(values), bool(form.row_type._fields))
+            return form.rows(postgres_messages.run_together(connection, [sent])[0])
+        if not connection.in_transaction():
+            connection.begin()  # as `Connection.execute` would have (autobegin)
         cursor = _cursor(connection)
         try:
             cursor.execute(form.sql, form.parameters(values))
@@ -107,6 +119,26 @@ class Prepared:
         return rows[0] if rows else None
 
 
+def run_and_commit(
+    connection: Connection, writes: list[tuple[Prepared, Mapping[str, Any]]], transaction: Any
+) -> None:
+    """Statements returning nothing, then the transaction's COMMIT: on PostgreSQL all in
+    one message (`transaction.commit()` then finds nothing left to send). A savepoint's
+    end is no COMMIT: its writes run first, on their own."""
+    dialect = connection.dialect
+    if writes and dialect.name == "postgresql" and isinstance(transaction, RootTransaction):
+        sent = []
+        for statement, values in writes:
+            form = statement.form(dialect, values)
+            assert form.postgres is not None
+            sent.append((form.postgres, form.parameters(values), False))
+        postgres_messages.run_together(connection, sent, commit=True)
+    else:
+        for statement, values in writes:
+            statement.run(connection, values)
+    transaction.commit()
+
+
 def _cursor(connection: Connection) -> Any:
     """The driver connection's cursor for prepared statements, made once: each statement
     fetches all its rows before the next runs, so one cursor serves them all."""
@@ -123,7 +155,13 @@ _CURSOR = "faxnum.prepared.cursor"
 def _compile(statement: Executable, dialect: Dialect, keys: list[str]) -> _Form:
     compiled: Any = statement.compile(dialect=dialect, column_keys=keys)  # type: ignore[attr-defined]  # every Executable here is a ClauseElement
     binds = compiled.binds
-    names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
+    postgres = None
+    if dialect.name == "postgresql":
+        postgres = postgres_messages.statement(compiled.string, compiled.escaped_bind_names)
+        names = postgres.names
+    else:
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
+    positional = compiled.positional or postgres is not None
     missing = [n for n in names if n not in keys and binds[n].required and binds[n].value is None]
     if missing:
         raise ValueError(f"values missing for {missing}")
@@ -142,6 +180,6 @@ def _compile(statement: Executable, dialect: Dialect, keys: list[str]) -> _Form:
     )
     row_type = _row_type(list(columns.keys()) if columns else [])
     needed = result if any(p is not None for p in result) else None
-    as_given = compiled.positional and all(given and not p for given, _, p in plan)
+    as_given = positional and all(given and not p for given, _, p in plan)
     plain = itemgetter(*names) if as_given and names else None
-    return _Form(compiled.string, names, compiled.positional, plan, needed, row_type, plain)
+    return _Form(compiled.string, names, positional, plan, needed, row_type, plain, postgres)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import RootTransaction
 from faxnum.store.accounts import AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.db.migrate import schema_is_current
+from faxnum.store.db.postgres_messages import settle_begin
 from faxnum.store.db.sent_with_commit import SentWithCommit
 from faxnum.store.faxes import FaxQueries, GatewayQueries
 from faxnum.store.idempotency import IdempotencyQueries
@@ -138,6 +139,8 @@ class _Savepoint:
     machinery, a large share of a group-committed provisioning's cost."""
 
     def __init__(self, connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            settle_begin(connection)  # the driver's cursor bypasses SQLAlchemy's events
         self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # open while connected
         self._cursor.execute("SAVEPOINT use_case")
         self.is_active = True

@@ -1,0 +1,79 @@
+"""On PostgreSQL a transaction's BEGIN goes with its first statement, whichever sends
+it (`postgres_messages`): a statement of SQLAlchemy's own, a prepared one, a streamed
+read. Whatever opened it, a transaction is kept whole or not at all."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+
+from faxnum.store.db.database import Database
+from faxnum.store.db.tables import accounts, ledger_entries
+from tests.factories import add_account, add_group
+
+NOW = datetime(2026, 12, 7, tzinfo=UTC)
+
+
+def _balance_and_entries(database: Database, account_id: int) -> tuple[int, int]:
+    with database.write_engine.connect() as connection:
+        balance = connection.execute(
+            select(accounts.c.balance_micros).where(accounts.c.id == account_id)
+        ).scalar_one()
+        entries = connection.execute(
+            select(ledger_entries.c.id).where(ledger_entries.c.account_id == account_id)
+        ).all()
+        return int(balance), len(entries)
+
+
+@pytest.mark.parametrize("first", ["sqlalchemy", "prepared"])
+def test_a_transaction_rolled_back_keeps_nothing_whichever_statement_opened_it(
+    database: Database, first: str
+) -> None:
+    account_id = add_account(database, credit="0").account_id
+    with database.unit_of_work() as uow:
+        connection = uow._connection
+        assert connection is not None
+        if first == "sqlalchemy":
+            connection.execute(
+                update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
+            )
+        uow.accounts.change_balance(account_id, Decimal("5"))
+        if first == "prepared":
+            connection.execute(
+                update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
+            )
+        # no commit: rolled back
+
+    assert _balance_and_entries(database, account_id) == (0, 0)
+    with database.write_engine.connect() as connection:
+        low = connection.execute(
+            select(accounts.c.low_balance_micros).where(accounts.c.id == account_id)
+        ).scalar_one()
+    assert low != 1
+
+
+@pytest.mark.parametrize("first", ["sqlalchemy", "prepared"])
+def test_a_transaction_committed_keeps_every_write_whichever_statement_opened_it(
+    database: Database, first: str
+) -> None:
+    account_id = add_account(database, credit="0").account_id
+    with database.unit_of_work() as uow:
+        connection = uow._connection
+        assert connection is not None
+        if first == "sqlalchemy":
+            connection.execute(
+                update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
+            )
+        uow.accounts.change_balance(account_id, Decimal("5"))
+        uow.ledger.add_entry(account_id, Decimal("5"), "credit", "kept", NOW)
+        uow.commit()
+
+    assert _balance_and_entries(database, account_id) == (5_000_000, 1)
+
+
+def test_a_streamed_read_opens_its_own_transaction(database: Database) -> None:
+    add_group(database)
+    with database.reader() as uow:
+        lines = list(uow.dids.inventory())  # a server-side cursor on PostgreSQL
+    assert lines
