@@ -448,9 +448,9 @@ def _passes(group: DidGroup, wanted: DidGroupFilter) -> bool:
 
 
 class FakeDids(_Repository):
-    def take_available(self, group_id: int, now: datetime) -> Did | None:
+    def take_available(self, group_id: int, now: datetime) -> tuple[Did, DidGroup] | None:
         taken = self.take_from_group(group_id, 1, DidEvent.ASSIGN, now)
-        return taken[0] if taken else None
+        return (taken[0], self.t.groups[group_id]) if taken else None
 
     def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:
         known = {d["number"] for d in self.t.dids.values()}

@@ -11,6 +11,7 @@ from typing import Protocol
 import pytest
 
 from faxnum.domain.accounts import Caller
+from faxnum.domain.numbers import Did, DidGroup
 from faxnum.security.key_cipher import KeyCipher
 from faxnum.services.accounts import authenticate, create_account
 from faxnum.services.inventory import load_groups
@@ -47,6 +48,13 @@ def load_group(store: Store, numbers: list[str], setup: str = "1.00") -> int:
         group_id = uow.catalogue.group_id("CAN", "204", "WINNIPEG", "GEOGRAPHIC")
     assert group_id is not None
     return group_id
+
+
+def taken_from(uow: UnitOfWork, group_id: int) -> tuple[Did, DidGroup]:
+    """The group's lowest available DID, taken (there is one), and the group."""
+    taken = uow.dids.take_available(group_id, NOW)
+    assert taken is not None
+    return taken
 
 
 def open_account(

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from faxnum.domain.pagination import PageRequest
-from tests.contract.conftest import NOW, Store, load_group, open_account
+from tests.contract.conftest import NOW, Store, load_group, open_account, taken_from
 
 NUMBERS = ["+12042841000", "+12042841001", "+12042841002"]
 
@@ -56,7 +56,7 @@ def test_an_account_sees_its_own_and_its_subaccounts_numbers_only(store: Store) 
     held = {}
     with store.unit_of_work() as uow:
         for holder in (parent, sub, other):
-            did = uow.dids.take_available(group_id, NOW)
+            did, _ = taken_from(uow, group_id)
             assert did is not None
             held[holder.account_id] = uow.numbers.add_number(
                 holder.account_id, did.id, group_id, holder.trunk_id, NOW, date(2026, 2, 28)
@@ -83,7 +83,7 @@ def test_a_released_number_is_no_longer_listed_or_visible(store: Store) -> None:
     group_id = load_group(store, NUMBERS)
     caller = open_account(store, "owner@example.com")
     with store.unit_of_work() as uow:
-        did = uow.dids.take_available(group_id, NOW)
+        did, _ = taken_from(uow, group_id)
         assert did is not None
         number_id = uow.numbers.add_number(
             caller.account_id, did.id, group_id, caller.trunk_id, NOW, date(2026, 2, 28)

@@ -1,8 +1,10 @@
 """Which DID a group gives, and how DIDs move between states."""
 
+from decimal import Decimal
+
 from faxnum.domain.did_states import DidEvent
 from faxnum.domain.numbers import DidState
-from tests.contract.conftest import NOW, Store, load_group
+from tests.contract.conftest import NOW, Store, load_group, taken_from
 
 # Loaded out of number order on purpose: a group gives its lowest number first.
 UNSORTED = ["+12042841002", "+12042841000", "+12042841001"]
@@ -15,13 +17,29 @@ def test_a_group_gives_its_lowest_available_number_first_whatever_the_load_order
     taken = []
     for _ in UNSORTED:
         with store.unit_of_work() as uow:
-            did = uow.dids.take_available(group_id, NOW)
+            did, _ = taken_from(uow, group_id)
             uow.commit()
         assert did is not None
         taken.append(did.number)
     assert taken == sorted(UNSORTED)
     with store.unit_of_work() as uow:
         assert uow.dids.take_available(group_id, NOW) is None
+
+
+def test_a_did_taken_comes_with_its_group_as_the_catalogue_has_it(store: Store) -> None:
+    group_id = load_group(store, UNSORTED, setup="2.50")
+    with store.unit_of_work() as uow:
+        did, group = taken_from(uow, group_id)
+        assert group == uow.catalogue.group(group_id)
+    assert group.id == group_id
+    assert group.setup_price == Decimal("2.50")
+    assert did.number == min(UNSORTED)
+
+
+def test_a_group_that_does_not_exist_gives_no_did(store: Store) -> None:
+    load_group(store, UNSORTED)
+    with store.unit_of_work() as uow:
+        assert uow.dids.take_available(999_999, NOW) is None
 
 
 def test_a_quantity_from_a_group_is_its_lowest_numbers_in_number_order(store: Store) -> None:
@@ -38,7 +56,7 @@ def test_a_quantity_from_a_group_is_its_lowest_numbers_in_number_order(store: St
 def test_a_move_changes_only_the_dids_in_a_source_state_of_the_event(store: Store) -> None:
     group_id = load_group(store, UNSORTED)
     with store.unit_of_work() as uow:
-        taken = uow.dids.take_available(group_id, NOW)
+        taken, _ = taken_from(uow, group_id)
         uow.commit()
     assert taken is not None
     with store.unit_of_work() as uow:

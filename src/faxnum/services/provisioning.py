@@ -19,12 +19,12 @@ def provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> 
 
 
 def _provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> ProvisionedNumber:
-    group = uow.catalogue.group(group_id)
-    if group is None:
-        raise NotFound(f"DID group {group_id} not found.")
-    did = uow.dids.take_available(group.id, now)
-    if did is None:
+    taken = uow.dids.take_available(group_id, now)
+    if taken is None:
+        if uow.catalogue.group(group_id) is None:
+            raise NotFound(f"DID group {group_id} not found.")
         raise Exhausted(f"DID group {group_id} has no number left to provision.")
+    did, group = taken
     return assign_number(uow, caller, did, group, now)
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Row,
     Select,
     and_,
     bindparam,
@@ -27,9 +26,9 @@ from faxnum.domain.catalogue import (
     State,
     Subdivision,
 )
-from faxnum.domain.money import from_micros, to_micros
+from faxnum.domain.money import to_micros
 from faxnum.domain.number_patterns import NumberPattern
-from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec, NumberType
+from faxnum.domain.numbers import AvailableNumber, DidGroup, DidState, GroupSpec
 from faxnum.domain.pagination import PageRequest
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import (
@@ -42,6 +41,7 @@ from faxnum.store.db.tables import (
     states,
 )
 from faxnum.store.group_stock import stock_of_group
+from faxnum.store.groups import group_by_id, group_of
 from faxnum.store.inventory import BY_GROUP_STATE_NUMBER, in_group_and_state
 from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 
@@ -50,8 +50,6 @@ from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 MAX_LISTED_GROUPS = 1000
 # A pattern whose indexed runs match more DIDs than this is searched the other roads.
 MAX_CANDIDATES = 20_000
-
-_GROUP_BY_ID = Prepared(select(did_groups).where(did_groups.c.id == bindparam("group_id")))
 
 
 def like_pattern(city: CityPattern) -> str:
@@ -124,30 +122,12 @@ def _listing(filters: tuple[str, ...]) -> Prepared:
     return Prepared(query.order_by(*_LISTING_ORDER))
 
 
-def group_of(row: Row[Any]) -> DidGroup:
-    """A DidGroup from a row holding every did_groups column (and maybe `stock`)."""
-    m = row._mapping
-    return DidGroup(
-        id=m["id"],
-        country_code=m["country_code"],
-        state_id=m["state_id"],
-        area_code=m["area_code"],
-        city_name=m["city_name"],
-        type=NumberType(m["type"]),
-        setup_price=from_micros(m["setup_price_micros"]),
-        monthly_price=from_micros(m["monthly_price_micros"]),
-        stock=m.get("stock") or 0,
-        features=tuple(f for f in m["features"].split(",") if f),
-    )
-
-
 class CatalogueQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     def group(self, group_id: int) -> DidGroup | None:
-        row = _GROUP_BY_ID.first(self._db, {"group_id": group_id})
-        return None if row is None else group_of(row)
+        return group_by_id(self._db, group_id)
 
     def group_of_number(self, number_id: int) -> DidGroup:
         row = self._db.execute(

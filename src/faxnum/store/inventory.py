@@ -18,10 +18,19 @@ from sqlalchemy import (
 from faxnum.domain.dates import as_utc
 from faxnum.domain.did_states import DidEvent, transition
 from faxnum.domain.money import from_micros
-from faxnum.domain.numbers import AgedCursor, Did, DidState, HeldDid, InventoryLine, NewDid
+from faxnum.domain.numbers import (
+    AgedCursor,
+    Did,
+    DidGroup,
+    DidState,
+    HeldDid,
+    InventoryLine,
+    NewDid,
+)
 from faxnum.store.db.dialect import insert_or_ignore
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import did_groups, dids
+from faxnum.store.groups import group_by_id, group_of
 
 _ASSIGN = transition(DidEvent.ASSIGN)
 (_AVAILABLE,) = _ASSIGN.source_values
@@ -62,7 +71,7 @@ def lowest_numbered(group_id: Any, state: str) -> Select[tuple[int]]:
 
 
 # Built once: statement construction costs more than SQLite's execution of it.
-_TAKE_AVAILABLE = Prepared(
+_TAKE = (
     update(dids)
     .where(
         dids.c.id
@@ -73,7 +82,14 @@ _TAKE_AVAILABLE = Prepared(
         dids.c.state == _AVAILABLE,
     )
     .values(state=_ASSIGN.target.value, state_changed_at=bindparam("now"))
-    .returning(dids.c.id, dids.c.number)
+)
+_TAKE_AVAILABLE = Prepared(_TAKE.returning(dids.c.id, dids.c.number))
+# PostgreSQL returns the group's columns from the same statement (one round trip less);
+# SQLite's RETURNING cannot name another table, and its second statement costs no trip.
+_TAKE_WITH_GROUP = Prepared(
+    _TAKE.where(did_groups.c.id == dids.c.did_group_id).returning(
+        dids.c.id.label("did_id"), dids.c.number.label("did_number"), *did_groups.c
+    )
 )
 
 _INVENTORY_LINES = select(
@@ -107,15 +123,24 @@ class DidQueries:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def take_available(self, group_id: int, now: datetime) -> Did | None:
-        """Assign the lowest available DID of a group in one guarded statement.
+    def take_available(self, group_id: int, now: datetime) -> tuple[Did, DidGroup] | None:
+        """Assign the lowest available DID of a group in one guarded statement; the DID
+        and its group.
 
         PostgreSQL skips rows other transactions hold (SKIP LOCKED); SQLite writers
         already hold the database write lock. Either way the `state = 'available'`
         guard means two transactions can never both win the same row.
         """
-        row = _TAKE_AVAILABLE.first(self._db, {"group_id": group_id, "now": now})
-        return None if row is None else Did(row.id, row.number)
+        values = {"group_id": group_id, "now": now}
+        if self._db.dialect.name == "postgresql":
+            row = _TAKE_WITH_GROUP.first(self._db, values)
+            return None if row is None else (Did(row.did_id, row.did_number), group_of(row))
+        row = _TAKE_AVAILABLE.first(self._db, values)
+        if row is None:
+            return None
+        group = group_by_id(self._db, group_id)
+        assert group is not None  # a DID's group outlives it (a foreign key)
+        return Did(row.id, row.number), group
 
     def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:
         """Insert the DIDs not already in inventory (by number); how many were new."""

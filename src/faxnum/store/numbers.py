@@ -30,7 +30,7 @@ from faxnum.domain.numbers import (
 )
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import MAX_EXPIRING_DAYS
-from faxnum.store.catalogue import CatalogueQueries, group_of
+from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.db.dialect import days_before
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.sent_with_commit import SentWithCommit
@@ -43,6 +43,7 @@ from faxnum.store.db.tables import (
     numbers,
     webhooks,
 )
+from faxnum.store.groups import group_of
 from faxnum.store.pages import count, page_ids
 
 ACTIVE = NumberStatus.ACTIVE.value

@@ -11,10 +11,10 @@ from sqlalchemy import Connection, func, select, update
 
 from faxnum.domain.numbers import DidGroup, DidState
 from faxnum.domain.pagination import PageRequest
-from faxnum.store.catalogue import group_of
 from faxnum.store.db.dialect import utc_day
 from faxnum.store.db.tables import accounts, did_group_stock, did_groups, dids, numbers
 from faxnum.store.group_stock import stock_of_group
+from faxnum.store.groups import group_of
 
 _HELD = [state.value for state in DidState if state is not DidState.AVAILABLE]
 Counts = dict[str, int]

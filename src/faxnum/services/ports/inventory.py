@@ -9,6 +9,7 @@ from faxnum.domain.did_states import DidEvent
 from faxnum.domain.numbers import (
     AgedCursor,
     Did,
+    DidGroup,
     DidState,
     HeldDid,
     InventoryLine,
@@ -17,8 +18,10 @@ from faxnum.domain.numbers import (
 
 
 class DidRepository(Protocol):
-    def take_available(self, group_id: int, now: datetime) -> Did | None:
-        """Assign the lowest available DID of the group; no two transactions win one DID."""
+    def take_available(self, group_id: int, now: datetime) -> tuple[Did, DidGroup] | None:
+        """Assign the lowest available DID of the group, and give it with the group (as
+        the catalogue has it); no two transactions win one DID. None: no DID left, or
+        no such group."""
         ...
 
     def add_missing(self, new: Sequence[NewDid], now: datetime) -> int:
