@@ -10,13 +10,16 @@ loaded), then, in turn:
      provisions/s, p50/p99, the server's and PostgreSQL's CPU per provision, and where
      PostgreSQL's time went (pg_stat_statements: calls and time per provisioning) and
      what the updates left (pg_stat_user_tables: HOT updates, dead tuples);
-  3. the same on SQLite: the server's CPU per provision.
+  3. the same on SQLite: the server's CPU per provision;
+  4. with --accounts N, step 2 again with each request on the next of N accounts:
+     one account's provisionings wait on its row in turn (the balance), N accounts'
+     do not, so this shows what the server does when no row lock sets the pace.
 Prints each and the ratios the targets are written in:
   server CPU per provision, PostgreSQL ÷ SQLite (target <= 1.5x);
   PostgreSQL CPU per provision ÷ per pgbench transaction (target <= 2x);
   faxnum provisions/s ÷ pgbench tps (target >= 0.3x); p99 ÷ p50 (target <= 3x).
 
-    python bench/postgres_path.py [--seconds 10] [--rounds 2] [--dids 100000]
+    python bench/postgres_path.py [--seconds 10] [--rounds 2] [--dids 100000] [--accounts 8]
 """
 
 import argparse
@@ -25,14 +28,19 @@ import statistics
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from faxnum.security.key_cipher import KeyCipher
+from faxnum.services.accounts import create_account
+from faxnum.store.db.database import Database
 from faxnum.testing.backends import throwaway_postgres
 from faxnum.testing.servers import output_read_by_another_process, running_server
-from provision import CLOCK_TICKS, cpu_seconds, prepare, server_env, vacuum, wrk
+from provision import CLOCK_TICKS, SECRET, cpu_seconds, prepare, server_env, vacuum, wrk
 
 CONNECTIONS = 32
 PGBENCH_CLIENTS = 8
@@ -117,16 +125,52 @@ def pgbench(server: str, seconds: int) -> Figures:
     return Figures(tps, latency, 0.0, 0.0, cpu * 1000 / max(transactions, 1))
 
 
-def faxnum_run(url: str, key: str, data_dir: str, seconds: int) -> Figures:
+def more_accounts(url: str, count: int) -> list[str]:
+    """Keys of `count` more funded accounts."""
+    database = Database(url)
+    keys = []
+    for number in range(count):
+        with database.unit_of_work() as uow:
+            opened = create_account(
+                uow,
+                KeyCipher(SECRET.encode()),
+                f"bench-{number}@example.com",
+                datetime.now(UTC),
+                opening_credit=Decimal("1000000"),
+            )
+            keys.append(opened.api_key)
+    database.dispose()
+    return keys
+
+
+def rotating_keys(keys: list[str], directory: str) -> str:
+    """A wrk script sending each request with the next key."""
+    script = Path(directory, "keys.lua")
+    quoted = ", ".join(f'"{key}"' for key in keys)
+    script.write_text(
+        f"keys = {{{quoted}}}\n"
+        "sent = 0\n"
+        "request = function()\n"
+        "  sent = sent + 1\n"
+        '  wrk.headers["X-API-Key"] = keys[(sent % #keys) + 1]\n'
+        '  return wrk.format("POST", nil)\n'
+        "end\n"
+    )
+    return str(script)
+
+
+def faxnum_run(
+    url: str, key: str, data_dir: str, seconds: int, script: str | None = None
+) -> Figures:
     env = server_env(url, data_dir)
     with (  # the access log on and read by another process, as `make run` has it
         output_read_by_another_process(Path(data_dir)) as output,
         running_server(env, log_path=output) as server,
     ):
         provision = f"{server.base_url}/api/v2/countries/didgroups/1/provision"
-        wrk(provision, 2, CONNECTIONS, {"X-API-Key": key})  # warm-up
+        wrk(provision, 2, CONNECTIONS, {"X-API-Key": key}, script)  # warm-up
         server_before, database_before = cpu_seconds(server.process.pid), postgres_cpu_seconds()
-        ran = wrk(provision, seconds, CONNECTIONS, {"X-API-Key": key})
+        ran = wrk(provision, seconds, CONNECTIONS, {"X-API-Key": key}, script)
         server_cpu = cpu_seconds(server.process.pid) - server_before
         database_cpu = postgres_cpu_seconds() - database_before
     done = max(ran.requests - ran.non_2xx, 1)
@@ -177,6 +221,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--dids", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, default=0, help="also run on this many")
     options = parser.parse_args()
     with throwaway_postgres(CLUSTER) as server, tempfile.TemporaryDirectory() as work:
         pg_url = make_url(server).set(database="faxnum").render_as_string(hide_password=False)
@@ -184,6 +229,7 @@ def main() -> None:
         _admin(pg_url, "CREATE EXTENSION pg_stat_statements")
         # Enough DIDs for every round: each provisioning takes one.
         pg_key = prepare(pg_url, options.dids)
+        keys = rotating_keys([pg_key, *more_accounts(pg_url, options.accounts - 1)], work)
         vacuum(pg_url)
         sqlite_url = f"sqlite:///{work}/sqlite/faxnum.db"
         Path(work, "sqlite").mkdir()
@@ -197,6 +243,14 @@ def main() -> None:
             faxnum_sqlite.append(
                 faxnum_run(sqlite_url, sqlite_key, f"{work}/sqlite", options.seconds)
             )
+            if options.accounts > 1:
+                many = faxnum_run(pg_url, pg_key, f"{work}/pg", options.seconds, keys)
+                print(
+                    f"round {round_number}: faxnum PostgreSQL, {options.accounts} accounts: "
+                    f"{many.per_second:,.0f}/s p50 {many.p50_ms:.0f} ms p99 {many.p99_ms:.0f} "
+                    f"ms, server {many.server_cpu_ms:.2f} ms + PostgreSQL "
+                    f"{many.database_cpu_ms:.2f} ms CPU/provision"
+                )
             b, p, s = bench[-1], faxnum_pg[-1], faxnum_sqlite[-1]
             print(
                 f"round {round_number}: pgbench {b.per_second:,.0f} tps, PostgreSQL "
