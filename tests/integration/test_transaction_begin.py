@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 
 from faxnum.store.db.database import Database
+from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import accounts, ledger_entries
 from tests.factories import add_account, add_group
 
@@ -77,3 +79,26 @@ def test_a_streamed_read_opens_its_own_transaction(database: Database) -> None:
     with database.reader() as uow:
         lines = list(uow.dids.inventory())  # a server-side cursor on PostgreSQL
     assert lines
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # a value the driver cannot quote
+def test_a_statement_refused_before_it_was_sent_leaves_its_transaction_whole(
+    database: Database,
+) -> None:
+    account_id = add_account(database, credit="0").account_id
+    by_email = Prepared(select(accounts.c.id).where(accounts.c.email == bindparam("email")))
+    with database.unit_of_work() as uow:
+        connection = uow._connection
+        assert connection is not None
+        with pytest.raises(DBAPIError):
+            by_email.rows(connection, {"email": "nul\x00inside"})  # refused by psycopg
+        connection.execute(
+            update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
+        )
+        # no commit: rolled back
+
+    with database.write_engine.connect() as connection:
+        low = connection.execute(
+            select(accounts.c.low_balance_micros).where(accounts.c.id == account_id)
+        ).scalar_one()
+    assert low != 1

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 BEGIN_OWED = "faxnum.begin_owed"  # in a connection's info: BEGIN not sent yet
 _PREPARED = "faxnum.prepared"  # in a connection's info: names it prepared
 _CURSOR = "faxnum.client_cursor"
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
 _PLACEHOLDER = re.compile(r"%\(([^)]+)\)s")
 _names = count(1)
 
@@ -75,13 +76,15 @@ def run_together(
     prepared: set[str] = info.setdefault(_PREPARED, set())
     parts: list[str] = []
     values: list[Any] = []
+    begins = False
     try:
         missing = {s.name: s.prepare for s, _, _ in statements if s.name not in prepared}
         if missing:
             # On their own, so that what the session holds is exactly what succeeded.
             cursor.execute("; ".join(missing.values()))
             prepared.update(missing)
-        if info.pop(BEGIN_OWED, False):
+        begins = info.pop(BEGIN_OWED, False)
+        if begins:
             parts.append(begin_command(driver))
         first = len(parts)
         for each, given, _ in statements:
@@ -99,6 +102,11 @@ def run_together(
             found.append(cursor.fetchall() if returns_rows else [])
         return found
     except connection.dialect.loaded_dbapi.Error as error:
+        if begins and driver.info.transaction_status == _IDLE:
+            # Refused before anything was sent (a value psycopg cannot quote): the
+            # BEGIN is still owed, or the transaction's next statements would each
+            # be kept on their own.
+            info[BEGIN_OWED] = True
         broken = connection.dialect.is_disconnect(error, driver, cursor)
         if broken:
             connection.invalidate(error)
