@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
 from faxnum.store.db.database import Database
@@ -28,6 +28,21 @@ def _balance_and_entries(database: Database, account_id: int) -> tuple[int, int]
         return int(balance), len(entries)
 
 
+def _mark(connection: Connection, account_id: int) -> None:
+    """A write of SQLAlchemy's own (not a prepared statement)."""
+    connection.execute(
+        update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
+    )
+
+
+def _marked(database: Database, account_id: int) -> bool:
+    with database.write_engine.connect() as connection:
+        low = connection.execute(
+            select(accounts.c.low_balance_micros).where(accounts.c.id == account_id)
+        ).scalar_one()
+    return bool(low == 1)
+
+
 @pytest.mark.parametrize("first", ["sqlalchemy", "prepared"])
 def test_a_transaction_rolled_back_keeps_nothing_whichever_statement_opened_it(
     database: Database, first: str
@@ -37,22 +52,14 @@ def test_a_transaction_rolled_back_keeps_nothing_whichever_statement_opened_it(
         connection = uow._connection
         assert connection is not None
         if first == "sqlalchemy":
-            connection.execute(
-                update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
-            )
+            _mark(connection, account_id)
         uow.accounts.change_balance(account_id, Decimal("5"))
         if first == "prepared":
-            connection.execute(
-                update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
-            )
+            _mark(connection, account_id)
         # no commit: rolled back
 
     assert _balance_and_entries(database, account_id) == (0, 0)
-    with database.write_engine.connect() as connection:
-        low = connection.execute(
-            select(accounts.c.low_balance_micros).where(accounts.c.id == account_id)
-        ).scalar_one()
-    assert low != 1
+    assert not _marked(database, account_id)
 
 
 @pytest.mark.parametrize("first", ["sqlalchemy", "prepared"])
@@ -64,9 +71,7 @@ def test_a_transaction_committed_keeps_every_write_whichever_statement_opened_it
         connection = uow._connection
         assert connection is not None
         if first == "sqlalchemy":
-            connection.execute(
-                update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
-            )
+            _mark(connection, account_id)
         uow.accounts.change_balance(account_id, Decimal("5"))
         uow.ledger.add_entry(account_id, Decimal("5"), "credit", "kept", NOW)
         uow.commit()
@@ -92,13 +97,7 @@ def test_a_statement_refused_before_it_was_sent_leaves_its_transaction_whole(
         assert connection is not None
         with pytest.raises(DBAPIError):
             by_email.rows(connection, {"email": "nul\x00inside"})  # refused by psycopg
-        connection.execute(
-            update(accounts).where(accounts.c.id == account_id).values(low_balance_micros=1)
-        )
+        _mark(connection, account_id)
         # no commit: rolled back
 
-    with database.write_engine.connect() as connection:
-        low = connection.execute(
-            select(accounts.c.low_balance_micros).where(accounts.c.id == account_id)
-        ).scalar_one()
-    assert low != 1
+    assert not _marked(database, account_id)

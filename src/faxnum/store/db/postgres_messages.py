@@ -58,9 +58,13 @@ def statement(compiled_sql: str, escaped_names: Mapping[str, str]) -> Statement:
     return Statement(name, f"PREPARE {name} AS {sql}", f"EXECUTE {name}{arguments}", tuple(order))
 
 
+# A statement, its values in `names` order, and whether it returns rows.
+Sent = tuple[Statement, Sequence[Any], bool]
+
+
 def run_together(
     connection: Connection,
-    statements: Sequence[tuple[Statement, Sequence[Any], bool]],
+    statements: Sequence[Sent],
     *,
     commit: bool = False,
 ) -> list[list[Any]]:

@@ -53,6 +53,11 @@ class _Form:
             converted.append(value if processor is None or value is None else processor(value))
         return converted if self.positional else dict(zip(self.names, converted, strict=True))
 
+    def sent(self, values: Mapping[str, Any]) -> postgres_messages.Sent:
+        """The statement as `postgres_messages.run_together` sends it (PostgreSQL's)."""
+        assert self.postgres is not None
+        return self.postgres, self.parameters(values), bool(self.row_type._fields)
+
     def rows(self, raw: Sequence[Any]) -> list[Any]:
         make = self.row_type._make
         processors = self.result_processors
@@ -88,8 +93,7 @@ class Prepared:
         dialect = connection.dialect
         form = self.form(dialect, values)
         if form.postgres is not None:
-            sent = (form.postgres, form.parameters(values), bool(form.row_type._fields))
-            return form.rows(postgres_messages.run_together(connection, [sent])[0])
+            return form.rows(postgres_messages.run_together(connection, [form.sent(values)])[0])
         if not connection.in_transaction():
             connection.begin()  # as `Connection.execute` would have (autobegin)
         cursor = _cursor(connection)
@@ -127,11 +131,7 @@ def run_and_commit(
     end is no COMMIT: its writes run first, on their own."""
     dialect = connection.dialect
     if writes and dialect.name == "postgresql" and isinstance(transaction, RootTransaction):
-        sent = []
-        for statement, values in writes:
-            form = statement.form(dialect, values)
-            assert form.postgres is not None
-            sent.append((form.postgres, form.parameters(values), False))
+        sent = [statement.form(dialect, values).sent(values) for statement, values in writes]
         postgres_messages.run_together(connection, sent, commit=True)
     else:
         for statement, values in writes:
