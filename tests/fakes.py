@@ -276,6 +276,9 @@ class FakeAccounts(_Repository):
         low = account.get("low_balance", DEFAULT_LOW_BALANCE)
         return BalanceChange(account["balance"] - delta, account["balance"], low)
 
+    def spend_at_commit(self, account_id: int, amount: Decimal, keep_holds: bool = False) -> bool:
+        return False  # as a unit of work that checks every spend at once
+
     def hold_money(self, payer_id: int, amount: Decimal) -> bool:
         account = self.t.accounts.get(payer_id)
         held = Decimal(0) if account is None else account.get("held", Decimal(0))

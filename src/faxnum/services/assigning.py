@@ -20,7 +20,9 @@ def assign_number(
     group: DidGroup,
     now: datetime,
     order_id: int | None = None,
+    spend_at_commit: bool = False,
 ) -> ProvisionedNumber:
+    """`spend_at_commit`: the use case reads nothing the charge changes (see `charge`)."""
     # The account rows as late as the order of things allows: who hears the event is
     # read before anything of the account is locked, the live count is applied at the
     # commit. The balance comes before the ledger entry and the event after both, so
@@ -39,6 +41,9 @@ def assign_number(
         number_id=number_id,
         actor_id=caller.account_id,
         keep_holds=True,  # a purchase: what live holds were promised stays theirs
+        # An event someone hears is numbered under the account row's lock, which the
+        # spend takes: with it, the spend is made at once, ahead of the event.
+        at_commit=spend_at_commit and not hearing,
     )
     assigned = ProvisionedNumber(number_id, did, group, caller.trunk_id)
     data = provisioned_data(assigned, caller.account_id)

@@ -32,16 +32,23 @@ def charge(
     actor_id: int | None = None,
     kind: str = "charge",
     keep_holds: bool = False,
+    at_commit: bool = False,
 ) -> None:
     """Take money, never below zero (the caller commits). `keep_holds`: a purchase,
-    which may not spend what the account tree's live holds were promised."""
-    change = uow.accounts.change_balance(account_id, -amount, keep_holds)
-    if change is None:
-        raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
+    which may not spend what the account tree's live holds were promised. `at_commit`:
+    the use case reads nothing the spend changes, so the store may take it as the
+    transaction commits (`AccountRepository.spend_at_commit`), holding the account's
+    row for less time."""
+    if at_commit and uow.accounts.spend_at_commit(account_id, amount, keep_holds):
+        change = None  # neither refused nor crossing the threshold, or the commit fails
+    else:
+        change = uow.accounts.change_balance(account_id, -amount, keep_holds)
+        if change is None:
+            raise InsufficientBalance(f"Insufficient balance: this costs {amount:.2f}.")
     uow.ledger.add_entry(
         account_id, -amount, kind, description, now, number_id=number_id, actor_id=actor_id
     )
-    if change.fell_below_low:
+    if change is not None and change.fell_below_low:
         data = {
             "account_id": account_id,
             "balance": change.after,

@@ -25,7 +25,7 @@ def _provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) ->
             raise NotFound(f"DID group {group_id} not found.")
         raise Exhausted(f"DID group {group_id} has no number left to provision.")
     did, group = taken
-    return assign_number(uow, caller, did, group, now)
+    return assign_number(uow, caller, did, group, now, spend_at_commit=True)
 
 
 def provision_idempotently(

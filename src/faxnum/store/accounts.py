@@ -17,6 +17,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import NullType
 
 from faxnum.domain.accounts import (
     AccountSummary,
@@ -30,6 +31,7 @@ from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.pagination import PageRequest
 from faxnum.domain.webhooks import NotificationSettings
 from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.sent_with_commit import SentWithCommit
 from faxnum.store.db.tables import accounts, api_keys, trunks, web_sessions
 from faxnum.store.pages import count, oldest_first
 
@@ -77,10 +79,38 @@ _CHANGE_BALANCE = _balance_change(0)
 # A voluntary spend leaves what live holds were promised (`held_micros`) untouched.
 _SPEND_KEEPING_HOLDS = _balance_change(accounts.c.held_micros)
 
+# The SQLSTATE `faxnum_spend_needs_check()` raises (migration 0016).
+SPEND_NEEDS_CHECK = "FX001"
+
+
+def _spend_checked_at_commit(floor: ColumnElement[int] | int) -> Prepared:
+    """PostgreSQL: the spend sent with the COMMIT, checked in SQL. When it is refused,
+    or would cross the low-balance threshold (which the use case must tell of), it
+    changes nothing and the statement fails, so the COMMIT after it never runs."""
+    after = accounts.c.balance_micros + bindparam("delta")
+    crossing = and_(after < accounts.c.low_balance_micros,
+                    accounts.c.low_balance_micros <= accounts.c.balance_micros)  # fmt: skip
+    spent = (
+        update(accounts)
+        .where(accounts.c.id == bindparam("account_id"), after >= floor, ~crossing)
+        .values(balance_micros=after)
+        .returning(accounts.c.id)
+        .cte("spent")
+    )
+    needs_check = func.faxnum_spend_needs_check(type_=NullType)
+    return Prepared(select(needs_check.label("refused")).where(~select(spent.c.id).exists()))
+
+
+_SPEND_AT_COMMIT = _spend_checked_at_commit(0)
+_SPEND_KEEPING_HOLDS_AT_COMMIT = _spend_checked_at_commit(accounts.c.held_micros)
+
 
 class AccountQueries:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, at_commit: SentWithCommit | None = None) -> None:
+        """`at_commit`: where spends checked at the commit wait for it (PostgreSQL's
+        only), if this unit of work checks them there."""
         self._db = connection
+        self._at_commit = at_commit
 
     def holder_of_key(self, digest: bytes) -> KeyHolder | None:
         row = _HOLDER_OF_KEY.first(self._db, {"digest": digest})
@@ -249,6 +279,13 @@ class AccountQueries:
             from_micros(row.balance_micros),
             from_micros(row.low_balance_micros),
         )
+
+    def spend_at_commit(self, account_id: int, amount: Decimal, keep_holds: bool = False) -> bool:
+        if self._at_commit is None:
+            return False
+        statement = _SPEND_KEEPING_HOLDS_AT_COMMIT if keep_holds else _SPEND_AT_COMMIT
+        self._at_commit.add(statement, {"account_id": account_id, "delta": -to_micros(amount)})
+        return True
 
     def hold_money(self, payer_id: int, amount: Decimal) -> bool:
         micros = to_micros(amount)

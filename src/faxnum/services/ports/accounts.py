@@ -82,6 +82,15 @@ class AccountRepository(Protocol):
         the money promised to the account tree's live holds); None when refused."""
         ...
 
+    def spend_at_commit(self, account_id: int, amount: Decimal, keep_holds: bool = False) -> bool:
+        """Take `amount` as the transaction commits instead of now, if this unit of work
+        can (True): the account's row is then locked only while it commits. A spend
+        the commit finds refused, or taking the balance below its low-balance
+        threshold, fails the commit with nothing kept, and the use case runs again in
+        a unit of work that answers False here: it then spends with `change_balance`,
+        which tells it what it needs to know."""
+        ...
+
     def hold_money(self, payer_id: int, amount: Decimal) -> bool:
         """Promise `amount` of the payer's balance to a hold, unless the balance not
         yet promised is less (False then, nothing changed)."""

@@ -24,7 +24,7 @@ from faxnum.domain.errors import Unavailable
 from faxnum.store.db.checkpointer import Checkpointer
 from faxnum.store.db.engine import is_sqlite, make_engine, make_read_engine
 from faxnum.store.db.group_commit import GroupCommitWriter
-from faxnum.store.db.uow import ConnectionUnitOfWork, SqlUnitOfWork
+from faxnum.store.db.uow import ConnectionUnitOfWork, SpendNeedsCheck, SqlUnitOfWork
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
@@ -47,6 +47,9 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.write_engine)
 
+    def _spending_at_commit(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.write_engine, spends_at_commit=True)
+
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for reads, in a read-only transaction."""
         return SqlUnitOfWork(self.read_engine, read_only=True)
@@ -57,7 +60,9 @@ class Database:
                 if self._group_writer is None:
                     self._group_writer = GroupCommitWriter(self.write_engine)
                 return cast(T, await self._group_writer.run(use_case))
-            return await self._in_turn(partial(_run_retrying, use_case, self.unit_of_work))
+            return await self._in_turn(
+                partial(_run_retrying, use_case, self._spending_at_commit, self.unit_of_work)
+            )
 
     async def read(self, query: Callable[[ConnectionUnitOfWork], T]) -> T:
         with _unavailable_when_unreachable():
@@ -132,18 +137,25 @@ def run_fresh_if_broken(
 
 
 def _run_retrying(
-    use_case: Callable[[ConnectionUnitOfWork], T], unit_of_work: Callable[[], SqlUnitOfWork]
+    use_case: Callable[[ConnectionUnitOfWork], T],
+    unit_of_work: Callable[[], SqlUnitOfWork],
+    checking_at_once: Callable[[], SqlUnitOfWork],
 ) -> T:
     """PostgreSQL may end one of two transactions that wait on each other (a deadlock
     it detected) or collide under stricter isolation. Nothing of it was kept, so the
-    use case runs again in a fresh transaction, a few times, before the error stands."""
+    use case runs again in a fresh transaction, a few times, before the error stands.
+    A spend its commit found needing a check runs again too, in `checking_at_once`'s
+    unit of work: not an attempt lost, since it cannot happen twice."""
     from psycopg.errors import DeadlockDetected, SerializationFailure  # PostgreSQL's only
 
-    for attempt in range(WRITE_ATTEMPTS):
+    failed = 0
+    while True:
         try:
             return run_fresh_if_broken(use_case, unit_of_work)
+        except SpendNeedsCheck:
+            unit_of_work = checking_at_once
         except OperationalError as error:
+            failed += 1
             retryable = isinstance(error.orig, (DeadlockDetected, SerializationFailure))
-            if attempt == WRITE_ATTEMPTS - 1 or not retryable:
+            if failed == WRITE_ATTEMPTS or not retryable:
                 raise
-    raise AssertionError("unreachable")

@@ -13,8 +13,9 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import RootTransaction
+from sqlalchemy.exc import DBAPIError
 
-from faxnum.store.accounts import AccountQueries
+from faxnum.store.accounts import SPEND_NEEDS_CHECK, AccountQueries
 from faxnum.store.catalogue import CatalogueQueries
 from faxnum.store.db.migrate import schema_is_current
 from faxnum.store.db.postgres_messages import settle_begin
@@ -30,6 +31,12 @@ from faxnum.store.reservations import ReservationQueries
 from faxnum.store.trunks import TrunkQueries
 from faxnum.store.web_sessions import WebSessionQueries
 from faxnum.store.webhooks import WebhookQueries
+
+
+class SpendNeedsCheck(Exception):
+    """A spend sent with the COMMIT was refused, or crossed its account's low-balance
+    threshold, so nothing was kept: the use case runs again with spends checked at once,
+    which raises the refusal or tells of the crossing. It never reaches a client."""
 
 
 class ConnectionUnitOfWork(ABC):
@@ -52,6 +59,7 @@ class ConnectionUnitOfWork(ABC):
     _transaction: "RootTransaction | _Savepoint | None" = None
     _read_only = False  # a read-only transaction that went well ends with COMMIT
     _later: SentWithCommit
+    _spends_at_commit = False  # see `SqlUnitOfWork`
     commit_sent = False
 
     @abstractmethod
@@ -64,10 +72,11 @@ class ConnectionUnitOfWork(ABC):
     def __enter__(self) -> Self:
         connection, self._transaction = self._begin()
         self._connection = connection
-        self.accounts = AccountQueries(connection)
+        self._later = SentWithCommit(connection)
+        at_commit = self._later if self._spends_at_commit else None
+        self.accounts = AccountQueries(connection, at_commit)
         self.catalogue = CatalogueQueries(connection)
         self.dids = DidQueries(connection)
-        self._later = SentWithCommit(connection)
         self.numbers = NumberQueries(connection, self._later)
         self.ledger = LedgerQueries(connection, self._later)
         self.idempotency = IdempotencyQueries(connection)
@@ -103,7 +112,12 @@ class ConnectionUnitOfWork(ABC):
         assert self._transaction is not None, "commit() outside a `with` block"
         self.numbers.count_pending()
         self.commit_sent = True  # from here on, a lost connection leaves the outcome unknown
-        self._later.commit(self._transaction)
+        try:
+            self._later.commit(self._transaction)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) == SPEND_NEEDS_CHECK:
+                raise SpendNeedsCheck from error
+            raise
 
     def schema_is_current(self) -> bool:
         assert self._connection is not None, "used outside a `with` block"
@@ -111,13 +125,19 @@ class ConnectionUnitOfWork(ABC):
 
 
 class SqlUnitOfWork(ConnectionUnitOfWork):
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, read_only: bool = False, spends_at_commit: bool = False
+    ) -> None:
         """`read_only`: `engine`'s transactions cannot write, and one that went well
         ends with COMMIT, not ROLLBACK: psycopg forgets every statement it prepared on
         a connection at each ROLLBACK, so reads were never prepared, and each wiped
-        what the writes had prepared on the connection they shared."""
+        what the writes had prepared on the connection they shared.
+        `spends_at_commit` (PostgreSQL): a spend the use case allows may go with the
+        COMMIT (`AccountRepository.spend_at_commit`); the caller runs the use case
+        again with this off when its commit raises `SpendNeedsCheck`."""
         self._engine = engine
         self._read_only = read_only
+        self._spends_at_commit = spends_at_commit and engine.dialect.name == "postgresql"
 
     def _begin(self) -> tuple[Connection, RootTransaction]:
         connection = self._engine.connect()
