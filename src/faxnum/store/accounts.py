@@ -34,6 +34,7 @@ from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.sent_with_commit import SentWithCommit
 from faxnum.store.db.tables import accounts, api_keys, trunks, web_sessions
 from faxnum.store.pages import count, oldest_first
+from faxnum.store.webhooks import Unheard, heard_by_any
 
 _parent = accounts.alias("parent")
 # An account is shut out when it, or the parent whose balance it spends, is disabled.
@@ -47,6 +48,7 @@ _HOLDER_OF_KEY = Prepared(
         accounts.c.parent_id,
         _SHUT_OUT,
         trunks.c.id.label("trunk_id"),
+        heard_by_any(accounts).label("heard"),
     )
     .join(accounts, accounts.c.id == api_keys.c.account_id)
     .outerjoin(_parent, _parent.c.id == accounts.c.parent_id)
@@ -106,17 +108,25 @@ _SPEND_KEEPING_HOLDS_AT_COMMIT = _spend_checked_at_commit(accounts.c.held_micros
 
 
 class AccountQueries:
-    def __init__(self, connection: Connection, at_commit: SentWithCommit | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        at_commit: SentWithCommit | None = None,
+        unheard: Unheard | None = None,
+    ) -> None:
         """`at_commit`: where spends checked at the commit wait for it (PostgreSQL's
-        only), if this unit of work checks them there."""
+        only), if this unit of work checks them there. `unheard`: where authenticating a
+        key notes that nobody hears its account, for the transaction's `WebhookQueries`."""
         self._db = connection
         self._at_commit = at_commit
+        self._unheard = unheard or Unheard()
 
     def holder_of_key(self, digest: bytes) -> KeyHolder | None:
         row = _HOLDER_OF_KEY.first(self._db, {"digest": digest})
         if row is None:
             return None
         caller = Caller(row.account_id, row.parent_id, row.id, row.trunk_id)
+        self._unheard.note(row.account_id, bool(row.heard))
         return KeyHolder(caller, row.digest, row.disabled)
 
     def create(

@@ -3,7 +3,17 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from faxnum.domain.dates import as_utc
 from faxnum.domain.pagination import PageRequest
@@ -38,9 +48,44 @@ _SUBSCRIBERS = Prepared(
 )
 
 
+def heard_by_any(account: Any) -> ColumnElement[bool]:
+    """Whether an enabled endpoint of `account` (an `accounts` row in the statement) or
+    of its parent exists: whether anyone may hear its events."""
+    return (
+        select(webhooks.c.id)
+        .where(
+            webhooks.c.enabled.is_(True),
+            webhooks.c.account_id.in_([account.c.id, account.c.parent_id]),
+        )
+        .exists()
+    )
+
+
+class Unheard:
+    """Accounts no endpoint hears, as the transaction read it when it authenticated
+    their key (`heard_by_any`): who hears an event about one of them is then known
+    without a statement of its own. A new or changed endpoint forgets them."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+
+    def note(self, account_id: int, heard: bool) -> None:
+        if heard:
+            self._ids.discard(account_id)
+        else:
+            self._ids.add(account_id)
+
+    def __contains__(self, account_id: int) -> bool:
+        return account_id in self._ids
+
+    def forget(self) -> None:
+        self._ids.clear()
+
+
 class WebhookQueries:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, unheard: Unheard | None = None) -> None:
         self._db = connection
+        self._unheard = unheard or Unheard()
 
     def add_webhook(
         self,
@@ -50,6 +95,7 @@ class WebhookQueries:
         sealed_secret: bytes,
         now: datetime,
     ) -> int:
+        self._unheard.forget()
         return int(
             self._db.execute(
                 insert(webhooks)
@@ -92,6 +138,7 @@ class WebhookQueries:
         return [_webhook(row) for row in rows], count(self._db, webhooks, mine)
 
     def change(self, webhook_id: int, changes: WebhookChanges) -> bool:
+        self._unheard.forget()
         values: dict[str, Any] = {}
         if changes.url is not None:
             values["url"] = changes.url
@@ -132,6 +179,8 @@ class WebhookQueries:
     def subscribers(self, account_id: int) -> list[Listener]:
         """Enabled endpoints of the account and of its parent (which sees, and answers
         for, its sub-accounts' numbers)."""
+        if account_id in self._unheard:
+            return []
         rows = _SUBSCRIBERS.rows(self._db, {"account_id": account_id})
         return [
             Listener(row.id, None if not row.events else frozenset(row.events.split(",")))

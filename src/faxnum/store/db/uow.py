@@ -30,7 +30,7 @@ from faxnum.store.outbox import OutboxQueries
 from faxnum.store.reservations import ReservationQueries
 from faxnum.store.trunks import TrunkQueries
 from faxnum.store.web_sessions import WebSessionQueries
-from faxnum.store.webhooks import WebhookQueries
+from faxnum.store.webhooks import Unheard, WebhookQueries
 
 
 class SpendNeedsCheck(Exception):
@@ -74,7 +74,8 @@ class ConnectionUnitOfWork(ABC):
         self._connection = connection
         self._later = SentWithCommit(connection)
         at_commit = self._later if self._spends_at_commit else None
-        self.accounts = AccountQueries(connection, at_commit)
+        unheard = Unheard()
+        self.accounts = AccountQueries(connection, at_commit, unheard)
         self.catalogue = CatalogueQueries(connection)
         self.dids = DidQueries(connection)
         self.numbers = NumberQueries(connection, self._later)
@@ -83,7 +84,7 @@ class ConnectionUnitOfWork(ABC):
         self.reservations = ReservationQueries(connection)
         self.orders = OrderQueries(connection)
         self.trunks = TrunkQueries(connection)
-        self.webhooks = WebhookQueries(connection)
+        self.webhooks = WebhookQueries(connection, unheard)
         self.outbox = OutboxQueries(connection)
         self.web_sessions = WebSessionQueries(connection)
         self.operator = OperatorQueries(connection)
