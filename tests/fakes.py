@@ -575,6 +575,15 @@ class FakeNumbers(_Repository):
         }
         return number_id
 
+    def add_from_group(
+        self, account_id: int, group_id: int, trunk_id: int, now: datetime, expires: date
+    ) -> tuple[int, Did, DidGroup] | None:
+        taken = FakeDids(self._uow).take_available(group_id, now)
+        if taken is None:
+            return None
+        did, group = taken
+        return self.add_number(account_id, did.id, group.id, trunk_id, now, expires), did, group
+
     def provisioned(self, number_id: int) -> ProvisionedNumber | None:
         number = self.t.numbers.get(number_id)
         if number is None:

@@ -1,10 +1,11 @@
 """Which DID a group gives, and how DIDs move between states."""
 
+from datetime import date
 from decimal import Decimal
 
 from faxnum.domain.did_states import DidEvent
-from faxnum.domain.numbers import DidState
-from tests.contract.conftest import NOW, Store, load_group, taken_from
+from faxnum.domain.numbers import DidState, ProvisionedNumber
+from tests.contract.conftest import NOW, Store, load_group, open_account, taken_from
 
 # Loaded out of number order on purpose: a group gives its lowest number first.
 UNSORTED = ["+12042841002", "+12042841000", "+12042841001"]
@@ -80,3 +81,44 @@ def test_nothing_a_unit_of_work_did_is_kept_without_commit(store: Store) -> None
     with store.unit_of_work() as uow:
         states = {held.state for held in uow.dids.lock_numbers(UNSORTED)}
     assert states == {DidState.AVAILABLE}
+
+
+def test_a_number_from_a_group_is_its_lowest_available_did_made_the_accounts(
+    store: Store,
+) -> None:
+    group_id = load_group(store, UNSORTED, setup="2.50")
+    caller = open_account(store, "holder@example.com")
+    expires = date(2026, 2, 28)
+    with store.unit_of_work() as uow:
+        made = uow.numbers.add_from_group(
+            caller.account_id, group_id, caller.trunk_id, NOW, expires
+        )
+        assert made is not None
+        number_id, did, group = made
+        assert group == uow.catalogue.group(group_id)
+        uow.commit()
+    assert did.number == min(UNSORTED)
+    with store.unit_of_work() as uow:
+        assert uow.numbers.provisioned(number_id) == ProvisionedNumber(
+            number_id, did, group, caller.trunk_id
+        )
+        states = {held.number: held.state for held in uow.dids.lock_numbers(UNSORTED)}
+    assert states[did.number] == DidState.ASSIGNED
+    assert [s for n, s in states.items() if n != did.number] == [DidState.AVAILABLE] * 2
+
+
+def test_a_group_with_no_did_left_or_none_at_all_makes_no_number(store: Store) -> None:
+    group_id = load_group(store, UNSORTED[:1])
+    caller = open_account(store, "holder@example.com")
+    expires = date(2026, 2, 28)
+    with store.unit_of_work() as uow:
+        assert uow.numbers.add_from_group(
+            caller.account_id, group_id, caller.trunk_id, NOW, expires
+        )
+        uow.commit()
+    with store.unit_of_work() as uow:
+        for group in (group_id, 999_999):
+            assert (
+                uow.numbers.add_from_group(caller.account_id, group, caller.trunk_id, NOW, expires)
+                is None
+            )

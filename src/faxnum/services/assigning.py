@@ -1,8 +1,10 @@
 """One DID, already moved to `assigned`, made a number of the caller: the number row,
 its charge (setup and first month, one ledger entry) and its event, in the caller's
-transaction. Provisioning and orders both end in it, so a number is made one way."""
+transaction. Orders end in `assign_number`; provisioning, whose store takes the DID and
+adds its number in one call, in `charge_and_tell`, as `assign_number` does: a number is
+charged and told of one way."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from faxnum.domain.accounts import Caller
 from faxnum.domain.dates import add_months
@@ -20,17 +22,37 @@ def assign_number(
     group: DidGroup,
     now: datetime,
     order_id: int | None = None,
-    spend_at_commit: bool = False,
 ) -> ProvisionedNumber:
-    """`spend_at_commit`: the use case reads nothing the charge changes (see `charge`)."""
     # The account rows as late as the order of things allows: who hears the event is
     # read before anything of the account is locked, the live count is applied at the
     # commit. The balance comes before the ledger entry and the event after both, so
     # that entries and events are numbered in the account tree's commit order.
     hearing = listening(uow, caller.account_id, EventType.NUMBER_PROVISIONED)
     number_id = uow.numbers.add_number(
-        caller.account_id, did.id, group.id, caller.trunk_id, now, add_months(now.date()), order_id
+        caller.account_id, did.id, group.id, caller.trunk_id, now, first_expiry(now), order_id
     )
+    return charge_and_tell(uow, caller, number_id, did, group, now, hearing, order_id)
+
+
+def first_expiry(now: datetime) -> date:
+    """A new number is paid for its first month."""
+    return add_months(now.date())
+
+
+def charge_and_tell(
+    uow: UnitOfWork,
+    caller: Caller,
+    number_id: int,
+    did: Did,
+    group: DidGroup,
+    now: datetime,
+    hearing: list[int],
+    order_id: int | None = None,
+    spend_at_commit: bool = False,
+) -> ProvisionedNumber:
+    """The new number charged, and its event queued for `hearing` (`listening`, read
+    before anything of the account was locked). `spend_at_commit`: the use case reads
+    nothing the charge changes (see `charge`)."""
     ordered = "" if order_id is None else f" (order {order_id})"
     charge(
         uow,

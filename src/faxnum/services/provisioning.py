@@ -6,7 +6,9 @@ from faxnum.domain.accounts import Caller
 from faxnum.domain.errors import Exhausted, NotFound
 from faxnum.domain.idempotency import IdempotentRequest, Outcome
 from faxnum.domain.numbers import ProvisionedNumber
-from faxnum.services.assigning import assign_number
+from faxnum.domain.webhooks import EventType
+from faxnum.services.assigning import charge_and_tell, first_expiry
+from faxnum.services.events import listening
 from faxnum.services.idempotency import claim_or_replay, record
 from faxnum.services.unit_of_work import UnitOfWork
 
@@ -19,13 +21,16 @@ def provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> 
 
 
 def _provision(uow: UnitOfWork, caller: Caller, group_id: int, now: datetime) -> ProvisionedNumber:
-    taken = uow.dids.take_available(group_id, now)
-    if taken is None:
+    hearing = listening(uow, caller.account_id, EventType.NUMBER_PROVISIONED)
+    made = uow.numbers.add_from_group(
+        caller.account_id, group_id, caller.trunk_id, now, first_expiry(now)
+    )
+    if made is None:
         if uow.catalogue.group(group_id) is None:
             raise NotFound(f"DID group {group_id} not found.")
         raise Exhausted(f"DID group {group_id} has no number left to provision.")
-    did, group = taken
-    return assign_number(uow, caller, did, group, now, spend_at_commit=True)
+    number_id, did, group = made
+    return charge_and_tell(uow, caller, number_id, did, group, now, hearing, spend_at_commit=True)
 
 
 def provision_idempotently(

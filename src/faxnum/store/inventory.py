@@ -71,7 +71,8 @@ def lowest_numbered(group_id: Any, state: str) -> Select[tuple[int]]:
 
 
 # Built once: statement construction costs more than SQLite's execution of it.
-_TAKE = (
+# The group's lowest available DID assigned, unless another transaction holds it.
+TAKE = (
     update(dids)
     .where(
         dids.c.id
@@ -83,11 +84,11 @@ _TAKE = (
     )
     .values(state=_ASSIGN.target.value, state_changed_at=bindparam("now"))
 )
-_TAKE_AVAILABLE = Prepared(_TAKE.returning(dids.c.id, dids.c.number))
+_TAKE_AVAILABLE = Prepared(TAKE.returning(dids.c.id, dids.c.number))
 # PostgreSQL returns the group's columns from the same statement (one round trip less);
 # SQLite's RETURNING cannot name another table, and its second statement costs no trip.
 _TAKE_WITH_GROUP = Prepared(
-    _TAKE.where(did_groups.c.id == dids.c.did_group_id).returning(
+    TAKE.where(did_groups.c.id == dids.c.did_group_id).returning(
         dids.c.id.label("did_id"), dids.c.number.label("did_number"), *did_groups.c
     )
 )

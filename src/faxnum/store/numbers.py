@@ -12,6 +12,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     tuple_,
@@ -22,6 +23,7 @@ from faxnum.domain.ledger import LedgerEntry
 from faxnum.domain.money import from_micros, to_micros
 from faxnum.domain.numbers import (
     Did,
+    DidGroup,
     DueCursor,
     DueNumber,
     NumberListing,
@@ -44,10 +46,42 @@ from faxnum.store.db.tables import (
     webhooks,
 )
 from faxnum.store.groups import group_of
+from faxnum.store.inventory import TAKE, DidQueries
 from faxnum.store.pages import count, page_ids
 
 ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = Prepared(insert(numbers).returning(numbers.c.id))
+# PostgreSQL: the take of a DID and its number in one statement, one round trip less
+# (SQLite cannot write in a WITH, and its two statements cost no round trip).
+_TAKEN = TAKE.returning(dids.c.id, dids.c.number, dids.c.did_group_id).cte("taken")
+_MADE = (
+    insert(numbers)
+    .from_select(
+        ["account_id", "did_id", "did_group_id", "trunk_id", "status", "provisioned_at",
+         "expiration_date"],
+        select(
+            bindparam("account_id", type_=numbers.c.account_id.type),
+            _TAKEN.c.id,
+            _TAKEN.c.did_group_id,
+            bindparam("trunk_id", type_=numbers.c.trunk_id.type),
+            literal(ACTIVE, numbers.c.status.type),
+            bindparam("now", type_=numbers.c.provisioned_at.type),
+            bindparam("expires", type_=numbers.c.expiration_date.type),
+        ),
+    )
+    .returning(numbers.c.id, numbers.c.did_id)
+    .cte("made")
+)  # fmt: skip
+_ADD_FROM_GROUP = Prepared(
+    select(
+        _MADE.c.id.label("number_id"),
+        _TAKEN.c.id.label("did_id"),
+        _TAKEN.c.number.label("did_number"),
+        *did_groups.c,
+    )
+    .join_from(_MADE, _TAKEN, _TAKEN.c.id == _MADE.c.did_id)
+    .join(did_groups, did_groups.c.id == _TAKEN.c.did_group_id)
+)
 _COUNT_LIVE = Prepared(
     update(accounts)
     .where(accounts.c.id == bindparam("account_id"))
@@ -117,6 +151,28 @@ class NumberQueries:
         # every provisioning of the account takes, so it is locked last.
         self._pending[account_id] = self._pending.get(account_id, 0) + 1
         return number_id
+
+    def add_from_group(
+        self, account_id: int, group_id: int, trunk_id: int, now: datetime, expires: date
+    ) -> tuple[int, Did, DidGroup] | None:
+        if self._db.dialect.name != "postgresql":
+            taken = DidQueries(self._db).take_available(group_id, now)
+            if taken is None:
+                return None
+            did, group = taken
+            return self.add_number(account_id, did.id, group.id, trunk_id, now, expires), did, group
+        values = {
+            "group_id": group_id,
+            "now": now,
+            "account_id": account_id,
+            "trunk_id": trunk_id,
+            "expires": expires,
+        }
+        row = _ADD_FROM_GROUP.first(self._db, values)
+        if row is None:
+            return None
+        self._pending[account_id] = self._pending.get(account_id, 0) + 1
+        return row.number_id, Did(row.did_id, row.did_number), group_of(row)
 
     def count_pending(self) -> None:
         """The live numbers added in this transaction, counted on their accounts."""

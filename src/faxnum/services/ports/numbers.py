@@ -5,6 +5,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from faxnum.domain.numbers import (
+    Did,
+    DidGroup,
     DueCursor,
     DueNumber,
     NumberListing,
@@ -24,6 +26,14 @@ class NumberRepository(Protocol):
         expires: date,
         order_id: int | None = None,
     ) -> int: ...
+
+    def add_from_group(
+        self, account_id: int, group_id: int, trunk_id: int, now: datetime, expires: date
+    ) -> tuple[int, Did, DidGroup] | None:
+        """The group's lowest available DID taken (`DidRepository.take_available`) and
+        made a number of the account (`add_number`): the number's id, the DID and its
+        group; None when the group has no DID left or does not exist."""
+        ...
 
     def provisioned(self, number_id: int) -> ProvisionedNumber | None: ...
 
