@@ -34,6 +34,8 @@ Index(
 )
 # The last line of defence against double assignment: one live number per DID.
 Index("uq_numbers_live_did", numbers.c.did_id, unique=True, **_where("released_at IS NULL"))
+# The numbers an order made; most numbers have no order, and need no entry.
+Index("ix_numbers_order_id", numbers.c.order_id, **_where("order_id IS NOT NULL"))
 # Each endpoint's queue, oldest first: what the delivery worker reads.
 Index(
     "ix_webhook_deliveries_pending",

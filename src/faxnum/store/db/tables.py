@@ -223,7 +223,6 @@ numbers = Table(
     Index("ix_numbers_account_id", "account_id", "id"),
     Index("ix_numbers_provisioned_at", "provisioned_at"),  # the operator's daily chart
     Index("ix_numbers_expiration_date", "expiration_date"),
-    Index("ix_numbers_order_id", "order_id"),
 )
 
 ledger_entries = Table(
