@@ -1,5 +1,6 @@
 """Renewal over several months with a frozen clock: charge, expire, grace, release, aging."""
 
+import asyncio
 import logging
 import time as time_module
 from datetime import UTC, date, datetime, time
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from faxnum.api.app import create_app
 from faxnum.config import Settings
@@ -17,8 +19,10 @@ from faxnum.services.accounts import authenticate
 from faxnum.services.billing import credit_account
 from faxnum.services.lifecycle import RenewalReport, dry_run, renew_due
 from faxnum.services.provisioning import provision
+from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.store.db.database import Database
 from faxnum.store.db.tables import dids, idempotency_keys, ledger_entries, numbers
+from faxnum.store.db.uow import ConnectionUnitOfWork
 from faxnum.store.inventory import DidQueries
 from tests.dbstate import balances_match_ledger, group_stock_matches, snapshot
 from tests.factories import add_account, add_group
@@ -235,3 +239,34 @@ def test_a_served_app_runs_the_billing_at_start_and_says_so(
         "released 0; DIDs back in stock after aging: 0; expiry warnings: 0; "
         "faxes past retention deleted: 0"
     ]
+
+
+def test_a_billing_run_that_failed_is_tried_again_without_waiting_the_interval(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    scenario = Scenario(database, credit="10.00")  # the number due on Feb 28
+    attempts: list[int] = []
+
+    def dropped_once() -> ConnectionUnitOfWork:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return database.unit_of_work()
+
+    async def until_billed() -> None:
+        schedule = asyncio.create_task(
+            renew_periodically(
+                dropped_once, database.reader, POLICY, 3600, lambda: at(date(2026, 2, 28)), 0
+            )
+        )
+        try:
+            while not any("renewal run as of" in r.getMessage() for r in caplog.records):
+                await asyncio.sleep(0.05)
+        finally:
+            schedule.cancel()
+
+    with caplog.at_level(logging.INFO, logger="faxnum"):
+        asyncio.run(asyncio.wait_for(until_billed(), STUCK_AFTER_S))
+
+    assert any("renewal run failed" in r.getMessage() for r in caplog.records)
+    assert scenario.balance() == Decimal("5.00")

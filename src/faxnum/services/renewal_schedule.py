@@ -17,6 +17,9 @@ from faxnum.services.ports.faxes import InboxUnitOfWork
 from faxnum.services.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+# A run that failed (its connection dropped, the database restarting) is tried again
+# this soon, not a whole interval later.
+RETRY_AFTER_FAILURE_S = 60.0
 
 
 async def renew_periodically(
@@ -25,6 +28,7 @@ async def renew_periodically(
     policy: LifecyclePolicy,
     interval_s: float,
     clock: Callable[[], datetime],
+    retry_s: float = RETRY_AFTER_FAILURE_S,
 ) -> None:
     while True:
         now = clock()
@@ -35,8 +39,11 @@ async def renew_periodically(
             faxes = await asyncio.to_thread(
                 delete_expired_faxes, unit_of_work, now, policy.fax_retention_days
             )
-        except Exception:  # the next run retries; a billing run must never stop the server
-            log.exception("renewal run failed")
+        except Exception:  # a billing run must never stop the server
+            pause = min(retry_s, interval_s)
+            log.exception("renewal run failed; trying again in %g s", pause)
+            await asyncio.sleep(pause)
+            continue
         else:
             log.info(
                 "renewal run as of %s: %s; faxes past retention deleted: %d",
