@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from faxnum.store.db.database import Database
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import accounts, ledger_entries
+from faxnum.store.db.uow import ConnectionUnitOfWork
 from tests.factories import add_account, add_group
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
@@ -43,17 +44,24 @@ def _marked(database: Database, account_id: int) -> bool:
     return bool(low == 1)
 
 
+def _opened_by(first: str, uow: ConnectionUnitOfWork, account_id: int) -> Connection:
+    """The transaction opened by a write of SQLAlchemy's own or by a prepared one (the
+    balance change); the unit of work's connection."""
+    connection = uow._connection
+    assert connection is not None
+    if first == "sqlalchemy":
+        _mark(connection, account_id)
+    uow.accounts.change_balance(account_id, Decimal("5"))
+    return connection
+
+
 @pytest.mark.parametrize("first", ["sqlalchemy", "prepared"])
 def test_a_transaction_rolled_back_keeps_nothing_whichever_statement_opened_it(
     database: Database, first: str
 ) -> None:
     account_id = add_account(database, credit="0").account_id
     with database.unit_of_work() as uow:
-        connection = uow._connection
-        assert connection is not None
-        if first == "sqlalchemy":
-            _mark(connection, account_id)
-        uow.accounts.change_balance(account_id, Decimal("5"))
+        connection = _opened_by(first, uow, account_id)
         if first == "prepared":
             _mark(connection, account_id)
         # no commit: rolled back
@@ -68,11 +76,7 @@ def test_a_transaction_committed_keeps_every_write_whichever_statement_opened_it
 ) -> None:
     account_id = add_account(database, credit="0").account_id
     with database.unit_of_work() as uow:
-        connection = uow._connection
-        assert connection is not None
-        if first == "sqlalchemy":
-            _mark(connection, account_id)
-        uow.accounts.change_balance(account_id, Decimal("5"))
+        _opened_by(first, uow, account_id)
         uow.ledger.add_entry(account_id, Decimal("5"), "credit", "kept", NOW)
         uow.commit()
 

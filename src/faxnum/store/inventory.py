@@ -30,7 +30,7 @@ from faxnum.domain.numbers import (
 from faxnum.store.db.dialect import insert_or_ignore
 from faxnum.store.db.prepared import Prepared
 from faxnum.store.db.tables import did_groups, dids
-from faxnum.store.groups import group_by_id, group_of
+from faxnum.store.groups import group_by_id
 
 _ASSIGN = transition(DidEvent.ASSIGN)
 (_AVAILABLE,) = _ASSIGN.source_values
@@ -85,13 +85,6 @@ TAKE = (
     .values(state=_ASSIGN.target.value, state_changed_at=bindparam("now"))
 )
 _TAKE_AVAILABLE = Prepared(TAKE.returning(dids.c.id, dids.c.number))
-# PostgreSQL returns the group's columns from the same statement (one round trip less);
-# SQLite's RETURNING cannot name another table, and its second statement costs no trip.
-_TAKE_WITH_GROUP = Prepared(
-    TAKE.where(did_groups.c.id == dids.c.did_group_id).returning(
-        dids.c.id.label("did_id"), dids.c.number.label("did_number"), *did_groups.c
-    )
-)
 
 _INVENTORY_LINES = select(
     dids.c.number,
@@ -130,13 +123,11 @@ class DidQueries:
 
         PostgreSQL skips rows other transactions hold (SKIP LOCKED); SQLite writers
         already hold the database write lock. Either way the `state = 'available'`
-        guard means two transactions can never both win the same row.
+        guard means two transactions can never both win the same row. (Provisioning
+        takes through `NumberQueries.add_from_group`, which on PostgreSQL makes the
+        number in the same statement.)
         """
-        values = {"group_id": group_id, "now": now}
-        if self._db.dialect.name == "postgresql":
-            row = _TAKE_WITH_GROUP.first(self._db, values)
-            return None if row is None else (Did(row.did_id, row.did_number), group_of(row))
-        row = _TAKE_AVAILABLE.first(self._db, values)
+        row = _TAKE_AVAILABLE.first(self._db, {"group_id": group_id, "now": now})
         if row is None:
             return None
         group = group_by_id(self._db, group_id)
