@@ -1,22 +1,28 @@
 """What PostgreSQL itself allows for provisioning on this machine, without faxnum.
 
 The statements of one provisioning (those of `reference_server.py`, in PostgreSQL's
-syntax, the DID taken as faxnum takes it, with `FOR UPDATE SKIP LOCKED`) run from four
-threads on raw psycopg connections against a fresh database prepared as `provision.py` prepares one
-(a group of 200,000 DIDs), in two forms: ten round trips a provisioning, and the reads
-pipelined with every write in one data-modifying CTE (three round trips). It prints
-provisions per second, the client's CPU and all `postgres` processes' CPU per
-provisioning, round after round (the rounds share one database, as a server's
-requests do). faxnum's PostgreSQL figures in `provision.py` are read against these.
+syntax, the DID taken as faxnum takes it, from the group's stock floor up with `FOR
+UPDATE SKIP LOCKED`) run from four threads on raw psycopg connections against a fresh
+database prepared as `provision.py` prepares one (a group of 200,000 DIDs), while a
+fifth raises the group's floor every 2 s as `faxnum serve` does (`--no-floor-raise`:
+never, so each take steps over every DID taken before it, as faxnum's takes did before
+the floor). Two forms: ten round trips a provisioning, and the reads pipelined with
+every write in one data-modifying CTE (three round trips). It prints provisions per
+second, the client's CPU and all `postgres` processes' CPU per provisioning, and the
+pages the take's walk of the stock reads after it, round after round (the rounds share
+one database, as a server's requests do). faxnum's PostgreSQL figures in
+`provision.py` are read against these.
 
     FAXNUM_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1/postgres \\
         python bench/postgres_ceiling.py [--rounds 3] [--seconds 5] [--unix-socket DIR]
         [--before "SQL run once before the rounds" ...] [--synchronous-commit off]
+        [--no-floor-raise]
 """
 
 import argparse
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -42,11 +48,16 @@ LISTENERS = (
     "SELECT id, events FROM webhooks WHERE enabled AND (account_id = %(account)s OR "
     "account_id = (SELECT parent_id FROM accounts WHERE id = %(account)s))"
 )
+# The group's DIDs in stock from its floor up, as faxnum's take reads them.
+IN_STOCK_FROM_FLOOR = (
+    "state = 'available' AND (did_group_id, number) >= "
+    "(%(group)s, (SELECT stock_floor FROM did_groups WHERE id = %(group)s)) "
+    "AND did_group_id <= %(group)s"
+)
 TAKE = (
     "UPDATE dids SET state = 'assigned', state_changed_at = %(now)s WHERE dids.id = "
-    "(SELECT id FROM dids WHERE (did_group_id, state, number) >= (%(group)s, 'available', '') "
-    "AND (did_group_id, state) <= (%(group)s, 'available') "
-    "ORDER BY did_group_id, state, number LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' "
+    f"(SELECT id FROM dids WHERE {IN_STOCK_FROM_FLOOR} "
+    "ORDER BY did_group_id, number LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' "
     "RETURNING id, number"
 )
 ADD = (
@@ -80,6 +91,17 @@ FUSED = (
     "'charge', added.id, 'Provisioned', %(now)s FROM added, charged RETURNING id) "
     "SELECT taken.id FROM taken, added, charged, entry"
 )
+# Raising the group's floor, as `faxnum serve` does every 2 s: the row first, then the
+# lowest number in stock read after it.
+FLOOR_LOCK = "SELECT id FROM did_groups WHERE id = %(group)s FOR NO KEY UPDATE"
+FLOOR_LOWEST = (
+    f"SELECT number FROM dids WHERE {IN_STOCK_FROM_FLOOR} ORDER BY did_group_id, number LIMIT 1"
+)
+FLOOR_RAISE = (
+    "UPDATE did_groups SET stock_floor = %(lowest)s WHERE id = %(group)s "
+    "AND stock_floor < %(lowest)s"
+)
+FLOOR_RAISE_S = 2.0
 Provision = Callable[[psycopg.Connection[Any], dict[str, Any]], None]
 
 
@@ -117,12 +139,42 @@ def _one(cursor: psycopg.Cursor[Any]) -> Any:
     return row
 
 
-def run_round(dsn: str, provision: Provision, given: dict[str, Any], seconds: float) -> str:
+def raise_floor(connection: psycopg.Connection[Any], given: dict[str, Any]) -> None:
+    cursor = connection.cursor()
+    cursor.execute(FLOOR_LOCK, given, prepare=True)
+    lowest = cursor.execute(FLOOR_LOWEST, given, prepare=True).fetchone()
+    if lowest is not None:
+        cursor.execute(FLOOR_RAISE, given | {"lowest": lowest[0]}, prepare=True)
+    connection.commit()
+
+
+def take_pages(dsn: str, given: dict[str, Any]) -> str:
+    """What the take's walk of the stock reads now: shared buffers, as EXPLAIN says."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        plan = connection.execute(
+            f"EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM dids WHERE {IN_STOCK_FROM_FLOOR} "
+            "ORDER BY did_group_id, number LIMIT 1",
+            given,
+        ).fetchall()
+    found = re.search(r"shared hit=(\d+)(?: read=(\d+))?", " ".join(row[0] for row in plan))
+    return "?" if found is None else f"{sum(int(n or 0) for n in found.groups())} pages"
+
+
+def run_round(
+    dsn: str, provision: Provision, given: dict[str, Any], seconds: float, floors: bool = True
+) -> str:
     """One round; the connections stay open until both CPU readings are taken (an
-    ended backend's CPU can no longer be read)."""
+    ended backend's CPU can no longer be read). With `floors`, one more connection
+    raises the group's floor every FLOOR_RAISE_S."""
     done, failures = [0], []
     connections = [psycopg.connect(dsn) for _ in range(THREADS)]
     stop = time.monotonic() + seconds
+    raising = psycopg.connect(dsn)
+    stopped = threading.Event()
+
+    def raise_floors() -> None:
+        while floors and not stopped.wait(FLOOR_RAISE_S):
+            raise_floor(raising, given)
 
     def work(connection: psycopg.Connection[Any]) -> None:
         try:
@@ -134,14 +186,18 @@ def run_round(dsn: str, provision: Provision, given: dict[str, Any], seconds: fl
             failures.append(failure)
 
     threads = [threading.Thread(target=work, args=(c,)) for c in connections]
+    raiser = threading.Thread(target=raise_floors)
     client_before, database_before = time.process_time(), postgres_cpu_seconds()
+    raiser.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    stopped.set()
+    raiser.join()
     client_ms = (time.process_time() - client_before) / max(done[0], 1) * 1000
     database_ms = (postgres_cpu_seconds() - database_before) / max(done[0], 1) * 1000
-    for connection in connections:
+    for connection in [*connections, raising]:
         connection.close()
     if failures:
         raise failures[0]
@@ -158,6 +214,9 @@ def main() -> None:
     parser.add_argument("--unix-socket", help="connect through this socket directory")
     parser.add_argument("--before", action="append", default=[], help="SQL run once first")
     parser.add_argument("--synchronous-commit", default="on", choices=["on", "off"])
+    parser.add_argument(
+        "--no-floor-raise", action="store_true", help="leave the group's stock floor down"
+    )
     args = parser.parse_args()
     server = os.environ["FAXNUM_BENCH_POSTGRES_URL"]
     for form, provision in (("ten round trips", ten_round_trips), ("three", three_round_trips)):
@@ -176,8 +235,11 @@ def main() -> None:
             vacuum(url)
             given = {"digest": hashlib.sha256(key.encode("ascii")).digest(), "group": 1}
             for number in range(1, args.rounds + 1):
-                figures = run_round(dsn, provision, given, args.seconds)
-                print(f"{form:<16} round {number}: {figures}", flush=True)
+                figures = run_round(
+                    dsn, provision, given, args.seconds, floors=not args.no_floor_raise
+                )
+                pages = take_pages(dsn, given)
+                print(f"{form:<16} round {number}: {figures}, take reads {pages}", flush=True)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ class Tables:
     area_codes: list[AreaCode] = field(default_factory=list)
     groups: dict[int, DidGroup] = field(default_factory=dict)
     dids: dict[int, Row] = field(default_factory=dict)
+    floors: dict[int, str] = field(default_factory=dict)  # group id: stock floor ('')
     numbers: dict[int, Row] = field(default_factory=dict)
     ledger: dict[int, Row] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], Row] = field(default_factory=dict)
@@ -461,13 +462,15 @@ class FakeDids(_Repository):
         for did in new:
             if did.number in known:
                 continue
-            self.t.dids[_next_id(self.t.dids)] = {
+            row: Row = {
                 "group_id": did.group_id,
                 "number": did.number,
                 "state": did.state,
                 "changed_at": now,
                 "trunk": did.carrier_trunk,
             }
+            self.t.dids[_next_id(self.t.dids)] = row
+            self._lower_floor(row)
             known.add(did.number)
             added += 1
         return added
@@ -505,6 +508,7 @@ class FakeDids(_Repository):
         batch = [key for key in aged if after is None or key > after][:limit]
         for _, did_id in batch:
             self.t.dids[did_id].update(state=step.target, changed_at=now)
+            self._lower_floor(self.t.dids[did_id])
         return len(batch), (batch[-1] if len(batch) == limit else None)
 
     def move(self, did_ids: Sequence[int], event: DidEvent, now: datetime) -> list[int]:
@@ -516,6 +520,7 @@ class FakeDids(_Repository):
             did = self.t.dids.get(did_id)
             if did is not None and did["state"] in step.sources:
                 did.update(state=step.target, changed_at=now)
+                self._lower_floor(did)
                 moved.append(did_id)
         return moved
 
@@ -532,13 +537,43 @@ class FakeDids(_Repository):
         self, group_id: int, quantity: int, event: DidEvent, now: datetime
     ) -> list[Did]:
         sources = transition(event).sources
+        floor = self.t.floors.get(group_id, "")  # as the store's take: from the floor up
         candidates = [
             (i, d["number"])
             for i, d in self.t.dids.items()
-            if d["group_id"] == group_id and d["state"] in sources
+            if d["group_id"] == group_id and d["state"] in sources and d["number"] >= floor
         ]
         moved = self.move(next_from_group(candidates, quantity), event, now)
         return sorted((Did(i, self.t.dids[i]["number"]) for i in moved), key=lambda d: d.number)
+
+    def _lower_floor(self, did: Row) -> None:
+        """As the store's triggers: a DID in stock lowers its group's floor to it."""
+        if did["state"] == DidState.AVAILABLE:
+            group_id = did["group_id"]
+            self.t.floors[group_id] = min(self.t.floors.get(group_id, ""), did["number"])
+
+    def _lowest_in_stock(self, group_id: int) -> str | None:
+        in_stock = [
+            d["number"]
+            for d in self.t.dids.values()
+            if d["group_id"] == group_id and d["state"] == DidState.AVAILABLE
+        ]
+        return min(in_stock, default=None)
+
+    def groups_with_floor_behind(self) -> list[int]:
+        return [
+            group_id
+            for group_id in sorted(self.t.groups)
+            if (lowest := self._lowest_in_stock(group_id)) is not None
+            and self.t.floors.get(group_id, "") < lowest
+        ]
+
+    def raise_stock_floor(self, group_id: int) -> bool:
+        lowest = self._lowest_in_stock(group_id)
+        if lowest is None or self.t.floors.get(group_id, "") >= lowest:
+            return False
+        self.t.floors[group_id] = lowest
+        return True
 
     def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]:
         found = sorted(

@@ -60,6 +60,9 @@ class Settings(BaseModel):
     max_reserved: int = Field(default=DEFAULT_MAX_RESERVED, ge=0, le=100_000)
     # How often each serving process ends expired reservations (0 turns it off).
     reservation_sweep_s: float = Field(default=1.0, ge=0, le=60, allow_inf_nan=False)
+    # How often each serving process raises the groups' stock floors (0 turns it off;
+    # takes then step over every DID taken from the group since the last raise).
+    stock_floor_raise_s: float = Field(default=2.0, ge=0, le=3600, allow_inf_nan=False)
     # Webhooks: a delivery worker inside every serving process (off: run `faxnum
     # webhooks deliver` elsewhere); plain http and private addresses only when allowed.
     webhook_delivery: bool = True

@@ -122,3 +122,55 @@ def test_a_group_with_no_did_left_or_none_at_all_makes_no_number(store: Store) -
                 uow.numbers.add_from_group(caller.account_id, group, caller.trunk_id, NOW, expires)
                 is None
             )
+
+
+def _floors_behind(store: Store) -> list[int]:
+    with store.unit_of_work() as uow:
+        return uow.dids.groups_with_floor_behind()
+
+
+def _raise_floor(store: Store, group_id: int) -> bool:
+    with store.unit_of_work() as uow:
+        raised = uow.dids.raise_stock_floor(group_id)
+        uow.commit()
+    return raised
+
+
+def test_a_group_s_floor_rises_to_its_lowest_number_in_stock_and_takes_go_on_from_there(
+    store: Store,
+) -> None:
+    group_id = load_group(store, UNSORTED)
+    assert _floors_behind(store) == [group_id]  # loaded with the floor at the bottom
+    assert _raise_floor(store, group_id)
+    assert _floors_behind(store) == []
+    assert not _raise_floor(store, group_id)  # level already
+    with store.unit_of_work() as uow:
+        assert taken_from(uow, group_id)[0].number == "+12042841000"
+        uow.commit()
+    assert _floors_behind(store) == [group_id]
+    assert _raise_floor(store, group_id)
+    with store.unit_of_work() as uow:
+        assert taken_from(uow, group_id)[0].number == "+12042841001"
+        assert [d.number for d in uow.dids.take_from_group(group_id, 5, DidEvent.RESERVE, NOW)] == [
+            "+12042841002"
+        ]
+        uow.commit()
+    assert not _raise_floor(store, group_id)  # none in stock: the floor stays
+    assert _floors_behind(store) == []
+
+
+def test_a_did_back_in_stock_below_the_floor_lowers_it_and_is_the_next_taken(
+    store: Store,
+) -> None:
+    group_id = load_group(store, UNSORTED)
+    with store.unit_of_work() as uow:
+        first, _ = taken_from(uow, group_id)
+        uow.commit()
+    assert _raise_floor(store, group_id)  # to +12042841001
+    with store.unit_of_work() as uow:
+        assert uow.dids.start_aging(first.id, NOW)
+        assert uow.dids.recycle_aged(NOW, NOW, None, 10)[0] == 1  # back in stock
+        uow.commit()
+    assert _floors_behind(store) == []  # lowered with it, in the same transaction
+    with store.unit_of_work() as uow:
+        assert taken_from(uow, group_id)[0].number == first.number

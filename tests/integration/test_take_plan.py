@@ -22,7 +22,8 @@ from faxnum.store.inventory import _TAKE_AVAILABLE, DidQueries
 from faxnum.store.numbers import _ADD_FROM_GROUP
 from tests.factories import add_group, group_spec
 
-GROUP_INDEX = "ix_dids_group_state_number"
+GROUP_INDEX = "ix_dids_in_stock"
+STATE_INDEX = "ix_dids_state_changed"
 
 
 def _explain(connection: Connection, sql: str, parameters: Any) -> str:
@@ -58,19 +59,22 @@ def _sent(connection: Connection, wanted: Callable[[str], bool]) -> Iterator[lis
     plans.extend(_explain(connection, sql, values) for sql, values in sent)
 
 
-def _load_in_number_order(database: Database, specs: list[GroupSpec]) -> None:
+def _load_in_number_order(
+    database: Database, specs: list[GroupSpec], analysed: bool = True
+) -> None:
     """Stored in number order, as a carrier's blocks usually are (the number index then
     follows the table, which is what makes PostgreSQL like it), then analysed."""
     with database.unit_of_work() as uow:
         load_groups(uow, [replace(s, numbers=sorted(s.numbers)) for s in specs], datetime.now(UTC))
-    with database.write_engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-        connection.commit()
+    if analysed:
+        with database.write_engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
 
 
-def _one_big_group_half_taken(database: Database) -> int:
+def _one_big_group_half_taken(database: Database, analysed: bool = True) -> int:
     spec = group_spec(count=4_000)
-    _load_in_number_order(database, [spec])  # statistics: every DID available
+    _load_in_number_order(database, [spec], analysed)  # statistics: every DID available
     with database.unit_of_work() as uow:
         group_id = uow.catalogue.group_id(*spec.key)
         assert group_id is not None
@@ -95,19 +99,46 @@ def _a_search(statement: str) -> bool:
     return "ORDER BY" in statement and "dids" in statement
 
 
-def test_provisioning_takes_from_the_group_index_when_one_group_holds_every_did(
-    database: Database,
-) -> None:
-    group_id = _one_big_group_half_taken(database)
+def _take_plan(database: Database, group_id: int) -> str:
     with database.write_engine.connect() as connection:
         values = {"group_id": group_id, "now": "2026-11-28 12:00:00+00:00"}
-        taking = _TAKE_AVAILABLE
+        taking = _TAKE_AVAILABLE[False]
         if connection.dialect.name == "postgresql":  # the take and the number in one
             taking = _ADD_FROM_GROUP
             values.update(account_id=1, trunk_id=1, expires="2026-12-28")
-        plan = _plan(connection, taking.statement, values)
+        return _plan(connection, taking.statement, values)
+
+
+def test_provisioning_takes_from_the_group_index_when_one_group_holds_every_did(
+    database: Database,
+) -> None:
+    plan = _take_plan(database, _one_big_group_half_taken(database))
     assert GROUP_INDEX in plan, plan
     assert "uq_dids_number" not in plan, plan
+
+
+def test_provisioning_takes_from_the_group_index_on_a_store_never_analysed(
+    database: Database,
+) -> None:
+    """As `make run` serves a new SQLite file: with no statistics, SQLite took the
+    index of DIDs by state for the way to the stock, and sorted the whole group."""
+    plan = _take_plan(database, _one_big_group_half_taken(database, analysed=False))
+    assert GROUP_INDEX in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_dids_due_back_in_stock_are_read_from_the_index_of_dids_out_of_stock(
+    database: Database,
+) -> None:
+    _one_big_group_half_taken(database, analysed=False)
+    with database.unit_of_work() as uow:
+        connection = uow._connection
+        assert connection is not None
+        with _sent(connection, lambda sql: "state_changed_at <=" in sql) as plans:
+            DidQueries(connection).recycle_aged(
+                datetime.now(UTC), datetime.now(UTC), after=None, limit=10
+            )
+    assert plans and all(STATE_INDEX in p for p in plans), plans
 
 
 def test_an_order_by_quantity_takes_from_the_group_index_when_one_group_holds_every_did(
@@ -166,3 +197,21 @@ def test_a_search_in_one_group_of_many_reads_its_page_in_index_order(
             found, _ = _search_one_group(uow, group_id)
     assert [a.number for a in found] == sorted(specs[3].numbers)[:50]
     assert plans and not [p for p in plans if "Sort" in p or "TEMP B-TREE" in p], plans
+
+
+def test_finding_and_raising_the_floors_behind_reads_each_group_s_stock_index(
+    database: Database,
+) -> None:
+    """On a store never analysed, as `make run` serves one: a raise every two seconds
+    must not read every DID of the group."""
+    group_id = _one_big_group_half_taken(database, analysed=False)
+    with database.unit_of_work() as uow:
+        connection = uow._connection
+        assert connection is not None
+        with _sent(connection, lambda sql: "stock_floor" in sql and "dids" in sql) as plans:
+            dids_read = DidQueries(connection)
+            assert dids_read.groups_with_floor_behind() == [group_id]
+            assert dids_read.raise_stock_floor(group_id)
+    assert len(plans) == 2
+    assert all(GROUP_INDEX in p for p in plans), plans
+    assert not [p for p in plans if "SCAN dids" in p or "Seq Scan on dids" in p], plans

@@ -46,6 +46,7 @@ from faxnum.services.accounts import prepare_login_decoy
 from faxnum.services.key_secrets import check_secret
 from faxnum.services.renewal_schedule import renew_periodically
 from faxnum.services.reservation_sweep import sweep_periodically
+from faxnum.services.stock_floors import raise_periodically
 from faxnum.services.webhook_delivery import DeliveryWorker
 from faxnum.store.db.change_watch import CommitWatch
 from faxnum.store.db.database import Database
@@ -185,10 +186,17 @@ def create_app(
                     state.database.read, state.database.write, settings.reservation_sweep_s, clock
                 )
             )
+        floors = None
+        if settings.stock_floor_raise_s > 0:
+            floors = asyncio.create_task(
+                raise_periodically(
+                    state.database.read, state.database.write, settings.stock_floor_raise_s
+                )
+            )
         delivery = _delivery_worker(state) if settings.webhook_delivery else None
         delivering = asyncio.create_task(delivery.run()) if delivery is not None else None
         yield
-        for task in (renewal, sweeper, delivering):
+        for task in (renewal, sweeper, floors, delivering):
             if task is not None:
                 task.cancel()
         if delivery is not None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
     select,
 )
 
@@ -42,7 +43,13 @@ from faxnum.store.db.tables import (
 )
 from faxnum.store.group_stock import stock_of_group
 from faxnum.store.groups import group_by_id, group_of
-from faxnum.store.inventory import BY_GROUP_STATE_NUMBER, in_group_and_state
+from faxnum.store.inventory import (
+    BY_GROUP_NUMBER,
+    IN_STOCK_ONLY,
+    floor_in_range,
+    in_stock_in_group,
+    stock_floor,
+)
 from faxnum.store.number_search import MIN_INDEXED_RUN, candidate_ids
 
 # Up to this many matching groups, a search reads their DIDs by group; beyond, it reads
@@ -174,6 +181,7 @@ class CatalogueQueries:
             return [], 0
         not_by_state = func.coalesce(dids.c.state, "") == DidState.AVAILABLE.value
         in_order: tuple[Any, ...] = (dids.c.number,)
+        the_group: DidGroup | None = None  # the one group the DIDs are read from, if one
         runs = [run for p in wanted.patterns for run in p.literal_runs(MIN_INDEXED_RUN)]
         found_ids = candidate_ids(self._db, runs, MAX_CANDIDATES + 1) if runs else []
         if runs and len(found_ids) <= MAX_CANDIDATES:  # the trigram index's few DIDs
@@ -185,34 +193,37 @@ class CatalogueQueries:
             ranges = [_number_range(p, dial_code) for p in wanted.patterns]
             lowers = [lower for lower, _ in ranges if lower is not None]
             uppers = [upper for _, upper in ranges if upper is not None]
-            # Joined by the group's id, not by `dids.did_group_id`: through that
-            # equality PostgreSQL would order by the groups' id and sort the group.
-            query = _available_joined(did_groups.c.id == group_ids[0]).where(
-                *in_group_and_state(
-                    group_ids[0],
-                    DidState.AVAILABLE.value,
-                    max(lowers, default=""),
-                    min(uppers, default=None),
-                )
+            # The group read on its own, the DIDs without a join: joined, SQLite may
+            # read the group first and sort its DIDs, and PostgreSQL order by the
+            # group's id and sort them, for every page.
+            the_group = self.group(group_ids[0])
+            if the_group is None:  # deleted since it was listed
+                return [], 0
+            start: Any = max(lowers, default="")
+            if floor_in_range(self._db):  # from the floor up, as a take reads the stock
+                start = func.greatest(stock_floor(group_ids[0]), literal(start))
+            query = select(dids.c.number).where(
+                *in_stock_in_group(group_ids[0], start, min(uppers, default=None))
             )
-            in_order = BY_GROUP_STATE_NUMBER
+            in_order = BY_GROUP_NUMBER
         elif len(group_ids) <= MAX_LISTED_GROUPS:  # the matching groups' DIDs
             query = _available_joined(did_groups.c.id == dids.c.did_group_id).where(
-                dids.c.did_group_id.in_(group_ids), dids.c.state == DidState.AVAILABLE.value
+                dids.c.did_group_id.in_(group_ids), IN_STOCK_ONLY
             )
         else:  # a whole country: numbers in order, each group looked up by id
             joined = did_groups.c.id == func.coalesce(dids.c.did_group_id, 0)
             query = _available_joined(joined).where(not_by_state)
-        query = _filtered(query, wanted.groups)
-        if wanted.type is not None:
-            query = query.where(did_groups.c.type == wanted.type.value)
+        if the_group is None:  # the group filters; one group was listed by them
+            query = _filtered(query, wanted.groups)
+            if wanted.type is not None:
+                query = query.where(did_groups.c.type == wanted.type.value)
         for pattern in wanted.patterns:
             lower, upper = _number_range(pattern, dial_code)
             if lower is not None and upper is not None:  # a range on an index narrows the scan
                 query = query.where(dids.c.number >= lower, dids.c.number < upper)
             query = query.where(dids.c.number.like(pattern.like(dial_code)))
         rows = self._db.execute(query.order_by(*in_order).limit(page.limit).offset(page.offset))
-        found = [AvailableNumber(row.number, group_of(row)) for row in rows]
+        found = [AvailableNumber(row.number, the_group or group_of(row)) for row in rows]
         if not wanted.patterns:  # every available DID of the groups: their kept stock
             kept = select(func.coalesce(func.sum(did_group_stock.c.available), 0)).where(
                 did_group_stock.c.did_group_id.in_(groups.scalar_subquery())

@@ -7,10 +7,14 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    ScalarSelect,
     Select,
+    TextClause,
+    Update,
     bindparam,
     literal,
     select,
+    text,
     tuple_,
     update,
 )
@@ -29,62 +33,104 @@ from faxnum.domain.numbers import (
 )
 from faxnum.store.db.dialect import insert_or_ignore
 from faxnum.store.db.prepared import Prepared
-from faxnum.store.db.tables import did_groups, dids
+from faxnum.store.db.tables import IN_STOCK, OUT_OF_STOCK, did_groups, dids
 from faxnum.store.groups import group_by_id
 
 _ASSIGN = transition(DidEvent.ASSIGN)
 (_AVAILABLE,) = _ASSIGN.source_values
 
 
-# A group's DIDs in one state, in number order: the order of this index.
-BY_GROUP_STATE_NUMBER = (dids.c.did_group_id, dids.c.state, dids.c.number)
+# A group's DIDs in stock, in number order: the order of their partial index.
+BY_GROUP_NUMBER = (dids.c.did_group_id, dids.c.number)
+# As text: SQLAlchemy would write a boolean column expression as `(...) = 1` for SQLite,
+# which no longer matches the index's condition.
+IN_STOCK_ONLY = text(IN_STOCK)
+OUT_OF_STOCK_ONLY = text(OUT_OF_STOCK)
 
 
-def in_group_and_state(
-    group_id: Any, state: str, numbers_from: str = "", numbers_below: str | None = None
-) -> tuple[ColumnElement[bool], ...]:
-    """The DIDs of one group in one state, bounded so that only the (group, state,
-    number) index can return them in `BY_GROUP_STATE_NUMBER` order.
+def in_stock_in_group(
+    group_id: Any, numbers_from: Any = "", numbers_below: str | None = None
+) -> tuple[ColumnElement[bool] | TextClause, ...]:
+    """The DIDs in stock of one group, bounded so that only their (group, number)
+    index can return them in `BY_GROUP_NUMBER` order.
 
-    Written as `did_group_id = :g AND state = :s ORDER BY number`, PostgreSQL may
-    instead walk the unique index on `number` and filter: it estimates the first
+    Written as `did_group_id = :g AND state = 'available' ORDER BY number`, PostgreSQL
+    may instead walk the unique index on `number` and filter: it estimates the first
     match near the start whenever the group holds most DIDs, but the DIDs already
     taken are exactly the lowest numbers, so each take re-read all of them and grew
     slower with every DID taken.
-    Two row comparisons bound the same rows; with no equality on the group and state,
-    ordering by them is something only that index provides. `numbers_from` and
-    `numbers_below` narrow the range to numbers in [from, below)."""
-    key = tuple_(*BY_GROUP_STATE_NUMBER)
-    lower = key >= tuple_(group_id, literal(state), literal(numbers_from))
+    Two row comparisons bound the same rows; with no equality on the group, ordering
+    by it and the number is something only that index provides. The stock condition
+    is written as the index's own (`IN_STOCK`), so that the planner may use it.
+    `numbers_from` (a number, or an expression giving one) and `numbers_below` narrow
+    the range to numbers in [from, below)."""
+    key = tuple_(*BY_GROUP_NUMBER)
+    start = literal(numbers_from) if isinstance(numbers_from, str) else numbers_from
+    lower = key >= tuple_(group_id, start)
     if numbers_below is not None:
-        return lower, key < tuple_(group_id, literal(state), literal(numbers_below))
-    return lower, tuple_(dids.c.did_group_id, dids.c.state) <= tuple_(group_id, literal(state))
+        return IN_STOCK_ONLY, lower, key < tuple_(group_id, literal(numbers_below))
+    return IN_STOCK_ONLY, lower, dids.c.did_group_id <= group_id
 
 
-def lowest_numbered(group_id: Any, state: str) -> Select[tuple[int]]:
-    """The ids of a group's DIDs in one state, lowest number first."""
+def stock_floor(group_id: Any) -> ScalarSelect[str]:
+    """The group's stock floor: no DID of it in stock has a lower number."""
+    return select(did_groups.c.stock_floor).where(did_groups.c.id == group_id).scalar_subquery()
+
+
+def floor_in_range(connection: Connection) -> bool:
+    """Whether a walk of a group's stock starts its index range at the group's floor,
+    or only skips what is below it. PostgreSQL keeps the index entries of the DIDs
+    taken until a VACUUM, and would step over them all. SQLite drops an entry as its
+    row leaves the index's condition, so its walk starts at the stock anyway; nor can
+    it start an index range at a subquery's value."""
+    return connection.dialect.name == "postgresql"
+
+
+def in_stock_from_floor(
+    group_id: Any, floor: Any, in_range: bool
+) -> tuple[ColumnElement[bool] | TextClause, ...]:
+    """The DIDs in stock of one group from `floor` (its floor, or a column giving it)
+    up, in the `in_stock_in_group` way; see `floor_in_range` for `in_range`."""
+    if in_range:
+        return in_stock_in_group(group_id, floor)
+    return (*in_stock_in_group(group_id), dids.c.number >= floor)
+
+
+def lowest_numbered_in_stock(group_id: Any, in_range: bool) -> Select[tuple[int]]:
+    """The ids of a group's DIDs in stock from its floor up, lowest number first."""
+    from_floor = in_stock_from_floor(group_id, stock_floor(group_id), in_range)
+    return select(dids.c.id).where(*from_floor).order_by(*BY_GROUP_NUMBER)
+
+
+def _lowest_in_stock(group_id: Any, floor: Any, in_range: bool) -> ScalarSelect[str]:
+    from_floor = in_stock_from_floor(group_id, floor, in_range)
+    query = select(dids.c.number).where(*from_floor).order_by(*BY_GROUP_NUMBER).limit(1)
+    return query.scalar_subquery()
+
+
+def _take(in_range: bool) -> Update:
+    """The group's lowest available DID assigned, unless another transaction holds it."""
+    group_id = bindparam("group_id", type_=dids.c.did_group_id.type)
     return (
-        select(dids.c.id)
-        .where(*in_group_and_state(group_id, state))
-        .order_by(*BY_GROUP_STATE_NUMBER)
+        update(dids)
+        .where(
+            dids.c.id
+            == lowest_numbered_in_stock(group_id, in_range)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery(),
+            dids.c.state == _AVAILABLE,
+        )
+        .values(state=_ASSIGN.target.value, state_changed_at=bindparam("now"))
     )
 
 
 # Built once: statement construction costs more than SQLite's execution of it.
-# The group's lowest available DID assigned, unless another transaction holds it.
-TAKE = (
-    update(dids)
-    .where(
-        dids.c.id
-        == lowest_numbered(bindparam("group_id", type_=dids.c.did_group_id.type), _AVAILABLE)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery(),
-        dids.c.state == _AVAILABLE,
-    )
-    .values(state=_ASSIGN.target.value, state_changed_at=bindparam("now"))
-)
-_TAKE_AVAILABLE = Prepared(TAKE.returning(dids.c.id, dids.c.number))
+TAKE = _take(in_range=True)  # PostgreSQL's
+_TAKE_AVAILABLE = {
+    in_range: Prepared((TAKE if in_range else _take(False)).returning(dids.c.id, dids.c.number))
+    for in_range in (True, False)
+}
 
 _INVENTORY_LINES = select(
     dids.c.number,
@@ -127,7 +173,8 @@ class DidQueries:
         takes through `NumberQueries.add_from_group`, which on PostgreSQL makes the
         number in the same statement.)
         """
-        row = _TAKE_AVAILABLE.first(self._db, {"group_id": group_id, "now": now})
+        taking = _TAKE_AVAILABLE[floor_in_range(self._db)]
+        row = taking.first(self._db, {"group_id": group_id, "now": now})
         if row is None:
             return None
         group = group_by_id(self._db, group_id)
@@ -168,7 +215,11 @@ class DidQueries:
         """One batch of DIDs that have aged enough back to available, oldest first from
         the cursor on; how many moved, and where the next batch starts (None: done)."""
         step = transition(DidEvent.RECYCLE)
-        aged = (dids.c.state.in_(step.source_values), dids.c.state_changed_at <= aged_before)
+        aged = (
+            OUT_OF_STOCK_ONLY,  # the condition of the index that holds them
+            dids.c.state.in_(step.source_values),
+            dids.c.state_changed_at <= aged_before,
+        )
         query = select(dids.c.id, dids.c.state_changed_at).where(*aged)
         if after is not None:
             query = query.where(tuple_(dids.c.state_changed_at, dids.c.id) > tuple_(*after))
@@ -229,13 +280,14 @@ class DidQueries:
         self, group_id: int, quantity: int, event: DidEvent, now: datetime
     ) -> list[Did]:
         """Move the `quantity` lowest-numbered available DIDs of a group (fewer when the
-        group has fewer; PostgreSQL skips those another transaction is taking)."""
+        group has fewer; PostgreSQL skips those another transaction is taking) by an
+        event that takes DIDs from stock."""
         step = transition(event)
+        assert step.source_values == (_AVAILABLE,), event
         # A CTE, run once: PostgreSQL may re-run an `IN (SELECT ... LIMIT n FOR UPDATE
         # SKIP LOCKED)` subquery per row and so update more than n rows.
-        (source,) = step.source_values
         chosen = (
-            lowest_numbered(group_id, source)
+            lowest_numbered_in_stock(group_id, floor_in_range(self._db))
             .limit(quantity)
             .with_for_update(skip_locked=True)
             .cte("chosen")
@@ -247,6 +299,35 @@ class DidQueries:
             .returning(dids.c.id, dids.c.number)
         )
         return sorted((Did(row.id, row.number) for row in rows), key=lambda did: did.number)
+
+    def groups_with_floor_behind(self) -> list[int]:
+        floor = did_groups.c.stock_floor
+        behind = floor < _lowest_in_stock(did_groups.c.id, floor, floor_in_range(self._db))
+        query = select(did_groups.c.id).where(behind).order_by(did_groups.c.id)
+        return list(self._db.execute(query).scalars())
+
+    def raise_stock_floor(self, group_id: int) -> bool:
+        # The group's row first: a DID entering stock locks it too, before it lowers
+        # the floor (migration 0020), so the read below, a new statement with a new
+        # snapshot, sees every DID in stock that can ever be committed below it.
+        if self._db.dialect.name == "postgresql":
+            self._db.execute(
+                select(did_groups.c.id)
+                .where(did_groups.c.id == group_id)
+                .with_for_update(key_share=True)
+            )
+        in_range = floor_in_range(self._db)
+        lowest = self._db.execute(
+            select(_lowest_in_stock(group_id, stock_floor(group_id), in_range))
+        ).scalar()
+        if lowest is None:  # none in stock: the floor stays where it is
+            return False
+        raised = self._db.execute(
+            update(did_groups)
+            .where(did_groups.c.id == group_id, did_groups.c.stock_floor < lowest)
+            .values(stock_floor=lowest)
+        )
+        return bool(raised.rowcount)
 
     def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]:
         """DIDs in one state, in number order, from just after `after_number` on."""

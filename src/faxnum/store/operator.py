@@ -15,6 +15,7 @@ from faxnum.store.db.dialect import utc_day
 from faxnum.store.db.tables import accounts, did_group_stock, did_groups, dids, numbers
 from faxnum.store.group_stock import stock_of_group
 from faxnum.store.groups import group_of
+from faxnum.store.inventory import OUT_OF_STOCK_ONLY
 
 _HELD = [state.value for state in DidState if state is not DidState.AVAILABLE]
 Counts = dict[str, int]
@@ -45,7 +46,7 @@ class OperatorQueries:
         held = self._db.execute(
             select(did_groups.c.country_code, dids.c.state, func.count())
             .join(did_groups, did_groups.c.id == dids.c.did_group_id)
-            .where(dids.c.state.in_(_HELD))
+            .where(OUT_OF_STOCK_ONLY, dids.c.state.in_(_HELD))
             .group_by(did_groups.c.country_code, dids.c.state)
         )
         for country, state, count in held:
@@ -70,7 +71,11 @@ class OperatorQueries:
         if groups:
             held = self._db.execute(
                 select(dids.c.did_group_id, dids.c.state, func.count())
-                .where(dids.c.did_group_id.in_(list(counts)), dids.c.state.in_(_HELD))
+                .where(
+                    OUT_OF_STOCK_ONLY,
+                    dids.c.did_group_id.in_(list(counts)),
+                    dids.c.state.in_(_HELD),
+                )
                 .group_by(dids.c.did_group_id, dids.c.state)
             )
             for group_id, state, count in held:

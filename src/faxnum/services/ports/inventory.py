@@ -56,3 +56,13 @@ class DidRepository(Protocol):
         ...
 
     def in_state(self, state: DidState, after_number: str, limit: int) -> list[InventoryLine]: ...
+
+    def groups_with_floor_behind(self) -> list[int]:
+        """The groups whose stock floor is below their lowest number in stock: the
+        takes from them step over the DIDs in between first."""
+        ...
+
+    def raise_stock_floor(self, group_id: int) -> bool:
+        """Raise the group's stock floor to its lowest number in stock, as committed:
+        never past a DID entering stock in a transaction still open. Whether it rose."""
+        ...

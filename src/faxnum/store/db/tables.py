@@ -22,6 +22,8 @@ from sqlalchemy import (
     text,
 )
 
+from faxnum.domain.numbers import DidState
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -139,6 +141,10 @@ did_groups = Table(
     Column("monthly_price_micros", BigInteger, nullable=False),
     # Comma-separated capabilities shown to clients, e.g. "fax,t38".
     Column("features", String(100), nullable=False, server_default=text("'fax,t38'")),
+    # No DID of the group in stock has a lower number (kept so by triggers on `dids`,
+    # migration 0020): a take starts its walk of the stock index here, not over the
+    # entries of the DIDs taken before, which PostgreSQL keeps until a VACUUM.
+    Column("stock_floor", String(16), nullable=False, server_default=text("''")),
     UniqueConstraint("country_code", "area_code", "city_name", "type"),
     Index("ix_did_groups_country_city", "country_code", "city_name"),
 )
@@ -152,11 +158,13 @@ dids = Table(
     Column("state", String(10), nullable=False),
     Column("state_changed_at", DateTime(timezone=True), nullable=False),
     Column("carrier_trunk", String(100), nullable=True),  # the operator's upstream route
-    # A group's available DIDs in number order, whatever the size: picking the next one
-    # to provision and a search's page are both a range scan of this index.
-    Index("ix_dids_group_state_number", "did_group_id", "state", "number"),
-    Index("ix_dids_state_changed", "state", "state_changed_at"),
 )
+
+# The conditions of the partial indexes of DIDs in stock and out of it (`schema.py`),
+# spelled as a query must spell them for a planner to use those indexes: literals,
+# since a bound value proves nothing, and whole, since SQLite infers nothing from them.
+IN_STOCK = f"state = '{DidState.AVAILABLE.value}'"
+OUT_OF_STOCK = f"state <> '{DidState.AVAILABLE.value}'"
 
 # How many DIDs of each group are available, kept by triggers on `dids` in the same
 # transaction as every change (migration 0011), so listing groups never counts DIDs.
@@ -203,6 +211,7 @@ orders = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_orders_account_id", "account_id", "id"),
 )
+
 
 numbers = Table(
     "numbers",
