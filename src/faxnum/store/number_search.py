@@ -9,16 +9,16 @@ of a pattern; the exact pattern (keypad digits, `*`, anchors) is then checked wi
 LIKE on those few rows.
 
 Both are created by migration 0008 (0018 made the GIN index partial) and are not in
-`tables.metadata`. SQLite triggers
-live on the `dids` table: a later migration that rebuilds `dids` (batch mode) must
-create them again.
+`tables.metadata`. SQLite triggers live on the `dids` table: a later migration that
+rebuilds `dids` (batch mode) must create them again.
 """
 
 from collections.abc import Sequence
 
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, select
 
-from faxnum.store.db.tables import IN_STOCK, dids
+from faxnum.store.db.tables import dids
+from faxnum.store.inventory import IN_STOCK_ONLY
 
 FTS_TABLE = "did_numbers_fts"
 TRIGRAM_INDEX = "ix_dids_number_trgm"
@@ -48,6 +48,6 @@ def candidate_ids(connection: Connection, runs: Sequence[str], limit: int) -> li
     else:
         # The GIN index holds the DIDs in stock only (a DID taken writes no entry).
         query = select(dids.c.id).where(
-            text(IN_STOCK), *(dids.c.number.like(f"%{run}%") for run in runs)
+            IN_STOCK_ONLY, *(dids.c.number.like(f"%{run}%") for run in runs)
         )
     return [int(found) for found in connection.execute(query.limit(limit)).scalars()]
