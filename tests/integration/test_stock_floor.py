@@ -79,9 +79,12 @@ def test_a_raise_waits_for_a_did_entering_stock_below_it_and_stops_there(
 
 
 @ON_POSTGRES
-def test_a_take_starts_its_walk_of_the_group_s_stock_at_the_floor(database: Database) -> None:
+@pytest.mark.parametrize("skip_held", [True, False], ids=["skip", "wait"])
+def test_a_take_starts_its_walk_of_the_group_s_stock_at_the_floor(
+    database: Database, skip_held: bool
+) -> None:
     group_id = add_group(database, count=6)
-    plan = _take_plan(database, group_id)
+    plan = _take_plan(database, group_id, skip_held)
     # The index range starts at the value the floor's subquery gives, not at ''.
     assert re.search(
         r"Index Cond: \(\(ROW\(did_group_id, \(number\)::text\) >= ROW\(\d+, \(\$\d+\)", plan

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, event, select, text, update
 
 from faxnum.domain.catalogue import AvailableNumberFilter, DidGroupFilter
@@ -99,30 +100,37 @@ def _a_search(statement: str) -> bool:
     return "ORDER BY" in statement and "dids" in statement
 
 
-def _take_plan(database: Database, group_id: int) -> str:
+def _take_plan(database: Database, group_id: int, skip_held: bool) -> str:
+    """The plan of provisioning's take: skipping the DIDs others hold, or waiting
+    for them (the run again after a short take)."""
     with database.write_engine.connect() as connection:
         values = {"group_id": group_id, "now": "2026-11-28 12:00:00+00:00"}
-        taking = _TAKE_AVAILABLE[False]
+        taking = _TAKE_AVAILABLE[False, False]
         if connection.dialect.name == "postgresql":  # the take and the number in one
-            taking = _ADD_FROM_GROUP
+            taking = _ADD_FROM_GROUP[skip_held]
             values.update(account_id=1, trunk_id=1, expires="2026-12-28")
         return _plan(connection, taking.statement, values)
 
 
+SKIPPING_OR_WAITING = pytest.mark.parametrize("skip_held", [True, False], ids=["skip", "wait"])
+
+
+@SKIPPING_OR_WAITING
 def test_provisioning_takes_from_the_group_index_when_one_group_holds_every_did(
-    database: Database,
+    database: Database, skip_held: bool
 ) -> None:
-    plan = _take_plan(database, _one_big_group_half_taken(database))
+    plan = _take_plan(database, _one_big_group_half_taken(database), skip_held)
     assert GROUP_INDEX in plan, plan
     assert "uq_dids_number" not in plan, plan
 
 
+@SKIPPING_OR_WAITING
 def test_provisioning_takes_from_the_group_index_on_a_store_never_analysed(
-    database: Database,
+    database: Database, skip_held: bool
 ) -> None:
     """As `make run` serves a new SQLite file: with no statistics, SQLite took the
     index of DIDs by state for the way to the stock, and sorted the whole group."""
-    plan = _take_plan(database, _one_big_group_half_taken(database, analysed=False))
+    plan = _take_plan(database, _one_big_group_half_taken(database, analysed=False), skip_held)
     assert GROUP_INDEX in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
 

@@ -39,12 +39,8 @@ def reserve(
     replayed = claim_or_replay(uow, caller, request, Outcome.RESERVATION, first, now, retention)
     if replayed is not None:
         return replayed, True
-    quantity = len(wanted.numbers) if isinstance(wanted, NumbersWanted) else wanted.quantity
-    if not uow.reservations.hold_count(caller.payer_id, quantity, max_reserved):
-        raise Conflict(
-            f"An account and its sub-accounts hold at most {max_reserved} reserved numbers "
-            "at once; order or cancel a reservation first."
-        )
+    # The DIDs first, the payer's row after, as provisioning and orders lock them: a
+    # take waiting for DIDs then holds no row that their holder is about to lock.
     if isinstance(wanted, NumbersWanted):
         chosen = move_chosen(uow, wanted.numbers, DidEvent.RESERVE, now, "reserved")
         held = [(did.id, did.group_id) for did in chosen]
@@ -52,6 +48,11 @@ def reserve(
         held = [
             (did.id, wanted.group_id) for did in move_from_group(uow, wanted, DidEvent.RESERVE, now)
         ]
+    if not uow.reservations.hold_count(caller.payer_id, len(held), max_reserved):
+        raise Conflict(
+            f"An account and its sub-accounts hold at most {max_reserved} reserved numbers "
+            "at once; order or cancel a reservation first."
+        )
     group_ids = [group_id for _, group_id in held]
     value = first_charges(groups_of(uow, group_ids), group_ids)
     if not uow.accounts.hold_money(caller.payer_id, value):

@@ -108,8 +108,9 @@ def _lowest_in_stock(group_id: Any, floor: Any, in_range: bool) -> ScalarSelect[
     return query.scalar_subquery()
 
 
-def _take(in_range: bool) -> Update:
-    """The group's lowest available DID assigned, unless another transaction holds it."""
+def _take(in_range: bool, skip_held: bool) -> Update:
+    """The group's lowest available DID assigned; `skip_held`: unless another
+    transaction holds it, else once its holder ends (PostgreSQL)."""
     group_id = bindparam("group_id", type_=dids.c.did_group_id.type)
     return (
         update(dids)
@@ -117,7 +118,7 @@ def _take(in_range: bool) -> Update:
             dids.c.id
             == lowest_numbered_in_stock(group_id, in_range)
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=skip_held)
             .scalar_subquery(),
             dids.c.state == _AVAILABLE,
         )
@@ -126,11 +127,36 @@ def _take(in_range: bool) -> Update:
 
 
 # Built once: statement construction costs more than SQLite's execution of it.
-TAKE = _take(in_range=True)  # PostgreSQL's
+TAKES = {skip_held: _take(True, skip_held) for skip_held in (True, False)}  # PostgreSQL's
 _TAKE_AVAILABLE = {
-    in_range: Prepared((TAKE if in_range else _take(False)).returning(dids.c.id, dids.c.number))
+    (in_range, skip_held): Prepared(
+        (TAKES[skip_held] if in_range else _take(False, skip_held)).returning(
+            dids.c.id, dids.c.number
+        )
+    )
     for in_range in (True, False)
+    for skip_held in (True, False)
 }
+
+
+class StockHeldElsewhere(Exception):
+    """A take that skipped the DIDs other transactions hold came back short while some
+    of the group's stock was held so. Their holders may yet roll back (an order that
+    finds it cannot pay) and leave those DIDs in stock: "none left" would be false.
+    The use case runs again with its takes waiting for them. It never reaches a client."""
+
+
+def refuse_short_take(connection: Connection, group_id: int, skipped_held: bool) -> None:
+    """After a take that came back short: raise `StockHeldElsewhere` if it skipped
+    DIDs of the group that other transactions hold. The take's own DIDs have left the
+    stock in this transaction's view, so any DID still seen in stock is held elsewhere
+    (or entered stock since; taking again finds it as well)."""
+    if not skipped_held:  # it waited for every holder: what it found is the truth
+        return
+    in_stock = lowest_numbered_in_stock(group_id, floor_in_range(connection)).limit(1)
+    if connection.execute(in_stock).first() is not None:
+        raise StockHeldElsewhere(group_id)
+
 
 _INVENTORY_LINES = select(
     dids.c.number,
@@ -160,22 +186,28 @@ def _line(row: Any) -> InventoryLine:  # a Row of _INVENTORY_LINES
 
 
 class DidQueries:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, skip_held: bool = False) -> None:
+        """`skip_held` (PostgreSQL): takes skip the DIDs other transactions hold, and a
+        take that comes back short for it raises `StockHeldElsewhere`. Otherwise a take
+        waits for their holders to end."""
         self._db = connection
+        self._skip_held = skip_held and connection.dialect.name == "postgresql"
 
     def take_available(self, group_id: int, now: datetime) -> tuple[Did, DidGroup] | None:
         """Assign the lowest available DID of a group in one guarded statement; the DID
         and its group.
 
-        PostgreSQL skips rows other transactions hold (SKIP LOCKED); SQLite writers
-        already hold the database write lock. Either way the `state = 'available'`
-        guard means two transactions can never both win the same row. (Provisioning
-        takes through `NumberQueries.add_from_group`, which on PostgreSQL makes the
-        number in the same statement.)
+        PostgreSQL skips rows other transactions hold (SKIP LOCKED) or waits for
+        them (see `__init__`); SQLite writers already hold the database write lock.
+        Either way the `state = 'available'` guard means two transactions can never
+        both win the same row. (Provisioning takes through
+        `NumberQueries.add_from_group`, which on PostgreSQL makes the number in the
+        same statement.)
         """
-        taking = _TAKE_AVAILABLE[floor_in_range(self._db)]
+        taking = _TAKE_AVAILABLE[floor_in_range(self._db), self._skip_held]
         row = taking.first(self._db, {"group_id": group_id, "now": now})
         if row is None:
+            refuse_short_take(self._db, group_id, self._skip_held)
             return None
         group = group_by_id(self._db, group_id)
         assert group is not None  # a DID's group outlives it (a foreign key)
@@ -280,8 +312,8 @@ class DidQueries:
         self, group_id: int, quantity: int, event: DidEvent, now: datetime
     ) -> list[Did]:
         """Move the `quantity` lowest-numbered available DIDs of a group (fewer when the
-        group has fewer; PostgreSQL skips those another transaction is taking) by an
-        event that takes DIDs from stock."""
+        group has fewer; see `__init__` for those other transactions hold) by an event
+        that takes DIDs from stock."""
         step = transition(event)
         assert step.source_values == (_AVAILABLE,), event
         # A CTE, run once: PostgreSQL may re-run an `IN (SELECT ... LIMIT n FOR UPDATE
@@ -289,7 +321,7 @@ class DidQueries:
         chosen = (
             lowest_numbered_in_stock(group_id, floor_in_range(self._db))
             .limit(quantity)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=self._skip_held)
             .cte("chosen")
         )
         rows = self._db.execute(
@@ -298,7 +330,10 @@ class DidQueries:
             .values(state=step.target.value, state_changed_at=now)
             .returning(dids.c.id, dids.c.number)
         )
-        return sorted((Did(row.id, row.number) for row in rows), key=lambda did: did.number)
+        taken = sorted((Did(row.id, row.number) for row in rows), key=lambda did: did.number)
+        if len(taken) < quantity:
+            refuse_short_take(self._db, group_id, self._skip_held)
+        return taken
 
     def groups_with_floor_behind(self) -> list[int]:
         floor = did_groups.c.stock_floor

@@ -46,42 +46,48 @@ from faxnum.store.db.tables import (
     webhooks,
 )
 from faxnum.store.groups import group_of
-from faxnum.store.inventory import TAKE, DidQueries
+from faxnum.store.inventory import TAKES, DidQueries, refuse_short_take
 from faxnum.store.pages import count, page_ids
 
 ACTIVE = NumberStatus.ACTIVE.value
 _ADD_NUMBER = Prepared(insert(numbers).returning(numbers.c.id))
-# PostgreSQL: the take of a DID and its number in one statement, one round trip less
-# (SQLite cannot write in a WITH, and its two statements cost no round trip).
-_TAKEN = TAKE.returning(dids.c.id, dids.c.number, dids.c.did_group_id).cte("taken")
-_MADE = (
-    insert(numbers)
-    .from_select(
-        ["account_id", "did_id", "did_group_id", "trunk_id", "status", "provisioned_at",
-         "expiration_date"],
+
+
+def _add_from_group(skip_held: bool) -> Prepared:
+    """PostgreSQL: the take of a DID and its number in one statement, one round trip
+    less (SQLite cannot write in a WITH, and its two statements cost no round trip)."""
+    taken = TAKES[skip_held].returning(dids.c.id, dids.c.number, dids.c.did_group_id).cte("taken")
+    made = (
+        insert(numbers)
+        .from_select(
+            ["account_id", "did_id", "did_group_id", "trunk_id", "status", "provisioned_at",
+             "expiration_date"],
+            select(
+                bindparam("account_id", type_=numbers.c.account_id.type),
+                taken.c.id,
+                taken.c.did_group_id,
+                bindparam("trunk_id", type_=numbers.c.trunk_id.type),
+                literal(ACTIVE, numbers.c.status.type),
+                bindparam("now", type_=numbers.c.provisioned_at.type),
+                bindparam("expires", type_=numbers.c.expiration_date.type),
+            ),
+        )
+        .returning(numbers.c.id, numbers.c.did_id)
+        .cte("made")
+    )  # fmt: skip
+    return Prepared(
         select(
-            bindparam("account_id", type_=numbers.c.account_id.type),
-            _TAKEN.c.id,
-            _TAKEN.c.did_group_id,
-            bindparam("trunk_id", type_=numbers.c.trunk_id.type),
-            literal(ACTIVE, numbers.c.status.type),
-            bindparam("now", type_=numbers.c.provisioned_at.type),
-            bindparam("expires", type_=numbers.c.expiration_date.type),
-        ),
+            made.c.id.label("number_id"),
+            taken.c.id.label("did_id"),
+            taken.c.number.label("did_number"),
+            *did_groups.c,
+        )
+        .join_from(made, taken, taken.c.id == made.c.did_id)
+        .join(did_groups, did_groups.c.id == taken.c.did_group_id)
     )
-    .returning(numbers.c.id, numbers.c.did_id)
-    .cte("made")
-)  # fmt: skip
-_ADD_FROM_GROUP = Prepared(
-    select(
-        _MADE.c.id.label("number_id"),
-        _TAKEN.c.id.label("did_id"),
-        _TAKEN.c.number.label("did_number"),
-        *did_groups.c,
-    )
-    .join_from(_MADE, _TAKEN, _TAKEN.c.id == _MADE.c.did_id)
-    .join(did_groups, did_groups.c.id == _TAKEN.c.did_group_id)
-)
+
+
+_ADD_FROM_GROUP = {skip_held: _add_from_group(skip_held) for skip_held in (True, False)}
 _COUNT_LIVE = Prepared(
     update(accounts)
     .where(accounts.c.id == bindparam("account_id"))
@@ -121,8 +127,12 @@ def _due_number(row: Any) -> DueNumber:
 
 
 class NumberQueries:
-    def __init__(self, connection: Connection, later: SentWithCommit | None = None) -> None:
+    def __init__(
+        self, connection: Connection, later: SentWithCommit | None = None, skip_held: bool = False
+    ) -> None:
+        """`skip_held`: as `DidQueries`'s, for the take of `add_from_group`."""
         self._db = connection
+        self._skip_held = skip_held and connection.dialect.name == "postgresql"
         self._later = later  # where the live-number counts wait for the COMMIT
         self._pending: dict[int, int] = {}  # account -> live numbers added, not counted yet
 
@@ -156,7 +166,7 @@ class NumberQueries:
         self, account_id: int, group_id: int, trunk_id: int, now: datetime, expires: date
     ) -> tuple[int, Did, DidGroup] | None:
         if self._db.dialect.name != "postgresql":
-            taken = DidQueries(self._db).take_available(group_id, now)
+            taken = DidQueries(self._db, self._skip_held).take_available(group_id, now)
             if taken is None:
                 return None
             did, group = taken
@@ -168,8 +178,9 @@ class NumberQueries:
             "trunk_id": trunk_id,
             "expires": expires,
         }
-        row = _ADD_FROM_GROUP.first(self._db, values)
+        row = _ADD_FROM_GROUP[self._skip_held].first(self._db, values)
         if row is None:
+            refuse_short_take(self._db, group_id, self._skip_held)
             return None
         self._pending[account_id] = self._pending.get(account_id, 0) + 1
         return row.number_id, Did(row.did_id, row.did_number), group_of(row)
@@ -390,8 +401,12 @@ def _visible_to(account_id: int) -> ColumnElement[bool]:
 
 
 class LedgerQueries:
-    def __init__(self, connection: Connection, later: SentWithCommit | None = None) -> None:
+    def __init__(
+        self, connection: Connection, later: SentWithCommit | None = None, skip_held: bool = False
+    ) -> None:
+        """`skip_held`: as `DidQueries`'s, for the take of `add_from_group`."""
         self._db = connection
+        self._skip_held = skip_held and connection.dialect.name == "postgresql"
         self._later = later  # where entries wait for the COMMIT; None: written at once
 
     def add_entry(

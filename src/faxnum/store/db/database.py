@@ -25,6 +25,7 @@ from faxnum.store.db.checkpointer import Checkpointer
 from faxnum.store.db.engine import is_sqlite, make_engine, make_read_engine
 from faxnum.store.db.group_commit import GroupCommitWriter
 from faxnum.store.db.uow import ConnectionUnitOfWork, SpendNeedsCheck, SqlUnitOfWork
+from faxnum.store.inventory import StockHeldElsewhere
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
@@ -47,8 +48,10 @@ class Database:
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.write_engine)
 
-    def _spending_at_commit(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.write_engine, spends_at_commit=True)
+    def _writer(self, spends_at_commit: bool, skips_held: bool) -> SqlUnitOfWork:
+        return SqlUnitOfWork(
+            self.write_engine, spends_at_commit=spends_at_commit, skips_held=skips_held
+        )
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for reads, in a read-only transaction."""
@@ -60,9 +63,7 @@ class Database:
                 if self._group_writer is None:
                     self._group_writer = GroupCommitWriter(self.write_engine)
                 return cast(T, await self._group_writer.run(use_case))
-            return await self._in_turn(
-                partial(_run_retrying, use_case, self._spending_at_commit, self.unit_of_work)
-            )
+            return await self._in_turn(partial(_run_retrying, use_case, self._writer))
 
     async def read(self, query: Callable[[ConnectionUnitOfWork], T]) -> T:
         with _unavailable_when_unreachable():
@@ -138,22 +139,30 @@ def run_fresh_if_broken(
 
 def _run_retrying(
     use_case: Callable[[ConnectionUnitOfWork], T],
-    unit_of_work: Callable[[], SqlUnitOfWork],
-    checking_at_once: Callable[[], SqlUnitOfWork],
+    unit_of_work: Callable[[bool, bool], SqlUnitOfWork],
 ) -> T:
     """PostgreSQL may end one of two transactions that wait on each other (a deadlock
     it detected) or collide under stricter isolation. Nothing of it was kept, so the
     use case runs again in a fresh transaction, a few times, before the error stands.
-    A spend its commit found needing a check runs again too, in `checking_at_once`'s
-    unit of work: not an attempt lost, since it cannot happen twice."""
+
+    The first run takes the shortcuts that hold for nearly every request, and the use
+    case runs again without the one that did not hold; neither is an attempt lost, since
+    each can happen once: a spend goes with the COMMIT (`unit_of_work`'s first flag),
+    and again checked at once if the commit refused it (`SpendNeedsCheck`); a take of
+    DIDs skips those other transactions hold (the second), and again waiting for them
+    if it came back short for it (`StockHeldElsewhere`)."""
     from psycopg.errors import DeadlockDetected, SerializationFailure  # PostgreSQL's only
 
+    spends_at_commit, skips_held = True, True
     failed = 0
     while True:
         try:
-            return run_fresh_if_broken(use_case, unit_of_work)
+            attempt = partial(unit_of_work, spends_at_commit, skips_held)
+            return run_fresh_if_broken(use_case, attempt)
         except SpendNeedsCheck:
-            unit_of_work = checking_at_once
+            spends_at_commit = False
+        except StockHeldElsewhere:
+            skips_held = False
         except OperationalError as error:
             failed += 1
             retryable = isinstance(error.orig, (DeadlockDetected, SerializationFailure))

@@ -60,6 +60,7 @@ class ConnectionUnitOfWork(ABC):
     _read_only = False  # a read-only transaction that went well ends with COMMIT
     _later: SentWithCommit
     _spends_at_commit = False  # see `SqlUnitOfWork`
+    _skips_held = False  # see `SqlUnitOfWork`
     commit_sent = False
 
     @abstractmethod
@@ -77,8 +78,8 @@ class ConnectionUnitOfWork(ABC):
         unheard = Unheard()
         self.accounts = AccountQueries(connection, at_commit, unheard)
         self.catalogue = CatalogueQueries(connection)
-        self.dids = DidQueries(connection)
-        self.numbers = NumberQueries(connection, self._later)
+        self.dids = DidQueries(connection, self._skips_held)
+        self.numbers = NumberQueries(connection, self._later, self._skips_held)
         self.ledger = LedgerQueries(connection, self._later)
         self.idempotency = IdempotencyQueries(connection)
         self.reservations = ReservationQueries(connection)
@@ -127,7 +128,12 @@ class ConnectionUnitOfWork(ABC):
 
 class SqlUnitOfWork(ConnectionUnitOfWork):
     def __init__(
-        self, engine: Engine, *, read_only: bool = False, spends_at_commit: bool = False
+        self,
+        engine: Engine,
+        *,
+        read_only: bool = False,
+        spends_at_commit: bool = False,
+        skips_held: bool = False,
     ) -> None:
         """`read_only`: `engine`'s transactions cannot write, and one that went well
         ends with COMMIT, not ROLLBACK: psycopg forgets every statement it prepared on
@@ -135,10 +141,15 @@ class SqlUnitOfWork(ConnectionUnitOfWork):
         what the writes had prepared on the connection they shared.
         `spends_at_commit` (PostgreSQL): a spend the use case allows may go with the
         COMMIT (`AccountRepository.spend_at_commit`); the caller runs the use case
-        again with this off when its commit raises `SpendNeedsCheck`."""
+        again with this off when its commit raises `SpendNeedsCheck`.
+        `skips_held` (PostgreSQL): a take of DIDs skips those other transactions hold
+        rather than wait for them, and one that comes back short for it raises
+        `StockHeldElsewhere`; the caller runs the use case again with this off."""
         self._engine = engine
         self._read_only = read_only
-        self._spends_at_commit = spends_at_commit and engine.dialect.name == "postgresql"
+        postgresql = engine.dialect.name == "postgresql"
+        self._spends_at_commit = spends_at_commit and postgresql
+        self._skips_held = skips_held and postgresql
 
     def _begin(self) -> tuple[Connection, RootTransaction]:
         connection = self._engine.connect()
