@@ -5,7 +5,7 @@ holding every DID, its lowest numbers taken."""
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -15,13 +15,14 @@ from faxnum.domain.catalogue import AvailableNumberFilter, DidGroupFilter
 from faxnum.domain.did_states import DidEvent
 from faxnum.domain.numbers import AvailableNumber, GroupSpec
 from faxnum.domain.pagination import PageRequest
+from faxnum.services.accounts import authenticate
 from faxnum.services.inventory import load_groups
 from faxnum.store.db.database import Database
 from faxnum.store.db.tables import dids
 from faxnum.store.db.uow import SqlUnitOfWork
 from faxnum.store.inventory import _TAKE_AVAILABLE, DidQueries
-from faxnum.store.numbers import _ADD_FROM_GROUP
-from tests.factories import add_group, group_spec
+from faxnum.store.numbers import _ADD_FROM_GROUP, NumberQueries
+from tests.factories import add_account, add_group, group_spec
 
 GROUP_INDEX = "ix_dids_in_stock"
 STATE_INDEX = "ix_dids_state_changed"
@@ -122,6 +123,38 @@ def test_provisioning_takes_from_the_group_index_when_one_group_holds_every_did(
     plan = _take_plan(database, _one_big_group_half_taken(database), skip_held)
     assert GROUP_INDEX in plan, plan
     assert "uq_dids_number" not in plan, plan
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_provisioning_s_take_is_planned_once_per_connection_not_once_per_take(
+    database: Database,
+) -> None:
+    """PostgreSQL plans a prepared statement again for each call's values whenever its
+    one plan is estimated costlier than such a plan. With the take's limit a parameter,
+    it costed the walk for a tenth of the group, and planned every take again."""
+    spec = group_spec(count=20_000)
+    _load_in_number_order(database, [spec])
+    with database.reader() as uow:
+        group_id = uow.catalogue.group_id(*spec.key)
+    assert group_id is not None
+    with database.reader() as uow:
+        caller = authenticate(uow, add_account(database).api_key)
+    with database.write_engine.connect() as connection:
+        taking = NumberQueries(connection, skip_held=True)
+        for _ in range(10):
+            made = taking.add_from_group(
+                caller.account_id, group_id, caller.trunk_id, datetime.now(UTC), date(2027, 1, 8)
+            )
+            assert made is not None
+        plans = connection.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE position('WITH taken AS' in statement) > 0"
+            )
+        ).all()
+        connection.rollback()
+    [(generic, custom)] = plans
+    assert (generic, custom) == (5, 5)  # five to compare, then the one plan
 
 
 @SKIPPING_OR_WAITING
