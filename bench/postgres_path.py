@@ -8,7 +8,7 @@ loaded), then, in turn:
   2. `faxnum serve` (1 worker, as `make run` serves: access log on) on a database of
      the cluster holding one group of DIDs: wrk POST provisioning (32 connections):
      provisions/s, p50/p99, the server's and PostgreSQL's CPU per provision, and where
-     PostgreSQL's time went (pg_stat_statements: calls and time per provisioning) and
+     PostgreSQL's time went (pg_stat_statements: calls, plans and time per provisioning) and
      what the updates left (pg_stat_user_tables: HOT updates, dead tuples);
   3. the same on SQLite: the server's CPU per provision;
   4. with --accounts N, step 2 again with each request on the next of N accounts:
@@ -47,6 +47,7 @@ PGBENCH_CLIENTS = 8
 CLUSTER = (
     "shared_preload_libraries=pg_stat_statements",
     "pg_stat_statements.track=all",
+    "pg_stat_statements.track_planning=on",
     "max_connections=300",
 )
 
@@ -184,13 +185,15 @@ def faxnum_run(
 
 
 def statement_costs(url: str, provisions: int) -> list[str]:
-    """pg_stat_statements since its reset: each statement's calls and time per
-    provisioning, the costliest first."""
+    """pg_stat_statements since its reset: each statement's calls, times planned and
+    time per provisioning, the costliest first. A prepared statement that PostgreSQL
+    plans again for each call's values shows about one plan per call."""
     engine = create_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT calls, total_exec_time, shared_blks_hit + shared_blks_read, "
+                "SELECT calls, plans, total_exec_time, total_plan_time, "
+                "shared_blks_hit + shared_blks_read, "
                 "regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                 "ORDER BY total_exec_time DESC LIMIT 14"
@@ -204,9 +207,10 @@ def statement_costs(url: str, provisions: int) -> list[str]:
         ).all()
     engine.dispose()
     lines = [
-        f"  {calls / provisions:5.2f} calls {time_ms * 1000 / provisions:7.1f} µs "
-        f"{blocks / max(calls, 1):6.1f} blocks/call  {query[:110]}"
-        for calls, time_ms, blocks, query in rows
+        f"  {calls / provisions:5.2f} calls {plans / max(calls, 1):4.2f} plans/call "
+        f"{time_ms * 1000 / provisions:7.1f} µs + {plan_ms * 1000 / provisions:5.1f} µs "
+        f"planning {blocks / max(calls, 1):6.1f} blocks/call  {query[:100]}"
+        for calls, plans, time_ms, plan_ms, blocks, query in rows
     ]
     lines += [
         f"  table {name}: {updates:,} updates, {hot:,} HOT ({hot / max(updates, 1):.0%}), "
