@@ -4,8 +4,11 @@ SQLite is in-process and CPU-bound, so its reads run inline on the event loop (W
 readers never wait for a lock) and its writes are group-committed there too (only each
 batch's commit, which waits on the disk, goes to a thread): hopping between threads per
 request costs more, under the GIL, than the work itself.
-PostgreSQL work waits on the network, so it goes to threads: few of them, since every
-extra thread fights for the GIL, and reads and writes wait their turn in one queue:
+PostgreSQL work waits on the network, so it goes to threads: two of them. With one,
+PostgreSQL idles through each round trip; with more, every extra thread fights for the
+GIL, and the transactions in flight queue on the same rows (an account's balance) and
+cost both sides more CPU each. More throughput comes from more worker processes.
+Reads and writes wait their turn in one queue:
 with a pool of their own, one client repeating a listing would take a large share of
 the throughput from many clients provisioning beside it.
 """
@@ -29,7 +32,7 @@ from faxnum.store.inventory import StockHeldElsewhere
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
-POSTGRES_THREADS = 4
+POSTGRES_THREADS = 2
 _log = logging.getLogger(__name__)
 
 
