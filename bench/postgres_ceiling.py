@@ -2,9 +2,10 @@
 
 The statements of one provisioning (those of `reference_server.py`, in PostgreSQL's
 syntax, the DID taken as faxnum takes it, from the group's stock floor up with `FOR
-UPDATE SKIP LOCKED`) run from four threads on raw psycopg connections against a fresh
-database prepared as `provision.py` prepares one (a group of 200,000 DIDs), while a
-fifth raises the group's floor every 2 s as `faxnum serve` does (`--no-floor-raise`:
+UPDATE SKIP LOCKED`) run from two threads, as a faxnum worker runs them (`--threads`),
+on raw psycopg connections against a fresh database prepared as `provision.py` prepares
+one (a group of 200,000 DIDs), while one more connection raises the group's floor
+every 2 s as `faxnum serve` does (`--no-floor-raise`:
 never, so each take steps over every DID taken before it, as faxnum's takes did before
 the floor). Two forms: ten round trips a provisioning, and the reads pipelined with
 every write in one data-modifying CTE (three round trips). It prints provisions per
@@ -16,7 +17,7 @@ one database, as a server's requests do). faxnum's PostgreSQL figures in
     FAXNUM_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1/postgres \\
         python bench/postgres_ceiling.py [--rounds 3] [--seconds 5] [--unix-socket DIR]
         [--before "SQL run once before the rounds" ...] [--synchronous-commit off]
-        [--no-floor-raise]
+        [--no-floor-raise] [--threads 2]
 """
 
 import argparse
@@ -34,7 +35,7 @@ from sqlalchemy.engine import make_url
 
 from provision import fresh_postgres_database, postgres_cpu_seconds, prepare, vacuum
 
-THREADS = 4
+THREADS = 2  # as `faxnum.store.db.database.POSTGRES_THREADS`
 HOLDER = (
     "SELECT accounts.id, trunks.id FROM api_keys "
     "JOIN accounts ON accounts.id = api_keys.account_id "
@@ -161,13 +162,18 @@ def take_pages(dsn: str, given: dict[str, Any]) -> str:
 
 
 def run_round(
-    dsn: str, provision: Provision, given: dict[str, Any], seconds: float, floors: bool = True
+    dsn: str,
+    provision: Provision,
+    given: dict[str, Any],
+    seconds: float,
+    floors: bool = True,
+    threads: int = THREADS,
 ) -> str:
     """One round; the connections stay open until both CPU readings are taken (an
     ended backend's CPU can no longer be read). With `floors`, one more connection
     raises the group's floor every FLOOR_RAISE_S."""
     done, failures = [0], []
-    connections = [psycopg.connect(dsn) for _ in range(THREADS)]
+    connections = [psycopg.connect(dsn) for _ in range(threads)]
     stop = time.monotonic() + seconds
     raising = psycopg.connect(dsn)
     stopped = threading.Event()
@@ -185,13 +191,13 @@ def run_round(
         except Exception as failure:  # noqa: BLE001  # reported, not hidden
             failures.append(failure)
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in connections]
+    workers = [threading.Thread(target=work, args=(c,)) for c in connections]
     raiser = threading.Thread(target=raise_floors)
     client_before, database_before = time.process_time(), postgres_cpu_seconds()
     raiser.start()
-    for thread in threads:
+    for thread in workers:
         thread.start()
-    for thread in threads:
+    for thread in workers:
         thread.join()
     stopped.set()
     raiser.join()
@@ -214,6 +220,7 @@ def main() -> None:
     parser.add_argument("--unix-socket", help="connect through this socket directory")
     parser.add_argument("--before", action="append", default=[], help="SQL run once first")
     parser.add_argument("--synchronous-commit", default="on", choices=["on", "off"])
+    parser.add_argument("--threads", type=int, default=THREADS, help="connections provisioning")
     parser.add_argument(
         "--no-floor-raise", action="store_true", help="leave the group's stock floor down"
     )
@@ -236,7 +243,12 @@ def main() -> None:
             given = {"digest": hashlib.sha256(key.encode("ascii")).digest(), "group": 1}
             for number in range(1, args.rounds + 1):
                 figures = run_round(
-                    dsn, provision, given, args.seconds, floors=not args.no_floor_raise
+                    dsn,
+                    provision,
+                    given,
+                    args.seconds,
+                    floors=not args.no_floor_raise,
+                    threads=args.threads,
                 )
                 pages = take_pages(dsn, given)
                 print(f"{form:<16} round {number}: {figures}, take reads {pages}", flush=True)
