@@ -78,6 +78,22 @@ def _in_background(
     return thread, outcome
 
 
+def _taken_beside_a_holder(
+    database: Database, group_id: int, how: str, end: Callable[[Connection], None]
+) -> Any:
+    """What a new account's take (`how`) answers while another transaction holds every
+    DID of the group: started, then `end` (commit or rollback) applied to the holder
+    once the take waits on it (or has answered already)."""
+    owner = add_account(database)
+    with _held(database, group_id) as holder:
+        taking, outcome = _in_background(database, _taking(owner.api_key, group_id, how))
+        _until(lambda: not taking.is_alive() or _someone_waits_on_a_lock(database))
+        end(holder)
+    taking.join()
+    [result] = outcome
+    return result
+
+
 def _lowest(database: Database, group_id: int) -> str:
     with database.write_engine.connect() as reading:
         query = select(dids.c.number).where(dids.c.did_group_id == group_id)
@@ -90,13 +106,8 @@ def test_a_take_waits_for_a_holder_that_rolls_back_rather_than_answer_none_left(
     database: Database, how: str
 ) -> None:
     group_id = add_group(database, count=2)
-    owner = add_account(database)
-    with _held(database, group_id) as holder:
-        taking, outcome = _in_background(database, _taking(owner.api_key, group_id, how))
-        _until(lambda: not taking.is_alive() or _someone_waits_on_a_lock(database))
-        holder.rollback()  # the holder could not pay: its DIDs are in stock again
-    taking.join()
-    [result] = outcome
+    # The holder could not pay: its DIDs are in stock again.
+    result = _taken_beside_a_holder(database, group_id, how, Connection.rollback)
     assert not isinstance(result, Exception), result
     assert _numbers_taken(result) == [_lowest(database, group_id)]
 
@@ -107,13 +118,7 @@ def test_a_take_that_waited_for_a_holder_that_kept_the_dids_answers_none_left(
     database: Database, how: str
 ) -> None:
     group_id = add_group(database, count=2)
-    owner = add_account(database)
-    with _held(database, group_id) as holder:
-        taking, outcome = _in_background(database, _taking(owner.api_key, group_id, how))
-        _until(lambda: not taking.is_alive() or _someone_waits_on_a_lock(database))
-        holder.commit()
-    taking.join()
-    [result] = outcome
+    result = _taken_beside_a_holder(database, group_id, how, Connection.commit)
     assert isinstance(result, Exhausted), result
 
 

@@ -137,14 +137,12 @@ def _take(in_range: bool, skip_held: bool) -> Update:
 
 # Built once: statement construction costs more than SQLite's execution of it.
 TAKES = {skip_held: _take(True, skip_held) for skip_held in (True, False)}  # PostgreSQL's
+_RETURNED = (dids.c.id, dids.c.number)
+# By (floor_in_range, skip_held): SQLite neither starts at the floor nor skips.
 _TAKE_AVAILABLE = {
-    (in_range, skip_held): Prepared(
-        (TAKES[skip_held] if in_range else _take(False, skip_held)).returning(
-            dids.c.id, dids.c.number
-        )
-    )
-    for in_range in (True, False)
-    for skip_held in (True, False)
+    (True, True): Prepared(TAKES[True].returning(*_RETURNED)),
+    (True, False): Prepared(TAKES[False].returning(*_RETURNED)),
+    (False, False): Prepared(_take(False, False).returning(*_RETURNED)),
 }
 
 
