@@ -4,10 +4,10 @@ costs without HTTP, on one throwaway cluster in one run.
   1. raw psycopg, one connection: the client's CPU (user and system) per transaction
      of BEGIN, a SELECT, an INSERT, an UPDATE and COMMIT, sent three ways: a statement
      per round trip (the baseline); the writes and COMMIT in psycopg's pipeline mode;
-     the writes and COMMIT in one simple-query message (`ClientCursor`), as
-     `store/db/postgres_messages.py` sends them;
+     the writes and COMMIT in one simple-query message (`ClientCursor`);
   2. faxnum's provisioning use case run in a loop on one connection, no HTTP: the
-     client's and PostgreSQL's CPU per provision.
+     client's and PostgreSQL's CPU per provision (its statements queued on libpq's
+     pipeline by `store/db/postgres_pipeline.py`, below psycopg's cursors).
 Prints each and the ratios against the baseline of part 1.
 
     python bench/postgres_round_trips.py [--transactions 3000] [--provisions 2000]

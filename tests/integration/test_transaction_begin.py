@@ -1,5 +1,5 @@
 """On PostgreSQL a transaction's BEGIN goes with its first statement, whichever sends
-it (`postgres_messages`): a statement of SQLAlchemy's own, a prepared one, a streamed
+it (`postgres_messages`, `postgres_pipeline`): a statement of SQLAlchemy's own, a prepared one, a streamed
 read. Whatever opened it, a transaction is kept whole or not at all."""
 
 from datetime import UTC, datetime
@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
 from faxnum.store.db.database import Database
-from faxnum.store.db.prepared import Prepared
+from faxnum.store.db.prepared import Prepared, run_and_commit
 from faxnum.store.db.tables import accounts, ledger_entries
 from faxnum.store.db.uow import ConnectionUnitOfWork
 from tests.factories import add_account, add_group
@@ -105,3 +105,35 @@ def test_a_statement_refused_before_it_was_sent_leaves_its_transaction_whole(
         # no commit: rolled back
 
     assert not _marked(database, account_id)
+
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # statements queued on libpq's pipeline
+def test_a_statement_failing_among_others_of_its_round_trip_leaves_the_connection_usable(
+    database: Database,
+) -> None:
+    account_id = add_account(database, credit="0").account_id
+    credit = Prepared(
+        update(accounts)
+        .where(accounts.c.id == bindparam("account"))
+        .values(balance_micros=accounts.c.balance_micros + bindparam("micros"))
+    )
+    refusing = Prepared(select(accounts.c.id).where(accounts.c.id == 1 / bindparam("zero")))
+    with database.write_engine.connect() as connection:
+        transaction = connection.begin()
+        with pytest.raises(DBAPIError) as refused:
+            run_and_commit(
+                connection,
+                [(credit, {"account": account_id, "micros": 5}), (refusing, {"zero": 0})],
+                transaction,
+            )
+        assert getattr(refused.value.orig, "sqlstate", None) == "22012"  # the server's own
+        transaction.rollback()
+        assert not connection.invalidated
+
+        # The same connection: the next transaction's round trips go as before.
+        transaction = connection.begin()
+        assert credit.rows(connection, {"account": account_id, "micros": 7}) == []
+        run_and_commit(connection, [(credit, {"account": account_id, "micros": 1})], transaction)
+
+    assert _balance_and_entries(database, account_id) == (8, 0)

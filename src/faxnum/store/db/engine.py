@@ -30,7 +30,7 @@ def make_engine(
         # connection found broken is replaced and its use case run again instead
         # (`database.run_fresh_if_broken`).
         # psycopg prepares nothing itself: the hot statements are prepared by
-        # `postgres_messages`, and psycopg would deallocate them at a ROLLBACK.
+        # `postgres_pipeline`, and psycopg would deallocate its own at a ROLLBACK.
         engine = create_engine(
             url, pool_size=10, max_overflow=10, connect_args={"prepare_threshold": None}
         )

@@ -8,8 +8,8 @@ compiled by SQLAlchemy once per dialect and set of parameter names, with its par
 and result conversions taken from the same types, and then costs one cursor call.
 Driver errors come out as SQLAlchemy's own exceptions, so callers (the PostgreSQL
 retry, the group commit) see what `Connection.execute` would have raised.
-On PostgreSQL a statement is prepared by each connection once and sent as `EXECUTE`
-(`postgres_messages`), so that several can share one message.
+On PostgreSQL a statement is prepared by each connection once, and several are sent
+in one round trip (`postgres_pipeline`).
 """
 
 from collections import namedtuple
@@ -54,7 +54,7 @@ class _Form:
         return converted if self.positional else dict(zip(self.names, converted, strict=True))
 
     def sent(self, values: Mapping[str, Any]) -> postgres_messages.Sent:
-        """The statement as `postgres_messages.run_together` sends it (PostgreSQL's)."""
+        """The statement as `postgres_pipeline.run_together` sends it (PostgreSQL's)."""
         assert self.postgres is not None
         return self.postgres, self.parameters(values), bool(self.row_type._fields)
 
@@ -93,7 +93,9 @@ class Prepared:
         dialect = connection.dialect
         form = self.form(dialect, values)
         if form.postgres is not None:
-            return form.rows(postgres_messages.run_together(connection, [form.sent(values)])[0])
+            from faxnum.store.db import postgres_pipeline  # psycopg: PostgreSQL's only
+
+            return form.rows(postgres_pipeline.run_together(connection, [form.sent(values)])[0])
         if not connection.in_transaction():
             connection.begin()  # as `Connection.execute` would have (autobegin)
         cursor = _cursor(connection)
@@ -127,12 +129,14 @@ def run_and_commit(
     connection: Connection, writes: list[tuple[Prepared, Mapping[str, Any]]], transaction: Any
 ) -> None:
     """Statements returning nothing, then the transaction's COMMIT: on PostgreSQL all in
-    one message (`transaction.commit()` then finds nothing left to send). A savepoint's
+    one round trip (`transaction.commit()` then finds nothing left to send). A savepoint's
     end is no COMMIT: its writes run first, on their own."""
     dialect = connection.dialect
     if writes and dialect.name == "postgresql" and isinstance(transaction, RootTransaction):
+        from faxnum.store.db import postgres_pipeline  # psycopg: PostgreSQL's only
+
         sent = [statement.form(dialect, values).sent(values) for statement, values in writes]
-        postgres_messages.run_together(connection, sent, commit=True)
+        postgres_pipeline.run_together(connection, sent, commit=True)
     else:
         for statement, values in writes:
             statement.run(connection, values)

@@ -3,7 +3,7 @@
 Provisioning locks its payer's row with the balance update; every round trip after it
 holds that lock, and every provisioning of the account tree waits on it. The ledger
 entry and the live-number count need no answer, so they wait here and go with the
-COMMIT: on PostgreSQL in one message (`postgres_messages`), so the lock is held for
+COMMIT: on PostgreSQL in one round trip (`postgres_pipeline`), so the lock is held for
 one round trip instead of three. Their order is kept: they run after everything
 the use case ran itself, still under its locks, so ledger ids follow commit order per
 account as before. A failure among them fails the COMMIT, and nothing is kept.
