@@ -1,6 +1,7 @@
 """On PostgreSQL a transaction's BEGIN goes with its first statement, whichever sends
-it (`postgres_messages`, `postgres_pipeline`): a statement of SQLAlchemy's own, a prepared one, a streamed
-read. Whatever opened it, a transaction is kept whole or not at all."""
+it (`postgres_messages`, `postgres_pipeline`): a statement of SQLAlchemy's own, a
+prepared one, a streamed read. Whatever opened it, a transaction is kept whole or not
+at all."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -105,7 +106,6 @@ def test_a_statement_refused_before_it_was_sent_leaves_its_transaction_whole(
         # no commit: rolled back
 
     assert not _marked(database, account_id)
-
 
 
 @pytest.mark.parametrize("backend", ["postgresql"])  # statements queued on libpq's pipeline
