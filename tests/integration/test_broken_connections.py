@@ -60,6 +60,29 @@ def test_a_provisioning_on_a_connection_the_server_closed_is_done_once_on_a_fres
     assert balances_match_ledger(database.write_engine)
 
 
+def test_after_the_server_closed_every_pooled_connection_the_next_provisioning_is_done(
+    client: TestClient, database: Database
+) -> None:
+    group_id = add_group(database, count=5)
+    key = add_account(database).api_key
+    headers = {"X-API-Key": key}
+    assert client.get("/api/v2/balance", headers=headers).status_code == 200
+    served: Database = client.app.state.faxnum.database  # type: ignore[attr-defined]
+    held = [served.write_engine.connect() for _ in range(3)]  # as a busy server's pool
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+    for connection in held:
+        connection.close()
+    database.dispose()
+    assert _close_every_other_connection(database.url) >= 3  # a restart, a failover
+
+    provisioned = client.post(f"/api/v2/countries/didgroups/{group_id}/provision", headers=headers)
+
+    # Not a 503: the use case ran again on a fresh connection, not the pool's next dead one.
+    assert provisioned.status_code == 200, provisioned.text
+    assert balances_match_ledger(database.write_engine)
+
+
 def test_reads_on_connections_the_server_closed_are_answered(
     client: TestClient, database: Database
 ) -> None:

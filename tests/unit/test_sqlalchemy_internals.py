@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Integer, bindparam, create_engine, select, update
+from sqlalchemy.pool import QueuePool
 
 from faxnum.store.db.tables import dids
 
@@ -56,3 +57,18 @@ def test_a_query_still_exports_its_columns_for_the_row_type() -> None:
     assert list(query.exported_columns.keys()) == ["id", "number"], (
         UPGRADE + "exported_columns no longer names the selected columns"
     )
+
+
+def test_a_pool_still_retires_every_connection_made_before_a_disconnect() -> None:
+    engine = create_engine("sqlite://", poolclass=QueuePool)
+    broken, other = engine.connect(), engine.connect()
+    made_before = other.connection.dbapi_connection
+    other.close()  # idle in the pool
+    engine.pool._invalidate(broken.connection, None)  # as `prepared.dropped_if_broken`
+    broken.invalidate()
+    broken.close()
+    with engine.connect() as next_one:  # the idle one's turn
+        assert next_one.connection.dbapi_connection is not made_before, (
+            UPGRADE + "Pool._invalidate no longer retires the connections made before it"
+        )
+    engine.dispose()

@@ -127,10 +127,10 @@ def run_fresh_if_broken(
 ) -> T:
     """PostgreSQL's connections are not pinged before each use: one the server closed
     (a restart, an idle timeout, a failover) fails at its first statement and is dropped
-    from the pool (any other such connection the same way, at its own first use). The
-    use case runs once more
-    on a fresh connection, unless its COMMIT had been sent: then whether it was kept is
-    unknown, and the error stands (a 503 to the client, who may retry idempotently)."""
+    from the pool, and every other the pool held is made afresh at its next checkout
+    (`prepared.dropped_if_broken`). The use case runs once more on a fresh connection,
+    unless its COMMIT had been sent: then whether it was kept is unknown, and the error
+    stands (a 503 to the client, who may retry idempotently)."""
     first = unit_of_work()
     try:
         return _run(use_case, first)

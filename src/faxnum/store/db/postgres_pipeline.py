@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from faxnum.store.db.postgres_messages import BEGIN_OWED, Sent, begin_command
+from faxnum.store.db.prepared import dropped_if_broken
 
 _PREPARED = "faxnum.prepared"  # in a connection's info: names it prepared
 _TRANSFORMER = "faxnum.transformer"
@@ -75,9 +76,7 @@ def run_together(
             _leave_pipeline(pgconn)
         return _rows(driver, transformer, queued, results, prepared)
     except connection.dialect.loaded_dbapi.Error as error:
-        broken = connection.dialect.is_disconnect(error, driver, None)
-        if broken:
-            connection.invalidate(error)
+        broken = dropped_if_broken(connection, error, None)
         raise DBAPIError.instance(
             "; ".join(each.sql.decode() for each, _, _ in statements),
             [given for _, given, _ in statements],

@@ -106,11 +106,7 @@ class Prepared:
             # on every call.)
             raw = cursor.fetchall() if form.row_type._fields else []
         except dialect.loaded_dbapi.Error as error:
-            # As `Connection.execute` would: a connection the server closed is dropped
-            # from the pool, and the error says so (the use case may then run again).
-            broken = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
-            if broken:
-                connection.invalidate(error)
+            broken = dropped_if_broken(connection, error, cursor)
             raise DBAPIError.instance(
                 form.sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=broken
             ) from error
@@ -141,6 +137,20 @@ def run_and_commit(
         for statement, values in writes:
             statement.run(connection, values)
     transaction.commit()
+
+
+def dropped_if_broken(connection: Connection, error: Any, cursor: Any) -> bool:
+    """Whether `error` says the server closed the connection; then, as
+    `Connection.execute` would, the connection is dropped, and every other the pool
+    held since before it is made afresh at its next checkout: what closed one (a
+    restart, a failover) closed them all, and a use case run again (`database`) would
+    otherwise meet the next of them."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not connection.dialect.is_disconnect(error, dbapi_connection, cursor):
+        return False
+    connection.engine.pool._invalidate(connection.connection, error)
+    connection.invalidate(error)
+    return True
 
 
 def _cursor(connection: Connection) -> Any:
