@@ -110,7 +110,8 @@ def _rows(
     for (kind, name), result in zip(queued, results, strict=True):
         status = result.status
         if status == _FAILED:
-            failure = failure or result
+            if failure is None:
+                failure = result
         elif status == _SKIPPED:
             pass
         elif kind == "prepare":
