@@ -38,13 +38,19 @@ def _close_every_other_connection(url: str) -> int:
     return int(closed)
 
 
+def _a_group_and_a_key_in_use(client: TestClient, database: Database) -> tuple[int, dict[str, str]]:
+    """A group of 5 DIDs and an account's key, used once: the app's pool holds a
+    connection now."""
+    group_id = add_group(database, count=5)
+    headers = {"X-API-Key": add_account(database).api_key}
+    assert client.get("/api/v2/balance", headers=headers).status_code == 200
+    return group_id, headers
+
+
 def test_a_provisioning_on_a_connection_the_server_closed_is_done_once_on_a_fresh_one(
     client: TestClient, database: Database
 ) -> None:
-    group_id = add_group(database, count=5)
-    key = add_account(database).api_key
-    headers = {"X-API-Key": key}
-    assert client.get("/api/v2/balance", headers=headers).status_code == 200  # pooled now
+    group_id, headers = _a_group_and_a_key_in_use(client, database)
     database.dispose()
     assert _close_every_other_connection(database.url) >= 1
 
@@ -63,10 +69,7 @@ def test_a_provisioning_on_a_connection_the_server_closed_is_done_once_on_a_fres
 def test_after_the_server_closed_every_pooled_connection_the_next_provisioning_is_done(
     client: TestClient, database: Database
 ) -> None:
-    group_id = add_group(database, count=5)
-    key = add_account(database).api_key
-    headers = {"X-API-Key": key}
-    assert client.get("/api/v2/balance", headers=headers).status_code == 200
+    group_id, headers = _a_group_and_a_key_in_use(client, database)
     served: Database = client.app.state.faxnum.database  # type: ignore[attr-defined]
     held = [served.write_engine.connect() for _ in range(3)]  # as a busy server's pool
     for connection in held:
